@@ -1,0 +1,135 @@
+"""Turns operations into asv benchmarks: the only module that knows asv's conventions.
+
+Timing design (see docs/timing.md). asv-runner >= 0.3 re-runs ``setup`` before every sample
+and times one call per sample whenever a benchmark has a setup hook (asv#966). ptbench's
+benchmarks therefore have no setup hook: the first call of each process builds, checks and warms
+up the inputs (``timing.prepare``) and caches them, and asv keeps its classic timeit batching,
+``number`` calls timed as one block between two reads of ``timer``. ``timer`` is
+``devices.synchronized_timer``, so on CUDA a block ends only when its kernels have finished, with
+one sync per block (as torch.utils.benchmark's ``blocked_autorange`` does).
+
+asv's calibration run absorbs the first (preparing) call, which is never a sample. A combination
+that cannot run raises asv-runner's ``SkipNotImplemented`` there, which asv records as NaN
+(shown as n/a), exactly as a ``NotImplementedError`` from ``setup`` would be.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from asv_runner.benchmarks.mark import SkipNotImplemented
+
+from ptbench import devices, timing
+from ptbench.operations import Operation, Unsupported
+
+# Per combination: preparation (inputs of up to a few GiB, a host-side check) plus asv's samples.
+TIMEOUT_SECONDS = 300
+
+
+def _prepared_call(operation: Operation) -> Callable[[tuple], Callable[[], Any]]:
+    """A per-process cache of prepared calls, keyed by param values."""
+    prepared: dict[tuple, Callable[[], Any]] = {}
+
+    def get(param_values: tuple) -> Callable[[], Any]:
+        try:
+            return prepared[param_values]
+        except KeyError:
+            pass
+        case = operation.case(*param_values)
+        try:
+            call = timing.prepare(operation, case)
+        except Unsupported as reason:
+            print(f"ptbench: skipped {operation.name}{param_values}: {reason}", file=sys.stderr)
+            raise SkipNotImplemented(str(reason)) from None
+        prepared[param_values] = call
+        return call
+
+    return get
+
+
+def definition_version(operation: Operation) -> str:
+    """A hash of what determines the timing: inputs, calls and params (not the check).
+
+    The benchmark functions are generated, so asv's default version (a hash of their source)
+    would never change; this one changes when the operation's definition does, which is when asv
+    should stop comparing new results with old ones.
+    """
+    parts = [inspect.getsource(operation.make_inputs), repr(operation.params)]
+    calls = operation.methods.values() if operation.methods else [operation.call]
+    parts += [inspect.getsource(call) for call in calls]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+def _declare(benchmark: Callable, name: str, operation: Operation) -> Callable:
+    benchmark.__name__ = benchmark.__qualname__ = name
+    benchmark.__doc__ = f"{operation.family}: {operation.description}"
+    benchmark.params = operation.params
+    benchmark.param_names = operation.param_names
+    benchmark.version = definition_version(operation)
+    benchmark.timeout = TIMEOUT_SECONDS
+    benchmark.operation_name = operation.name
+    return benchmark
+
+
+def time_benchmark(operation: Operation) -> Callable:
+    """The asv ``time_<operation>`` benchmark: seconds per call."""
+    get_call = _prepared_call(operation)
+
+    def benchmark(*param_values: Any) -> None:
+        get_call(param_values)()
+
+    benchmark.timer = devices.synchronized_timer
+    return _declare(benchmark, f"time_{operation.name}", operation)
+
+
+def peak_memory_benchmark(operation: Operation) -> Callable:
+    """The asv ``track_<operation>_peak_bytes`` benchmark: memory one call allocates at its peak.
+
+    CUDA: ``torch.cuda.max_memory_allocated``; CPU: ``timing.peak_bytes``' dispatch-level count.
+    """
+    get_call = _prepared_call(operation)
+
+    def benchmark(*param_values: Any) -> int:
+        call = get_call(param_values)
+        return timing.peak_bytes(call, operation.case(*param_values).device)
+
+    benchmark.unit = "bytes"
+    return _declare(benchmark, f"track_{operation.name}_peak_bytes", operation)
+
+
+def _setting_benchmark(name: str, unit: str, read: Callable[[str], float], doc: str) -> Callable:
+    def benchmark(device: str) -> float:
+        if not devices.is_available(device):
+            raise SkipNotImplemented(f"{device} is not available on this machine")
+        return read(device)
+
+    benchmark.__name__ = benchmark.__qualname__ = name
+    benchmark.__doc__ = doc
+    benchmark.params = [list(devices.DEVICES)]
+    benchmark.param_names = ["device"]
+    benchmark.unit = unit
+    return benchmark
+
+
+# Settings that change results, recorded beside them (also in each result file's params by
+# ``ptbench run``), so a history shows when they changed.
+track_threads = _setting_benchmark(
+    "track_threads",
+    "threads",
+    lambda device: torch.get_num_threads(),
+    "torch.get_num_threads() in the benchmark process (CPU kernels' parallelism)",
+)
+track_float32_matmul_allows_tf32 = _setting_benchmark(
+    "track_float32_matmul_allows_tf32",
+    "flag",
+    lambda device: float(
+        torch.get_float32_matmul_precision() != "highest"
+        or (device == "cuda" and torch.backends.cuda.matmul.allow_tf32)
+    ),
+    "1 when float32 matmul may use reduced precision (TF32 or bfloat16), else 0",
+)
