@@ -49,7 +49,7 @@ class Case:
         return torch.empty((), dtype=self.torch_dtype).element_size()
 
     def rand(self, *shape: int, dtype: str | None = None) -> torch.Tensor:
-        """Uniform [0, 1) numbers made on the device itself (no host round trip for 1 GiB inputs)."""
+        """Uniform [0, 1) numbers, made on the device (no host round trip for 1 GiB inputs)."""
         if self._generator is None:
             self._generator = torch.Generator(device=self.device).manual_seed(SEED)
         torch_dtype = getattr(torch, dtype) if dtype else self.torch_dtype

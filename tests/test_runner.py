@@ -1,0 +1,157 @@
+"""ptbench run: selection by tier and device, bad input, and real runs through asv."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from ptbench import runner
+from ptbench.tiers import MATRIX, VECTOR
+
+
+@pytest.fixture(scope="module")
+def benchmarks(request):
+    return runner.discover(request.config.rootpath / "benchmarks")
+
+
+def sizes(labels: list[str], device: str) -> set[int]:
+    return {int(label.split(", ")[1]) for label in labels if label.startswith(f"'{device}'")}
+
+
+def test_smoke_selects_the_smallest_sizes_of_present_devices(benchmarks):
+    selection = runner.select(benchmarks, "smoke", ["cpu"])
+    assert sizes(selection["bench_elementwise.time_sum"], "cpu") == {16, 128}
+    assert sizes(selection["bench_linalg.time_solve"], "cpu") == {16, 64}
+    assert not any(label.startswith("'cuda'") for labels in selection.values() for label in labels)
+    assert selection["bench_settings.track_threads"] == ["'cpu'"]
+    assert len(selection["bench_linalg.time_solve"]) == 2 * 2 * 7  # sizes x dtypes x methods
+
+
+def test_the_default_tier_climbs_further_on_cuda(benchmarks):
+    selection = runner.select(benchmarks, "default", ["cpu", "cuda"])
+    labels = selection["bench_elementwise.time_sum"]
+    assert max(sizes(labels, "cpu")) == VECTOR.default_max["cpu"]
+    assert max(sizes(labels, "cuda")) == 2**28
+    assert max(sizes(selection["bench_linalg.time_eigh"], "cuda")) == MATRIX.values[-1]
+
+
+def test_bench_pattern_matches_names_and_params_like_asv(benchmarks):
+    selection = runner.select(benchmarks, "smoke", ["cpu"], r"time_solve\(.*cholesky_ex")
+    assert list(selection) == ["bench_linalg.time_solve"]
+    assert all(label.endswith("'cholesky_ex'") for label in selection["bench_linalg.time_solve"])
+
+
+def test_asv_regexes_match_exactly_the_selection(benchmarks):
+    selection = runner.select(benchmarks, "smoke", ["cpu"], "time_(sum|matmul)$")
+    regexes = [re.compile(regex) for regex in runner.asv_bench_regexes(selection)]
+    for benchmark in benchmarks:
+        for labels in itertools.product(*benchmark.params):
+            label = ", ".join(labels)
+            matched = any(r.search(f"{benchmark.name}({label})") for r in regexes)
+            assert matched == (label in selection.get(benchmark.name, [])), (benchmark.name, label)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--tier", "huge"], "unknown tier 'huge'; expected one of: smoke, default, full"),
+        (["--device", "tpu"], "unknown device 'tpu'; expected one of: cpu, cuda"),
+        (["--bench", "no_such_benchmark"], "--bench 'no_such_benchmark' matches no benchmark"),
+        (["--bench", "("], "--bench '(' is not a regular expression"),
+        (["--machine", "a/b"], "machine name 'a/b' cannot name a results folder"),
+        (["--tier"], "argument --tier: expected one argument"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2_and_touches_nothing(tmp_path, asv_home, arguments, message):
+    results = tmp_path / "results"
+    (results / "other-machine").mkdir(parents=True)
+    kept = results / "other-machine" / "abcdef12-env.json"
+    kept.write_text('{"kept": true}')
+    completed = subprocess.run(
+        [sys.executable, "-m", "ptbench.cli", "run", "--results", str(results), *arguments],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 2
+    assert message in completed.stderr
+    assert len(completed.stderr.strip().splitlines()) == 1
+    assert [p.name for p in results.rglob("*")] == ["other-machine", "abcdef12-env.json"]
+    assert kept.read_text() == '{"kept": true}'
+
+
+def test_cuda_requested_without_cuda_is_bad_input(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(runner.UsageError, match="device 'cuda' is not available here"):
+        runner.check_devices(["cuda"])
+
+
+def ptbench_run(results: Path, bench: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ptbench.cli",
+            "run",
+            "--tier",
+            "smoke",
+            "--bench",
+            bench,
+            "--results",
+            str(results),
+            "--machine",
+            "test-machine",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def load_results(path: Path) -> dict[str, dict]:
+    data = json.loads(path.read_text())
+    return data, {
+        name: dict(zip(data["result_columns"], row, strict=False))
+        for name, row in data["results"].items()
+    }
+
+
+@pytest.mark.slow
+def test_a_real_smoke_run_records_samples_and_merges_later_runs(tmp_path, asv_home):
+    results = tmp_path / "results"
+    elsewhere = results / "another-machine" / "0123abcd-existing-py3.11-torch1.0.json"
+    elsewhere.parent.mkdir(parents=True)
+    elsewhere.write_text("{}")
+
+    first = ptbench_run(results, r"time_sum$|time_solve\('cpu', 16, 'float64', 'cholesky'\)")
+    assert first.returncode == 0, first.stdout[-2000:] + first.stderr[-2000:]
+    assert "ptbench: 3 timed, 0 skipped, 0 failed" in first.stdout
+    (path,) = (results / "test-machine").glob("*-existing-*.json")
+    assert path.name.endswith(
+        f"-existing-py{sys.version_info.major}.{sys.version_info.minor}"
+        f"-torch{torch.__version__}.json"
+    )
+    data, rows = load_results(path)
+    assert data["params"]["torch"] == torch.__version__
+    assert data["params"]["torch_threads"] == str(torch.get_num_threads())
+    assert data["params"]["float32_matmul_precision"] == torch.get_float32_matmul_precision()
+    sums = rows["bench_elementwise.time_sum"]
+    assert [s is not None for s in sums["samples"][:2]] == [True, True]
+    assert all(len(samples) >= 4 and min(samples) > 0 for samples in sums["samples"][:2])
+    assert 0 < sums["result"][0] < 1e-3
+    assert (results / "benchmarks.json").is_file()
+    assert (results / "test-machine" / "machine.json").is_file()
+
+    second = ptbench_run(results, r"time_mean$")
+    assert second.returncode == 0, second.stderr[-2000:]
+    _data, merged = load_results(path)
+    assert merged["bench_elementwise.time_sum"]["result"][:2] == sums["result"][:2]
+    assert merged["bench_elementwise.time_mean"]["result"][0] > 0
+    assert elsewhere.read_text() == "{}"
