@@ -181,14 +181,17 @@ def asv_bench_regexes(selection: dict[str, list[str]]) -> list[str]:
 
 
 def ensure_machine(name: str | None) -> str:
-    """Make sure ~/.asv-machine.json describes the machine; return its name."""
+    """Make sure ~/.asv-machine.json describes the machine; print and return its name."""
     name = check_machine_name(name or Machine.get_unique_machine_name())
     try:
-        MachineCollection.load(name)
+        info = MachineCollection.load(name)
     except asv_util.UserError:
-        info = Machine.get_defaults()
-        info["machine"] = name
+        info = {**Machine.get_defaults(), "machine": name}
         MachineCollection.save(name, info)
+    ram = str(info.get("ram", ""))
+    ram = f"{int(ram) / 2**30:.0f} GiB" if ram.isdigit() else ram or "? GiB"
+    print(f"ptbench: machine {name}: {info.get('cpu', '?')}, {info.get('num_cpu', '?')} CPUs, "
+          f"{ram}, {info.get('os', '?')}", flush=True)
     return name
 
 
@@ -275,9 +278,12 @@ def run(
     results_dir = (results or project / config.get("results_dir", "results")).resolve()
     if results_dir.exists() and not results_dir.is_dir():
         raise UsageError(f"--results {results_dir} is a file; give a folder")
-    machine = ensure_machine(machine)
+    if machine is not None:
+        check_machine_name(machine)
     benchmarks = discover(project / config.get("benchmark_dir", "benchmarks"))
     selection = select(benchmarks, tier, run_devices, bench)
+    # Input is valid: only now write anything (the machine entry, then results).
+    machine = ensure_machine(machine)
     env_name = environment_name()
     asv_env_name = get_env_name("existing", sys.executable.replace(os.path.sep, "_"), {}, {})
     target = results_dir / machine / f"{commit[:8]}-{env_name}.json"
