@@ -190,8 +190,11 @@ def ensure_machine(name: str | None) -> str:
         MachineCollection.save(name, info)
     ram = str(info.get("ram", ""))
     ram = f"{int(ram) / 2**30:.0f} GiB" if ram.isdigit() else ram or "? GiB"
-    print(f"ptbench: machine {name}: {info.get('cpu', '?')}, {info.get('num_cpu', '?')} CPUs, "
-          f"{ram}, {info.get('os', '?')}", flush=True)
+    print(
+        f"ptbench: machine {name}: {info.get('cpu', '?')}, {info.get('num_cpu', '?')} CPUs, "
+        f"{ram}, {info.get('os', '?')}",
+        flush=True,
+    )
     return name
 
 
