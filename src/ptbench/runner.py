@@ -18,7 +18,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import platform
 import re
 import shutil
 import subprocess
@@ -180,9 +179,23 @@ def asv_bench_regexes(selection: dict[str, list[str]]) -> list[str]:
     ]
 
 
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def default_machine_name() -> str:
+    """A name that says what the hardware is: ``nvidia-h100-80gb-hbm3-x1``, ``amd-epyc-2cpu``.
+
+    asv's default, the host name, says nothing on a fleet of identical machines.
+    """
+    if devices.is_available("cuda"):
+        return f"{_slug(torch.cuda.get_device_name(0))}-x{torch.cuda.device_count()}"
+    return f"{_slug(asv_util.get_cpu_info() or 'cpu')}-{os.cpu_count()}cpu"
+
+
 def ensure_machine(name: str | None) -> str:
     """Make sure ~/.asv-machine.json describes the machine; print and return its name."""
-    name = check_machine_name(name or Machine.get_unique_machine_name())
+    name = check_machine_name(name or default_machine_name())
     try:
         info = MachineCollection.load(name)
     except asv_util.UserError:
@@ -205,7 +218,7 @@ def settings() -> dict[str, str]:
         "torch_cuda": torch.version.cuda or "none",
         "torch_threads": str(torch.get_num_threads()),
         "float32_matmul_precision": torch.get_float32_matmul_precision(),
-        "python": platform.python_version(),
+        "python": f"{sys.version_info.major}.{sys.version_info.minor}",  # asv's form
     }
 
 
