@@ -19,3 +19,48 @@ def asv_home(tmp_path, monkeypatch) -> Path:
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
     return home
+
+
+FIXTURE_RESULTS = PROJECT / "tests" / "fixtures" / "results"
+FIXTURE_MACHINE = "fixture-machine"
+
+
+@pytest.fixture
+def results_copy(tmp_path) -> Path:
+    """A private copy of the fixture results (two back-to-back runs of the real suite)."""
+    import shutil
+
+    target = tmp_path / "results"
+    shutil.copytree(FIXTURE_RESULTS, target)
+    return target
+
+
+def fixture_runs(results: Path) -> list[Path]:
+    """The fixture's result files, oldest commit first."""
+    import json
+
+    files = sorted(
+        (results / FIXTURE_MACHINE).glob("*-existing-*.json"),
+        key=lambda path: json.loads(path.read_text())["date"],
+    )
+    assert len(files) == 2, files
+    return files
+
+
+def scale_result(path: Path, benchmark: str, combination: tuple, factor: float) -> None:
+    """Multiply one combination's value, interval, quartiles and samples by ``factor``."""
+    import itertools
+    import json
+
+    data = json.loads(path.read_text())
+    columns = data["result_columns"]
+    row = dict(zip(columns, data["results"][benchmark], strict=False))
+    labels = [tuple(c) for c in itertools.product(*row["params"])]
+    index = labels.index(tuple(repr(v) for v in combination))
+    for column in ("result", "stats_ci_99_a", "stats_ci_99_b", "stats_q_25", "stats_q_75"):
+        if row.get(column) is not None and row[column][index] is not None:
+            row[column][index] *= factor
+    if row.get("samples") and row["samples"][index]:
+        row["samples"][index] = [sample * factor for sample in row["samples"][index]]
+    data["results"][benchmark] = [row.get(column) for column in columns]
+    path.write_text(json.dumps(data))

@@ -48,7 +48,96 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="machine name for the results folder (default: asv's, the host name)",
     )
+    export = commands.add_parser(
+        "export",
+        help="write every result as one table",
+        description="Write every result under --results as one tidy "
+        "table: CSV, Parquet or JSON by the file's suffix.",
+    )
+    export.add_argument("--results", metavar="DIR", type=Path, default=Path("results"))
+    export.add_argument("--out", metavar="FILE", type=Path, required=True)
+
+    compare = commands.add_parser(
+        "compare",
+        help="compare a baseline with a contender, with statistics",
+        description="Pair baseline and contender results on every key but the selected ones and "
+        "judge each pair: faster/slower needs the ratio past --factor and significance "
+        "(Mann-Whitney U as asv compare). Exit status 1 when anything got significantly slower.",
+    )
+    compare.add_argument("--results", metavar="DIR", type=Path, default=Path("results"))
+    compare.add_argument("--baseline", metavar="KEY=VALUE[,...]", required=True)
+    compare.add_argument("--contender", metavar="KEY=VALUE[,...]", required=True)
+    compare.add_argument(
+        "--factor",
+        type=float,
+        default=1.1,
+        help="smallest ratio that counts as a change (default 1.1)",
+    )
+    compare.add_argument(
+        "--format",
+        dest="output_format",
+        default="table",
+        help="table, markdown, csv or json (default table)",
+    )
+    report = commands.add_parser(
+        "report",
+        help="write report.md and report.html with tables and figures",
+        description="Answer the usual questions from a results folder: the comparison asked "
+        "for, CUDA over CPU, Cholesky over LU, in place over out of place, eigh over eig, "
+        "change points along history, scaling. Writes report.md, report.html and figures/.",
+    )
+    report.add_argument("--results", metavar="DIR", type=Path, default=Path("results"))
+    report.add_argument("--out", metavar="DIR", type=Path, required=True)
+    report.add_argument("--baseline", metavar="KEY=VALUE[,...]")
+    report.add_argument("--contender", metavar="KEY=VALUE[,...]")
+    report.add_argument("--factor", type=float, default=1.1)
     return parser
+
+
+def _report(args: argparse.Namespace) -> int:
+    from ptbench import compare, report
+
+    if (args.baseline is None) != (args.contender is None):
+        raise UsageError("give --baseline and --contender together, or neither")
+    if args.out.resolve() == (args.results.resolve()) or args.out.resolve().is_relative_to(
+        args.results.resolve()
+    ):
+        raise UsageError(f"--out {args.out} is inside --results; write reports elsewhere")
+    baseline = compare.parse_selector(args.baseline) if args.baseline else None
+    contender = compare.parse_selector(args.contender) if args.contender else None
+    for path in report.write(args.results, args.out, baseline, contender, args.factor):
+        print(f"ptbench: wrote {path}")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from ptbench import results, tables
+
+    frame = results.load_results(args.results)
+    if not args.out.parent.is_dir():
+        raise UsageError(f"--out {args.out}: folder {args.out.parent} does not exist")
+    try:
+        tables.export(frame, args.out)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    print(f"ptbench: wrote {len(frame)} rows to {args.out}")
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from ptbench import compare, results, tables
+
+    if args.output_format not in tables.FORMATS:
+        raise UsageError(f"--format {args.output_format!r}: use one of {', '.join(tables.FORMATS)}")
+    frame = results.load_results(args.results)
+    comparison = compare.compare(
+        frame,
+        compare.parse_selector(args.baseline),
+        compare.parse_selector(args.contender),
+        args.factor,
+    )
+    print(tables.render(comparison, args.output_format))
+    return 1 if len(comparison.regressions) else 0
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -72,13 +161,20 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+class UsageError(Exception):
+    """Bad input found by the command line itself."""
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from ptbench.runner import UsageError
+    from ptbench.compare import SelectorError
+    from ptbench.results import ResultsError
+    from ptbench.runner import UsageError as RunUsageError
 
     try:
-        return {"run": _run}[args.command](args)
-    except UsageError as error:
+        commands = {"run": _run, "export": _export, "compare": _compare, "report": _report}
+        return commands[args.command](args)
+    except (UsageError, RunUsageError, ResultsError, SelectorError) as error:
         print(f"ptbench: error: {error}", file=sys.stderr)
         return 2
 

@@ -1,0 +1,102 @@
+"""Change points along commit history, found by asv's own step detection.
+
+For each benchmark x parameter combination x machine x environment, the values ordered by commit
+date go to ``asv.step_detect.detect_steps`` with ``asv._stats.get_weight`` weights (the inverse
+width of each 99% interval), exactly as ``asv publish`` draws its regression graphs. Each step
+larger than ``threshold`` becomes a change point: the commit where the new level began, its
+``change`` (after / before) and a confidence, the Mann-Whitney U p-value (scipy) of the raw
+samples pooled on either side (missing when samples were not recorded).
+
+A step whose test gives p >= ``p_threshold`` is not reported: the detector fits noise too. Two
+back-to-back runs that differ by a process-to-process 26% at p = 0.27 are not a change point.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from asv import _stats as asv_stats
+from asv import step_detect
+from scipy.stats import mannwhitneyu
+
+from ptbench.results import STATUS_OK
+
+SERIES_KEYS = ("machine", "env")
+
+
+def _weight(row) -> float | None:
+    if pd.isna(row.ci_99_low) or pd.isna(row.ci_99_high):
+        return None
+    return asv_stats.get_weight({"ci_99_a": row.ci_99_low, "ci_99_b": row.ci_99_high})
+
+
+def _pooled(samples: pd.Series) -> list[float]:
+    pooled = []
+    for values in samples:
+        if values is None or (isinstance(values, float) and math.isnan(values)):
+            return []  # one commit without samples: no test on this side
+        pooled += [v for v in values if v is not None and not math.isnan(v)]
+    return pooled
+
+
+def series_keys(frame: pd.DataFrame) -> list[str]:
+    return ["benchmark", *frame.attrs.get("param_keys", []), *SERIES_KEYS]
+
+
+def change_points(
+    frame: pd.DataFrame, threshold: float = 0.05, p_threshold: float = 0.01
+) -> pd.DataFrame:
+    """Every significant step of relative size >= ``threshold`` in every series with at least
+    3 commits (see the module docstring)."""
+    rows = []
+    timed = frame[(frame["status"] == STATUS_OK) & frame["unit"].isin(["seconds", "bytes"])]
+    keys = series_keys(frame)
+    for identity, series in timed.groupby(keys, dropna=False, sort=False):
+        series = series.sort_values("commit_date", kind="stable").reset_index(drop=True)
+        if series["commit"].nunique() < 3:
+            continue
+        weights = [_weight(row) for row in series.itertuples()]
+        steps = step_detect.detect_steps(series["value"].tolist(), weights)
+        for before, after in zip(steps, steps[1:], strict=False):
+            change = after[2] / before[2]
+            if abs(change - 1) < threshold:
+                continue
+            left, right = series.iloc[before[0] : before[1]], series.iloc[after[0] : after[1]]
+            samples_before, samples_after = _pooled(left["samples"]), _pooled(right["samples"])
+            p_value = (
+                mannwhitneyu(samples_before, samples_after).pvalue
+                if samples_before and samples_after
+                else np.nan
+            )
+            if p_value >= p_threshold:  # NaN (no samples) compares False: kept, untested
+                continue
+            rows.append(
+                {
+                    **dict(zip(keys, identity, strict=True)),
+                    "unit": series["unit"].iloc[0],
+                    "direction": "regression" if change > 1 else "improvement",
+                    "change": change,
+                    "before": before[2],
+                    "after": after[2],
+                    "commit": series["commit"].iloc[after[0]],
+                    "commit_date": series["commit_date"].iloc[after[0]],
+                    "previous_commit": series["commit"].iloc[before[1] - 1],
+                    "p_value": p_value,
+                }
+            )
+    columns = [
+        *keys,
+        "unit",
+        "direction",
+        "change",
+        "before",
+        "after",
+        "commit",
+        "commit_date",
+        "previous_commit",
+        "p_value",
+    ]
+    changes = pd.DataFrame(rows, columns=columns)
+    return changes.sort_values("change", ascending=False, ignore_index=True)

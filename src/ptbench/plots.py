@@ -1,0 +1,251 @@
+"""Figures for people: every one has labelled axes with units, log scales where values span
+decades, a legend and a title that says what is compared with what. Plotting only: the numbers
+come from ``compare``, ``history`` and the operations' work counts.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; no display on benchmark machines or in CI
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.colors import LogNorm  # noqa: E402
+
+from ptbench.compare import FASTER, SLOWER, Comparison  # noqa: E402
+from ptbench.operations import OPERATIONS, Case  # noqa: E402
+from ptbench.results import STATUS_OK  # noqa: E402
+
+VERDICT_COLOURS = {SLOWER: "#c0392b", FASTER: "#1e8449"}
+OTHER_COLOUR = "#95a5a6"
+UNIT_LABELS = {"seconds": "time per call (s)", "bytes": "peak memory (bytes)"}
+
+
+def describe(selector: dict[str, str]) -> str:
+    return ", ".join(f"{key}={value}" for key, value in selector.items())
+
+
+def save(figure: plt.Figure, stem: Path) -> list[Path]:
+    """Write ``stem``.png and ``stem``.svg; return both paths."""
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    paths = [stem.with_suffix(".png"), stem.with_suffix(".svg")]
+    figure.savefig(paths[0], dpi=110, bbox_inches="tight")
+    figure.savefig(paths[1], bbox_inches="tight")
+    plt.close(figure)
+    return paths
+
+
+def _line_labels(pairs: pd.DataFrame, keys: list[str]) -> pd.Series:
+    """One label per pair: the benchmark and whichever other keys vary among the pairs."""
+    varying = [
+        key
+        for key in keys
+        if key not in ("benchmark", "size") and key in pairs and pairs[key].nunique(dropna=True) > 1
+    ]
+    names = (
+        pairs["benchmark"]
+        .str.rsplit(".", n=1)
+        .str[-1]
+        .str.replace(r"^(time|track)_", "", regex=True)
+    )
+    for key in varying:
+        names = names + " " + pairs[key].astype(str).str.slice(0, 40)
+    return names
+
+
+def _comparable(comparison: Comparison) -> pd.DataFrame:
+    return comparison.pairs[comparison.pairs["ratio"].notna()]
+
+
+def speedup_vs_size(comparison: Comparison, baseline: dict, contender: dict) -> plt.Figure:
+    """Speedup of the contender over the baseline (baseline time / contender time) by size."""
+    pairs = _comparable(comparison)
+    figure, axes = plt.subplots(figsize=(9, 5.5))
+    for label, line in pairs.groupby(_line_labels(pairs, comparison.keys)):
+        line = line.sort_values("size")
+        speedup = 1 / line["ratio"]
+        low = (speedup - 1 / line["ratio_high"]).clip(lower=0).fillna(0)
+        high = (1 / line["ratio_low"] - speedup).clip(lower=0).fillna(0)
+        axes.errorbar(
+            line["size"].astype(float),
+            speedup,
+            yerr=[low, high],
+            marker="o",
+            markersize=4,
+            capsize=2,
+            label=label,
+        )
+    axes.axhline(1.0, color="black", linewidth=1, linestyle="--", label="equal (1.0)")
+    axes.set_xscale("log", base=2)
+    axes.set_yscale("log")
+    axes.set_xlabel("size (elements, or matrix order n)")
+    axes.set_ylabel("speedup: baseline time / contender time\n(> 1: contender faster)")
+    axes.set_title(f"Speedup of {describe(contender)} over {describe(baseline)}")
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend(fontsize=7, ncol=2, loc="best")
+    return figure
+
+
+def comparison_bars(
+    comparison: Comparison, baseline: dict, contender: dict, most: int = 40
+) -> plt.Figure:
+    """A bar per pair, sorted by ratio, 99% whiskers; the ``most`` largest changes."""
+    pairs = _comparable(comparison).copy()
+    pairs["distance"] = np.abs(np.log(pairs["ratio"]))
+    pairs = pairs.nlargest(most, "distance").sort_values("ratio")
+    labels = _line_labels(pairs, comparison.keys)
+    if "size" in pairs:
+        labels = labels + " size=" + pairs["size"].astype(str)
+    figure, axes = plt.subplots(figsize=(9, 1.2 + 0.22 * max(len(pairs), 1)))
+    colours = [VERDICT_COLOURS.get(verdict, OTHER_COLOUR) for verdict in pairs["verdict"]]
+    left = (pairs["ratio"] - pairs["ratio_low"]).clip(lower=0).fillna(0)
+    right = (pairs["ratio_high"] - pairs["ratio"]).clip(lower=0).fillna(0)
+    positions = np.arange(len(pairs))
+    axes.barh(
+        positions,
+        pairs["ratio"] - 1,
+        left=1,
+        color=colours,
+        xerr=[left, right],
+        error_kw={"elinewidth": 0.8, "capsize": 2},
+    )
+    axes.axvline(1.0, color="black", linewidth=1)
+    for bound in (comparison.factor, 1 / comparison.factor):
+        axes.axvline(bound, color="black", linewidth=0.8, linestyle=":")
+    axes.set_yticks(positions, labels, fontsize=7)
+    axes.set_ylabel("benchmark and parameters")
+    axes.set_xscale("log")
+    axes.set_xlabel("ratio: contender / baseline (> 1: contender slower)")
+    axes.set_title(f"{describe(contender)} vs {describe(baseline)}: {len(pairs)} largest changes")
+    handles = [
+        plt.Rectangle((0, 0), 1, 1, color=c)
+        for c in (VERDICT_COLOURS[SLOWER], VERDICT_COLOURS[FASTER], OTHER_COLOUR)
+    ]
+    axes.legend(
+        handles,
+        ["slower (significant)", "faster (significant)", "same"],
+        fontsize=7,
+        loc="lower right",
+    )
+    axes.grid(True, axis="x", which="both", alpha=0.3)
+    return figure
+
+
+def throughput(row: pd.Series) -> tuple[float, str]:
+    """Achieved GFLOP/s (compute-bound operations) or GB/s (the rest) for one result row."""
+    operation = OPERATIONS.get(row["operation"])
+    if operation is None or row["unit"] != "seconds" or pd.isna(row.get("size")):
+        return math.nan, ""
+    case = Case(
+        device=str(row.get("device", "cpu")),
+        size=int(row["size"]),
+        dtype=row.get("dtype") if isinstance(row.get("dtype"), str) else operation.dtypes[0],
+        method=row.get("method") if isinstance(row.get("method"), str) else None,
+    )
+    if operation.family == "linalg" and operation.flops:
+        return operation.flops(case) / row["value"] / 1e9, "GFLOP/s"
+    if operation.bytes_moved:
+        return operation.bytes_moved(case) / row["value"] / 1e9, "GB/s"
+    return math.nan, ""
+
+
+def scaling(
+    frame: pd.DataFrame, benchmark: str, by: str = "device", where: dict | None = None
+) -> plt.Figure:
+    """Time and achieved throughput against size, log-log, one line per ``by`` value."""
+    rows = frame[(frame["benchmark"] == benchmark) & (frame["status"] == STATUS_OK)]
+    for key, value in (where or {}).items():
+        rows = rows[rows[key].astype(str) == str(value)]
+    # The latest result of each combination.
+    rows = rows.sort_values("commit_date").drop_duplicates(
+        [c for c in ("size", "device", "dtype", "method", "machine", "env") if c in rows],
+        keep="last",
+    )
+    figure, (time_axes, rate_axes) = plt.subplots(1, 2, figsize=(11, 4.5))
+    unit = ""
+    for label, line in rows.groupby(rows[by].astype(str)):
+        line = line.sort_values("size")
+        rates = line.apply(throughput, axis=1, result_type="expand")
+        unit = rates[1].iloc[0] if len(rates) else unit
+        time_axes.plot(line["size"].astype(float), line["value"], marker="o", label=label)
+        rate_axes.plot(line["size"].astype(float), rates[0], marker="o", label=label)
+    name = benchmark.rsplit(".", 1)[-1]
+    details = f" ({describe(where)})" if where else ""
+    for axes, ylabel in ((time_axes, "time per call (s)"), (rate_axes, f"achieved {unit}")):
+        axes.set_xscale("log", base=2)
+        axes.set_yscale("log")
+        axes.set_xlabel("size (elements, or matrix order n)")
+        axes.set_ylabel(ylabel)
+        axes.grid(True, which="both", alpha=0.3)
+        axes.legend(title=by, fontsize=8)
+    time_axes.set_title(f"{name}{details}: time")
+    rate_axes.set_title(f"{name}{details}: throughput (nominal work / time)")
+    figure.tight_layout()
+    return figure
+
+
+def history(frame: pd.DataFrame, identity: dict, changes: pd.DataFrame) -> plt.Figure:
+    """Value over commits for one series, its 99% interval, and the detected change points."""
+    rows = frame[frame["status"] == STATUS_OK]
+    for key, value in identity.items():
+        rows = rows[rows[key].astype(str) == str(value)]
+    rows = rows.sort_values("commit_date")
+    positions = np.arange(len(rows))
+    figure, axes = plt.subplots(figsize=(9, 4.5))
+    axes.plot(positions, rows["value"], marker="o", label="median of samples")
+    axes.fill_between(
+        positions,
+        rows["ci_99_low"].astype(float),
+        rows["ci_99_high"].astype(float),
+        alpha=0.2,
+        label="99% interval",
+    )
+    commits = rows["commit"].str[:8].tolist()
+    for change in changes.itertuples():
+        if change.commit[:8] in commits:
+            at = commits.index(change.commit[:8]) - 0.5
+            axes.axvline(
+                at,
+                color=VERDICT_COLOURS[SLOWER if change.change > 1 else FASTER],
+                linestyle="--",
+                label=f"change x{change.change:.2f} at {change.commit[:8]}",
+            )
+    axes.set_xticks(positions, commits, rotation=45, fontsize=7)
+    axes.set_xlabel("commit (oldest to newest)")
+    unit = rows["unit"].iloc[0] if len(rows) else "seconds"
+    axes.set_ylabel(UNIT_LABELS.get(unit, unit))
+    axes.set_yscale("log")
+    axes.set_title("History of " + ", ".join(f"{k}={v}" for k, v in identity.items()))
+    axes.legend(fontsize=7)
+    axes.grid(True, which="both", alpha=0.3)
+    return figure
+
+
+def speedup_heatmap(comparison: Comparison, baseline: dict, contender: dict) -> plt.Figure:
+    """Speedups, operations x sizes, on a diverging log scale centred on 1."""
+    pairs = _comparable(comparison)
+    labels = _line_labels(pairs, comparison.keys)
+    grid = (1 / pairs["ratio"]).groupby([labels, pairs["size"]]).median().unstack("size")
+    figure, axes = plt.subplots(figsize=(1.5 + 0.75 * grid.shape[1], 1.2 + 0.3 * grid.shape[0]))
+    values = grid.to_numpy(dtype=float)
+    finite = np.abs(np.log10(values[np.isfinite(values)]))
+    bound = 10 ** float(np.clip(finite.max() if finite.size else 0.3, 0.3, 4))
+    image = axes.imshow(
+        values, cmap="RdYlGn", aspect="auto", norm=LogNorm(vmin=1 / bound, vmax=bound)
+    )
+    axes.set_xticks(
+        range(grid.shape[1]), [str(size) for size in grid.columns], rotation=45, fontsize=7
+    )
+    axes.set_yticks(range(grid.shape[0]), grid.index, fontsize=7)
+    axes.set_xlabel("size (elements, or matrix order n)")
+    axes.set_ylabel("operation")
+    for (i, j), value in np.ndenumerate(values):
+        if not math.isnan(value):
+            axes.text(j, i, f"{value:.2g}", ha="center", va="center", fontsize=6)
+    figure.colorbar(image, ax=axes, label="speedup (baseline time / contender time)")
+    axes.set_title(f"Speedup of {describe(contender)} over {describe(baseline)}")
+    return figure

@@ -1,0 +1,268 @@
+"""``ptbench report``: the questions users bring, answered from a results folder.
+
+Sections, each with a table and figures: what the history holds; the requested baseline vs
+contender comparison; the standard questions the data can answer (CUDA over CPU, Cholesky over
+LU, in place over out of place, eigh over eig); change points along commit history; scaling.
+Written as ``report.md`` (figures linked, PNG and SVG in ``figures/``) and a self-contained
+``report.html`` (figures embedded).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from ptbench import compare, history, plots, tables
+from ptbench.results import STATUS_OK, load_results
+
+# (title, baseline, contender, what a user learns): asked whenever the data holds both sides.
+STANDARD_QUESTIONS = (
+    (
+        "CUDA over CPU",
+        {"device": "cpu"},
+        {"device": "cuda"},
+        "How much faster is the GPU, by size?",
+    ),
+    (
+        "Cholesky over LU",
+        {"method": "lu"},
+        {"method": "cholesky"},
+        "Solving an SPD system: does Cholesky's half-the-FLOPs factorisation pay off?",
+    ),
+    (
+        "In place over out of place",
+        {"method": "out_of_place"},
+        {"method": "sub_alpha"},
+        "p.sub_(g, alpha=lr) against p = p - lr * g, in time and in peak memory.",
+    ),
+    (
+        "eigh over eig",
+        {"operation": "eig"},
+        {"operation": "eigh"},
+        "Symmetric eigensolver against the general one.",
+    ),
+)
+SCALING = (
+    ("bench_linalg.time_matmul", {"dtype": "float32"}),
+    ("bench_linalg.time_solve", {"dtype": "float64", "method": "cholesky"}),
+    ("bench_elementwise.time_multiply", {}),
+)
+TOP_CHANGES = 20
+
+
+@dataclass
+class Section:
+    title: str
+    text: list[str] = field(default_factory=list)
+    table: pd.DataFrame | None = None
+    figures: list[Path] = field(default_factory=list)  # PNGs; an SVG sits beside each
+
+
+def latest_per_run(frame: pd.DataFrame) -> pd.DataFrame:
+    """Only each machine and environment's newest commit: what the standard questions read."""
+    newest = frame.groupby(["machine", "env"])["commit_date"].transform("max")
+    return frame[frame["commit_date"] == newest]
+
+
+def overview(frame: pd.DataFrame, results_dir: Path) -> Section:
+    runs = (
+        frame.groupby(["machine", "env", "commit"], dropna=False)
+        .agg(
+            date=("commit_date", "max"),
+            torch=("torch", "first"),
+            ok=("status", lambda s: int((s == STATUS_OK).sum())),
+            skipped=("status", lambda s: int((s == "skipped").sum())),
+            failed=("status", lambda s: int((s == "failed").sum())),
+        )
+        .reset_index()
+        .sort_values("date")
+    )
+    runs["commit"] = runs["commit"].str[:8]
+    runs["date"] = runs["date"].dt.strftime("%Y-%m-%d %H:%M")
+    return Section(
+        "Results",
+        [
+            f"{len(frame)} results from `{results_dir}`: "
+            f"{runs['machine'].nunique()} machine(s), {len(runs)} run(s)."
+        ],
+        runs,
+    )
+
+
+def comparison_section(
+    frame: pd.DataFrame,
+    title: str,
+    baseline: dict,
+    contender: dict,
+    factor: float,
+    figures: Path,
+    question: str = "",
+) -> Section:
+    result = compare.compare(frame, baseline, contender, factor)
+    stem = figures / _slug(title)
+    section = Section(title, [question] if question else [])
+    section.text.append(tables.summary_line(result))
+    shown = tables.comparison_table(result)
+    section.table = shown.head(60)
+    if len(shown) > 60:
+        section.text.append(
+            f"The 60 most changed of {len(shown)} pairs; `ptbench compare` lists all."
+        )
+    if result.pairs["ratio"].notna().any():
+        section.figures.append(
+            plots.save(
+                plots.comparison_bars(result, baseline, contender),
+                stem.with_name(stem.name + "-bars"),
+            )[0]
+        )
+        if "size" in result.keys:
+            section.figures.append(
+                plots.save(
+                    plots.speedup_vs_size(result, baseline, contender),
+                    stem.with_name(stem.name + "-speedup"),
+                )[0]
+            )
+            section.figures.append(
+                plots.save(
+                    plots.speedup_heatmap(result, baseline, contender),
+                    stem.with_name(stem.name + "-heatmap"),
+                )[0]
+            )
+    return section
+
+
+def changes_section(frame: pd.DataFrame, figures: Path) -> Section:
+    changes = history.change_points(frame)
+    section = Section(
+        "Change points along history",
+        [
+            "Steps found by asv's step detection (as `asv publish` does) in each "
+            "series with 3 or more commits, kept when a Mann-Whitney U test of the "
+            "samples either side gives p < 0.01."
+        ],
+    )
+    if changes.empty:
+        section.text.append("No change of 5% or more (series need at least 3 commits).")
+        return section
+    keys = history.series_keys(frame)
+    shown = changes.head(TOP_CHANGES).copy()
+    shown["change"] = shown["change"].map(lambda v: f"x{v:.2f}")
+    shown["commit"] = shown["commit"].str[:8]
+    shown["previous_commit"] = shown["previous_commit"].str[:8]
+    section.table = shown.drop(columns=["commit_date", "unit"])
+    for index, change in changes.head(3).iterrows():
+        identity = {key: change[key] for key in keys if pd.notna(change[key])}
+        figure = plots.history(frame, identity, changes)
+        section.figures.append(plots.save(figure, figures / f"history-{index}")[0])
+    return section
+
+
+def scaling_section(frame: pd.DataFrame, figures: Path) -> Section:
+    section = Section(
+        "Scaling",
+        [
+            "Time and achieved throughput (the operation's nominal FLOP "
+            "or byte count over the time) against size, latest results."
+        ],
+    )
+    for benchmark, where in SCALING:
+        rows = frame[(frame["benchmark"] == benchmark) & (frame["status"] == STATUS_OK)]
+        if rows.empty:
+            continue
+        by = "device" if rows["device"].nunique() > 1 else "env"
+        figure = plots.scaling(frame, benchmark, by=by, where=where)
+        section.figures.append(plots.save(figure, figures / f"scaling-{_slug(benchmark)}")[0])
+    return section
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
+
+
+def build(
+    results_dir: Path,
+    out_dir: Path,
+    baseline: dict | None = None,
+    contender: dict | None = None,
+    factor: float = 1.1,
+) -> list[Section]:
+    frame = load_results(results_dir)
+    figures = out_dir / "figures"
+    sections = [overview(frame, results_dir)]
+    if baseline and contender:  # the user's own question: errors in it are the user's to fix
+        sections.append(
+            comparison_section(
+                frame,
+                f"{plots.describe(contender)} vs {plots.describe(baseline)}",
+                baseline,
+                contender,
+                factor,
+                figures,
+            )
+        )
+    latest = latest_per_run(frame)
+    for title, base, cont, question in STANDARD_QUESTIONS:
+        try:
+            sections.append(
+                comparison_section(latest, title, base, cont, factor, figures, question)
+            )
+        except compare.SelectorError as missing:
+            sections.append(Section(title, [question, f"Not in these results: {missing}."]))
+    sections.append(changes_section(frame, figures))
+    sections.append(scaling_section(latest, figures))
+    return sections
+
+
+def to_markdown(sections: list[Section], out_dir: Path) -> str:
+    lines = ["# ptbench report", ""]
+    for section in sections:
+        lines += [f"## {section.title}", ""]
+        lines += [paragraph + "\n" for paragraph in section.text if paragraph]
+        if section.table is not None and not section.table.empty:
+            lines += [section.table.to_markdown(index=False), ""]
+        for figure in section.figures:
+            relative = figure.relative_to(out_dir).as_posix()
+            lines += [f"![{figure.stem}]({relative})", ""]
+    return "\n".join(lines)
+
+
+def to_html(sections: list[Section]) -> str:
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'><title>ptbench report</title>",
+        "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;}"
+        "table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;"
+        "padding:2px 6px}img{max-width:100%;display:block;margin:1em 0}</style>",
+        "</head><body><h1>ptbench report</h1>",
+    ]
+    for section in sections:
+        parts.append(f"<h2>{html.escape(section.title)}</h2>")
+        parts += [f"<p>{html.escape(paragraph)}</p>" for paragraph in section.text if paragraph]
+        if section.table is not None and not section.table.empty:
+            parts.append(section.table.to_html(index=False, na_rep="n/a", border=0))
+        for figure in section.figures:
+            data = base64.b64encode(figure.read_bytes()).decode()
+            parts.append(
+                f"<img alt='{html.escape(figure.stem)}' src='data:image/png;base64,{data}'>"
+            )
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def write(
+    results_dir: Path,
+    out_dir: Path,
+    baseline: dict | None = None,
+    contender: dict | None = None,
+    factor: float = 1.1,
+) -> list[Path]:
+    """Build the report; write report.md, report.html and figures/ under ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    sections = build(results_dir, out_dir, baseline, contender, factor)
+    markdown, page = out_dir / "report.md", out_dir / "report.html"
+    markdown.write_text(to_markdown(sections, out_dir))
+    page.write_text(to_html(sections))
+    return [markdown, page]
