@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from asv import util as asv_util
 from conftest import FIXTURE_MACHINE, fixture_runs, scale_result
@@ -257,3 +258,22 @@ def test_exit_status_is_1_for_a_regression_0_without_2_for_bad_input(results_cop
         "csv",
     )
     assert csv.stdout.splitlines()[0].startswith("benchmark,")
+
+
+def test_zero_peak_memory_compares_without_dividing_by_zero(results_copy):
+    """p.sub_(...) allocates nothing: 0 -> 0 is the same, 0 -> 4096 bytes is a regression."""
+    first, second = commits(results_copy)
+    frame = load_results(results_copy)
+    memory = frame["benchmark"] == "bench_updates.track_update_peak_bytes"
+    is_first = frame["commit"] == first
+    frame.loc[memory & is_first, "value"] = 0.0
+    frame.loc[memory & ~is_first & (frame["method"] == "isub"), "value"] = 0.0
+    comparison = compare(frame, {"commit": first}, {"commit": second})
+    name = "bench_updates.track_update_peak_bytes"
+    pairs = comparison.pairs[comparison.pairs["benchmark"] == name]
+    by_method = dict(
+        zip(pairs["method"], zip(pairs["ratio"], pairs["verdict"], strict=True), strict=True)
+    )
+    assert by_method["isub"] == (1.0, "same")
+    assert by_method["out_of_place"][0] == float("inf") and by_method["out_of_place"][1] == "slower"
+    assert np.isfinite(comparison.geometric_mean)

@@ -121,3 +121,12 @@ def test_report_refuses_bad_input(results_copy, tmp_path):
             check=False,
         )
         assert completed.returncode == 2 and len(completed.stderr.strip().splitlines()) == 1
+
+
+def test_labels_name_the_benchmark_and_leave_out_missing_parameters(frame_and_comparison):
+    frame, _comparison = frame_and_comparison
+    first, second = sorted(frame["commit"].unique())
+    comparison = compare(frame, {"commit": first}, {"commit": second})
+    labels = plots._line_labels(comparison.pairs, comparison.keys)
+    assert {"sum", "solve lu", "update out_of_place"} <= set(labels)  # dtype does not vary
+    assert not any("nan" in label for label in labels)

@@ -13,6 +13,7 @@ recorded samples, else non-overlap of the 99% intervals).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -142,7 +143,9 @@ def compare(
     pairs = pairs.sort_values(["_order", "_ratio"], kind="stable").drop(
         columns=["_order", "_ratio"]
     )
-    comparable = pairs.loc[pairs["verdict"] != NOT_COMPARABLE, "ratio"]
+    comparable = pairs.loc[
+        np.isfinite(pairs["ratio"]) & (pairs["verdict"] != NOT_COMPARABLE), "ratio"
+    ]
     geometric_mean = float(gmean(comparable)) if len(comparable) else float("nan")
     return Comparison(pairs.reset_index(drop=True), geometric_mean, factor, keys, skipped_pairs)
 
@@ -175,6 +178,15 @@ def _judge(row, factor: float) -> dict:
         verdict["note"] = "benchmark definition changed"
         return verdict
     base, cont = row.value_baseline, row.value_contender
+    if base == 0:  # peak bytes of an in-place update: 0 -> 0 is the same, 0 -> more is worse
+        verdict.update(
+            ratio=1.0 if cont == 0 else math.inf,
+            significant=cont != 0,
+            verdict=SAME if cont == 0 else SLOWER,
+            regression=cont != 0,
+            note="" if cont == 0 else "baseline was zero",
+        )
+        return verdict
     ratio = cont / base
     verdict["ratio"] = ratio
     base_stats, cont_stats = _stats(row, "baseline"), _stats(row, "contender")

@@ -62,6 +62,17 @@ class Section:
     figures: list[Path] = field(default_factory=list)  # PNGs; an SVG sits beside each
 
 
+@dataclass
+class FigureFolder:
+    """Where a report's figures go; they are rendered together, in parallel, at the end."""
+
+    folder: Path
+    writer: plots.FigureWriter = field(default_factory=plots.FigureWriter)
+
+    def add(self, figure, name: str) -> Path:
+        return self.writer.add(figure, self.folder / name)
+
+
 def latest_per_run(frame: pd.DataFrame) -> pd.DataFrame:
     """Only each machine and environment's newest commit: what the standard questions read."""
     newest = frame.groupby(["machine", "env"])["commit_date"].transform("max")
@@ -75,7 +86,7 @@ def overview(frame: pd.DataFrame, results_dir: Path) -> Section:
             date=("commit_date", "max"),
             torch=("torch", "first"),
             ok=("status", lambda s: int((s == STATUS_OK).sum())),
-            skipped=("status", lambda s: int((s == "skipped").sum())),
+            n_a=("status", lambda s: int((s == "skipped").sum())),
             failed=("status", lambda s: int((s == "failed").sum())),
         )
         .reset_index()
@@ -83,6 +94,7 @@ def overview(frame: pd.DataFrame, results_dir: Path) -> Section:
     )
     runs["commit"] = runs["commit"].str[:8]
     runs["date"] = runs["date"].dt.strftime("%Y-%m-%d %H:%M")
+    runs = runs.rename(columns={"n_a": "n/a (skipped or not run)"})
     return Section(
         "Results",
         [
@@ -93,17 +105,25 @@ def overview(frame: pd.DataFrame, results_dir: Path) -> Section:
     )
 
 
+ALL_FIGURES = ("bars", "speedup", "heatmap")
+FIGURE_MAKERS = {
+    "bars": plots.comparison_bars,
+    "speedup": plots.speedup_vs_size,
+    "heatmap": plots.speedup_heatmap,
+}
+
+
 def comparison_section(
     frame: pd.DataFrame,
     title: str,
     baseline: dict,
     contender: dict,
     factor: float,
-    figures: Path,
+    figures: FigureFolder,
     question: str = "",
+    drawn: tuple[str, ...] = ALL_FIGURES,
 ) -> Section:
     result = compare.compare(frame, baseline, contender, factor)
-    stem = figures / _slug(title)
     section = Section(title, [question] if question else [])
     section.text.append(tables.summary_line(result))
     shown = tables.comparison_table(result)
@@ -112,30 +132,16 @@ def comparison_section(
         section.text.append(
             f"The 60 most changed of {len(shown)} pairs; `ptbench compare` lists all."
         )
+    if "size" not in result.keys:  # pictures by size need sizes to pair on
+        drawn = tuple(name for name in drawn if name == "bars")
     if result.pairs["ratio"].notna().any():
-        section.figures.append(
-            plots.save(
-                plots.comparison_bars(result, baseline, contender),
-                stem.with_name(stem.name + "-bars"),
-            )[0]
-        )
-        if "size" in result.keys:
-            section.figures.append(
-                plots.save(
-                    plots.speedup_vs_size(result, baseline, contender),
-                    stem.with_name(stem.name + "-speedup"),
-                )[0]
-            )
-            section.figures.append(
-                plots.save(
-                    plots.speedup_heatmap(result, baseline, contender),
-                    stem.with_name(stem.name + "-heatmap"),
-                )[0]
-            )
+        for name in drawn:
+            figure = FIGURE_MAKERS[name](result, baseline, contender)
+            section.figures.append(figures.add(figure, f"{_slug(title)}-{name}"))
     return section
 
 
-def changes_section(frame: pd.DataFrame, figures: Path) -> Section:
+def changes_section(frame: pd.DataFrame, figures: FigureFolder) -> Section:
     changes = history.change_points(frame)
     section = Section(
         "Change points along history",
@@ -157,11 +163,11 @@ def changes_section(frame: pd.DataFrame, figures: Path) -> Section:
     for index, change in changes.head(3).iterrows():
         identity = {key: change[key] for key in keys if pd.notna(change[key])}
         figure = plots.history(frame, identity, changes)
-        section.figures.append(plots.save(figure, figures / f"history-{index}")[0])
+        section.figures.append(figures.add(figure, f"history-{index}"))
     return section
 
 
-def scaling_section(frame: pd.DataFrame, figures: Path) -> Section:
+def scaling_section(frame: pd.DataFrame, figures: FigureFolder) -> Section:
     section = Section(
         "Scaling",
         [
@@ -175,7 +181,7 @@ def scaling_section(frame: pd.DataFrame, figures: Path) -> Section:
             continue
         by = "device" if rows["device"].nunique() > 1 else "env"
         figure = plots.scaling(frame, benchmark, by=by, where=where)
-        section.figures.append(plots.save(figure, figures / f"scaling-{_slug(benchmark)}")[0])
+        section.figures.append(figures.add(figure, f"scaling-{_slug(benchmark)}"))
     return section
 
 
@@ -191,7 +197,7 @@ def build(
     factor: float = 1.1,
 ) -> list[Section]:
     frame = load_results(results_dir)
-    figures = out_dir / "figures"
+    figures = FigureFolder(out_dir / "figures")
     sections = [overview(frame, results_dir)]
     if baseline and contender:  # the user's own question: errors in it are the user's to fix
         sections.append(
@@ -208,12 +214,15 @@ def build(
     for title, base, cont, question in STANDARD_QUESTIONS:
         try:
             sections.append(
-                comparison_section(latest, title, base, cont, factor, figures, question)
+                comparison_section(
+                    latest, title, base, cont, factor, figures, question, drawn=("speedup",)
+                )
             )
         except compare.SelectorError as missing:
             sections.append(Section(title, [question, f"Not in these results: {missing}."]))
     sections.append(changes_section(frame, figures))
     sections.append(scaling_section(latest, figures))
+    figures.writer.write_all()
     return sections
 
 

@@ -36,6 +36,7 @@ RUN_KEYS = (
     "gpu",
 )
 STATUS_OK, STATUS_SKIPPED, STATUS_FAILED = "ok", "skipped", "failed"
+SUITE_PARAMS = ("device", "size", "dtype", "method")  # ptbench's params, in its order
 
 
 class ResultsError(Exception):
@@ -125,10 +126,9 @@ def load_results(results_dir: Path | str) -> pd.DataFrame:
     # Which columns are benchmark parameters, and which describe the run; pandas keeps attrs
     # through filtering.
     names = frame["benchmark"].unique()
-    frame.attrs["param_keys"] = list(
-        dict.fromkeys(  # in the suite's order: device, size...
-            key for name in names for key in _param_names(catalogue, name, frame)
-        )
+    found = {key for name in names for key in _param_names(catalogue, name, frame)}
+    frame.attrs["param_keys"] = [key for key in SUITE_PARAMS if key in found] + sorted(
+        found - set(SUITE_PARAMS)
     )
     frame.attrs["run_keys"] = [
         key for key in frame.columns if key in RUN_KEYS or key in run_fact_keys

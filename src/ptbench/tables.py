@@ -30,6 +30,8 @@ def format_value(value: float, unit: str) -> str:
 def _ratio_text(row: pd.Series) -> str:
     if math.isnan(row["ratio"]):
         return "n/a"
+    if math.isinf(row["ratio"]):
+        return "inf"
     if math.isnan(row["ratio_low"]):
         return f"{row['ratio']:.2f}"
     return f"{row['ratio']:.2f} [{row['ratio_low']:.2f}, {row['ratio_high']:.2f}]"
@@ -43,7 +45,7 @@ def comparison_table(comparison: Comparison) -> pd.DataFrame:
         for key in comparison.keys
         if key not in ("machine", "commit", "env") and key in pairs and pairs[key].notna().any()
     ]
-    table = pairs[identity].copy()
+    table = pairs[identity].astype(object).where(pairs[identity].notna(), "")
     table["baseline"] = [
         format_value(v, u)
         for v, u in zip(pairs["value_baseline"], pairs["unit_baseline"], strict=True)
