@@ -277,3 +277,16 @@ def test_zero_peak_memory_compares_without_dividing_by_zero(results_copy):
     assert by_method["isub"] == (1.0, "same")
     assert by_method["out_of_place"][0] == float("inf") and by_method["out_of_place"][1] == "slower"
     assert np.isfinite(comparison.geometric_mean)
+
+
+def test_two_operations_compare_despite_different_definitions(results_copy):
+    """eigh vs eig, here sum vs multiply: different benchmarks, so different asv versions."""
+    _first, second = commits(results_copy)
+    comparison = compare(
+        load_results(results_copy),
+        {"operation": "sum", "commit": second},
+        {"operation": "multiply", "commit": second},
+    )
+    assert set(comparison.pairs["size"]) == {16, 1024, 65536}
+    assert comparison.pairs["ratio"].notna().all()
+    assert set(comparison.geometric_means) == {"seconds"}

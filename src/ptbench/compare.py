@@ -89,10 +89,16 @@ def match_keys(frame: pd.DataFrame, selected: set[str]) -> list[str]:
 @dataclass
 class Comparison:
     pairs: pd.DataFrame  # one row per matched pair, regressions first
-    geometric_mean: float  # of the ratios of comparable pairs (nan when none)
+    geometric_means: dict[str, float]  # per unit, over positive finite ratios of judged pairs
     factor: float
     keys: list[str]  # what the pairs were matched on
     skipped_pairs: int  # pairs skipped on both sides, left out of ``pairs``
+
+    @property
+    def geometric_mean(self) -> float:
+        """The time ratios' geometric mean (the only unit's, for a memory-only comparison)."""
+        means = self.geometric_means
+        return means.get("seconds", next(iter(means.values()), math.nan))
 
     @property
     def regressions(self) -> pd.DataFrame:
@@ -123,6 +129,8 @@ def compare(
                 f"{', '.join(varying) or 'commit date'}); add one of those keys to both selectors"
             )
     pairs = base.merge(cont, on=keys, how="inner", suffixes=("_baseline", "_contender"))
+    if "benchmark" not in keys:  # operation vs operation: name each pair by its contender
+        pairs.insert(0, "benchmark", pairs["benchmark_contender"])
     # Skipped on both sides (n/a, n/a): nothing ran, nothing to judge.
     both_skipped = (pairs["status_baseline"] == STATUS_SKIPPED) & (
         pairs["status_contender"] == STATUS_SKIPPED
@@ -143,11 +151,13 @@ def compare(
     pairs = pairs.sort_values(["_order", "_ratio"], kind="stable").drop(
         columns=["_order", "_ratio"]
     )
-    comparable = pairs.loc[
-        np.isfinite(pairs["ratio"]) & (pairs["verdict"] != NOT_COMPARABLE), "ratio"
-    ]
-    geometric_mean = float(gmean(comparable)) if len(comparable) else float("nan")
-    return Comparison(pairs.reset_index(drop=True), geometric_mean, factor, keys, skipped_pairs)
+    ratios = pairs["ratio"]
+    judged_pairs = pairs[np.isfinite(ratios) & (ratios > 0) & (pairs["verdict"] != NOT_COMPARABLE)]
+    geometric_means = {
+        unit: float(gmean(group["ratio"]))
+        for unit, group in judged_pairs.groupby("unit_baseline", sort=True)
+    }
+    return Comparison(pairs.reset_index(drop=True), geometric_means, factor, keys, skipped_pairs)
 
 
 def _stats(row, side: str) -> dict | None:
@@ -174,7 +184,10 @@ def _judge(row, factor: float) -> dict:
         # A benchmark that worked and now fails is a regression, as asv continuous counts it.
         verdict["regression"] = base_status == STATUS_OK and cont_status == STATUS_FAILED
         return verdict
-    if "version_baseline" in row._fields and row.version_baseline != row.version_contender:
+    # The same benchmark with another definition (asv's version) measures something else.
+    # Different benchmarks (eig vs eigh) always differ in version; that is the point there.
+    same_benchmark = "benchmark_baseline" not in row._fields  # paired on the benchmark
+    if same_benchmark and row.version_baseline != row.version_contender:
         verdict["note"] = "benchmark definition changed"
         return verdict
     base, cont = row.value_baseline, row.value_contender

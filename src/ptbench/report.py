@@ -125,6 +125,14 @@ def comparison_section(
 ) -> Section:
     result = compare.compare(frame, baseline, contender, factor)
     section = Section(title, [question] if question else [])
+    if not result.pairs["ratio"].notna().any():
+        statuses = result.pairs["note"].value_counts().head(3)
+        section.text.append(
+            "Not in these results: no combination ran on both sides ("
+            + "; ".join(f"{count} pairs {note}" for note, count in statuses.items())
+            + ")."
+        )
+        return section
     section.text.append(tables.summary_line(result))
     shown = tables.comparison_table(result)
     section.table = shown.head(60)

@@ -10,6 +10,7 @@ import pandas as pd
 from ptbench.compare import Comparison
 
 FORMATS = ("table", "markdown", "csv", "json")
+UNIT_WORDS = {"seconds": "time", "bytes": "peak memory"}
 _TIME_UNITS = ((1.0, "s"), (1e-3, "ms"), (1e-6, "us"), (1e-9, "ns"))
 _BYTE_UNITS = ((2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB"), (1, "B"))
 
@@ -42,7 +43,7 @@ def comparison_table(comparison: Comparison) -> pd.DataFrame:
     pairs = comparison.pairs
     identity = [
         key
-        for key in comparison.keys
+        for key in dict.fromkeys(["benchmark", *comparison.keys])
         if key not in ("machine", "commit", "env") and key in pairs and pairs[key].notna().any()
     ]
     table = pairs[identity].astype(object).where(pairs[identity].notna(), "")
@@ -63,11 +64,17 @@ def comparison_table(comparison: Comparison) -> pd.DataFrame:
 def summary_line(comparison: Comparison) -> str:
     counts = comparison.pairs["verdict"].value_counts()
     parts = [f"{counts.get(v, 0)} {v}" for v in ("slower", "faster", "same", "not comparable")]
-    mean = comparison.geometric_mean
+    means = (
+        ", ".join(
+            f"{UNIT_WORDS.get(unit, unit)} {mean:.3f}"
+            for unit, mean in comparison.geometric_means.items()
+        )
+        or "n/a"
+    )
     return (
         f"{len(comparison.pairs)} pairs: {', '.join(parts)}; geometric mean ratio "
-        f"{'n/a' if math.isnan(mean) else f'{mean:.3f}'} (contender / baseline, factor "
-        f"{comparison.factor:g}); {comparison.skipped_pairs} pairs skipped on both sides"
+        f"(contender / baseline) {means}; factor {comparison.factor:g}; "
+        f"{comparison.skipped_pairs} pairs skipped on both sides"
     )
 
 
@@ -78,9 +85,7 @@ def render(comparison: Comparison, output_format: str = "table") -> str:
         return json.dumps(
             {
                 "factor": comparison.factor,
-                "geometric_mean": comparison.geometric_mean
-                if not math.isnan(comparison.geometric_mean)
-                else None,
+                "geometric_means": comparison.geometric_means,
                 "matched_on": comparison.keys,
                 "pairs": records,
             },
