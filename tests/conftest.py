@@ -64,3 +64,16 @@ def scale_result(path: Path, benchmark: str, combination: tuple, factor: float) 
         row["samples"][index] = [sample * factor for sample in row["samples"][index]]
     data["results"][benchmark] = [row.get(column) for column in columns]
     path.write_text(json.dumps(data))
+
+
+def ptbench(*arguments: str):
+    """Run the ptbench command line in a fresh process; returns the CompletedProcess."""
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-m", "ptbench.cli", *map(str, arguments)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )

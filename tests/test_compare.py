@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pytest
 from asv import util as asv_util
-from conftest import FIXTURE_MACHINE, fixture_runs, scale_result
+from conftest import FIXTURE_MACHINE, fixture_runs, ptbench, scale_result
 
 from ptbench.compare import SelectorError, compare, parse_selector
 from ptbench.results import load_results
@@ -201,20 +201,19 @@ def test_factor_must_exceed_one(results_copy):
 
 
 def run_compare(results, *arguments):
-    return subprocess.run(
-        [sys.executable, "-m", "ptbench.cli", "compare", "--results", str(results), *arguments],
-        capture_output=True,
-        text=True,
-        check=False,
+    return ptbench("compare", "--results", results, *arguments)
+
+
+def compare_commits(results, first, second, *arguments):
+    return run_compare(
+        results, "--baseline", f"commit={first}", "--contender", f"commit={second}", *arguments
     )
 
 
 def test_exit_status_is_1_for_a_regression_0_without_2_for_bad_input(results_copy):
     first, second = commits(results_copy)
     before = {p: p.read_bytes() for p in results_copy.rglob("*") if p.is_file()}
-    clean = run_compare(
-        results_copy, "--baseline", f"commit={first}", "--contender", f"commit={second}"
-    )
+    clean = compare_commits(results_copy, first, second)
     assert clean.returncode == 0, clean.stdout + clean.stderr
     assert "0 slower" in clean.stdout
     for arguments in (
@@ -226,34 +225,28 @@ def test_exit_status_is_1_for_a_regression_0_without_2_for_bad_input(results_cop
         assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1, bad.stderr
     assert {p: p.read_bytes() for p in results_copy.rglob("*") if p.is_file()} == before
     scale_result(fixture_runs(results_copy)[1], *SLOWED, 1.2)
-    slowed = run_compare(
+    slowed = compare_commits(
         results_copy,
-        "--baseline",
-        f"commit={first}",
-        "--contender",
-        f"commit={second}",
+        first,
+        second,
         "--format",
         "json",
     )
     assert slowed.returncode == 1
     report = json.loads(slowed.stdout)
     assert report["pairs"][0]["verdict"] == "slower" and report["factor"] == 1.1
-    markdown = run_compare(
+    markdown = compare_commits(
         results_copy,
-        "--baseline",
-        f"commit={first}",
-        "--contender",
-        f"commit={second}",
+        first,
+        second,
         "--format",
         "markdown",
     )
     assert markdown.stdout.startswith("| benchmark")
-    csv = run_compare(
+    csv = compare_commits(
         results_copy,
-        "--baseline",
-        f"commit={first}",
-        "--contender",
-        f"commit={second}",
+        first,
+        second,
         "--format",
         "csv",
     )

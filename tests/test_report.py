@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
-from conftest import fixture_runs, scale_result
+from conftest import fixture_runs, ptbench, scale_result
 from test_history import make_history
 
 from ptbench import plots
@@ -68,24 +66,16 @@ def test_report_writes_markdown_html_and_figures(results_copy, tmp_path):
         fixture_runs(results_copy)[1], "bench_linalg.time_solve", ("cpu", 64, "float64", "lu"), 1.2
     )
     out = tmp_path / "report"
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ptbench.cli",
-            "report",
-            "--results",
-            str(results_copy),
-            "--out",
-            str(out),
-            "--baseline",
-            f"commit={first}",
-            "--contender",
-            f"commit={second}",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
+    completed = ptbench(
+        "report",
+        "--results",
+        results_copy,
+        "--out",
+        out,
+        "--baseline",
+        f"commit={first}",
+        "--contender",
+        f"commit={second}",
     )
     assert completed.returncode == 0, completed.stderr
     markdown = (out / "report.md").read_text()
@@ -106,20 +96,7 @@ def test_report_refuses_bad_input(results_copy, tmp_path):
         ["--out", str(results_copy / "r")],
         ["--out", str(tmp_path / "r"), "--baseline", "device=cpu"],
     ):
-        completed = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "ptbench.cli",
-                "report",
-                "--results",
-                str(results_copy),
-                *arguments,
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        completed = ptbench("report", "--results", results_copy, *arguments)
         assert completed.returncode == 2 and len(completed.stderr.strip().splitlines()) == 1
 
 

@@ -14,6 +14,18 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+def _add_comparison_arguments(parser: argparse.ArgumentParser, required: bool) -> None:
+    parser.add_argument("--results", metavar="DIR", type=Path, default=Path("results"))
+    parser.add_argument("--baseline", metavar="KEY=VALUE[,...]", required=required)
+    parser.add_argument("--contender", metavar="KEY=VALUE[,...]", required=required)
+    parser.add_argument(
+        "--factor",
+        type=float,
+        default=1.1,
+        help="smallest ratio that counts as a change (default 1.1)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="ptbench", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -64,15 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
         "judge each pair: faster/slower needs the ratio past --factor and significance "
         "(Mann-Whitney U as asv compare). Exit status 1 when anything got significantly slower.",
     )
-    compare.add_argument("--results", metavar="DIR", type=Path, default=Path("results"))
-    compare.add_argument("--baseline", metavar="KEY=VALUE[,...]", required=True)
-    compare.add_argument("--contender", metavar="KEY=VALUE[,...]", required=True)
-    compare.add_argument(
-        "--factor",
-        type=float,
-        default=1.1,
-        help="smallest ratio that counts as a change (default 1.1)",
-    )
+    _add_comparison_arguments(compare, required=True)
     compare.add_argument(
         "--format",
         dest="output_format",
@@ -86,11 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
         "for, CUDA over CPU, Cholesky over LU, in place over out of place, eigh over eig, "
         "change points along history, scaling. Writes report.md, report.html and figures/.",
     )
-    report.add_argument("--results", metavar="DIR", type=Path, default=Path("results"))
     report.add_argument("--out", metavar="DIR", type=Path, required=True)
-    report.add_argument("--baseline", metavar="KEY=VALUE[,...]")
-    report.add_argument("--contender", metavar="KEY=VALUE[,...]")
-    report.add_argument("--factor", type=float, default=1.1)
+    _add_comparison_arguments(report, required=False)
     return parser
 
 
