@@ -51,10 +51,24 @@ def main() -> int:
         hashes = build_history(args.results, history, args.commits)
         rows = len(load_results(history))
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "ptbench.cli", "report", "--results", str(history),
-                        "--out", str(Path(scratch) / "report"), "--baseline",
-                        f"commit={hashes[0]}", "--contender", f"commit={hashes[-1]}"],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "ptbench.cli",
+                "report",
+                "--results",
+                str(history),
+                "--out",
+                str(Path(scratch) / "report"),
+                "--baseline",
+                f"commit={hashes[0]}",
+                "--contender",
+                f"commit={hashes[-1]}",
+            ],
+            check=True,
+            capture_output=True,
+        )
         seconds = time.perf_counter() - start
     print(f"ptbench report: {rows} result rows, {args.commits} commits: {seconds:.1f} s wall")
     return 0

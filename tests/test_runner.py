@@ -155,14 +155,3 @@ def test_a_real_smoke_run_records_samples_and_merges_later_runs(tmp_path, asv_ho
     assert merged["bench_elementwise.time_sum"]["result"][:2] == sums["result"][:2]
     assert merged["bench_elementwise.time_mean"]["result"][0] > 0
     assert elsewhere.read_text() == "{}"
-
-
-def test_the_default_machine_name_says_what_the_hardware_is(monkeypatch):
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    monkeypatch.setattr(runner.asv_util, "get_cpu_info", lambda: "AMD EPYC 7B13 64-Core Processor")
-    monkeypatch.setattr(runner.os, "cpu_count", lambda: 2)
-    assert runner.default_machine_name() == "amd-epyc-7b13-64-core-processor-2cpu"
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    monkeypatch.setattr(torch.cuda, "get_device_name", lambda index: "NVIDIA H100 80GB HBM3")
-    monkeypatch.setattr(torch.cuda, "device_count", lambda: 8)
-    assert runner.default_machine_name() == "nvidia-h100-80gb-hbm3-x8"

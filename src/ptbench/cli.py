@@ -83,6 +83,16 @@ def build_parser() -> argparse.ArgumentParser:
         default="table",
         help="table, markdown, csv or json (default table)",
     )
+    machine = commands.add_parser(
+        "machine",
+        help="print this machine's hardware and software facts as JSON",
+        description="Collect the CPU, memory, GPUs, driver, CUDA, cuDNN, torch build, BLAS and "
+        "settings, saying what could not be learned. --write records the hardware facts in "
+        "asv's machine file (~/.asv-machine.json), under a name that says what the hardware "
+        "is unless --machine gives one; ptbench run does this itself.",
+    )
+    machine.add_argument("--write", action="store_true")
+    machine.add_argument("--machine", metavar="NAME")
     report = commands.add_parser(
         "report",
         help="write report.md and report.html with tables and figures",
@@ -108,6 +118,21 @@ def _report(args: argparse.Namespace) -> int:
     contender = compare.parse_selector(args.contender) if args.contender else None
     for path in report.write(args.results, args.out, baseline, contender, args.factor):
         print(f"ptbench: wrote {path}")
+    return 0
+
+
+def _machine(args: argparse.Namespace) -> int:
+    import json
+
+    from ptbench import machine
+
+    facts = machine.collect()
+    name = machine.check_name(args.machine or machine.default_name(facts))
+    if args.write:
+        name, _entry = machine.write(name, facts)
+        where = machine.MachineCollection.get_machine_file_path()
+        print(f"ptbench: recorded machine {name} in {where}", file=sys.stderr)
+    print(json.dumps({**facts, "machine": name}, indent=1, sort_keys=True))
     return 0
 
 
@@ -169,13 +194,20 @@ class UsageError(Exception):
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from ptbench.compare import SelectorError
+    from ptbench.machine import MachineError
     from ptbench.results import ResultsError
     from ptbench.runner import UsageError as RunUsageError
 
     try:
-        commands = {"run": _run, "export": _export, "compare": _compare, "report": _report}
+        commands = {
+            "run": _run,
+            "machine": _machine,
+            "export": _export,
+            "compare": _compare,
+            "report": _report,
+        }
         return commands[args.command](args)
-    except (UsageError, RunUsageError, ResultsError, SelectorError) as error:
+    except (UsageError, RunUsageError, ResultsError, SelectorError, MachineError) as error:
         print(f"ptbench: error: {error}", file=sys.stderr)
         return 2
 

@@ -20,21 +20,15 @@ from asv.results import Results
 
 # Facts about the run (machine, software), as opposed to a benchmark's own parameters.
 RUN_KEYS = (
-    "machine",
-    "commit",
-    "env",
-    "torch",
-    "torch_cuda",
-    "python",
-    "torch_threads",
+    # the run
+    "machine", "commit", "env",
+    # the Python environment (ptbench run records these in each result's params)
+    "torch", "torch_build", "torch_cuda", "blas", "python", "torch_threads",
     "float32_matmul_precision",
-    "cpu",
-    "num_cpu",
-    "ram",
-    "arch",
-    "os",
-    "gpu",
-)
+    # the machine (asv's machine file, extended by `ptbench machine`)
+    "cpu", "num_cpu", "ram", "arch", "os", "gpu", "gpu_count", "gpu_memory",
+    "compute_capability", "cuda_driver",
+)  # fmt: skip
 STATUS_OK, STATUS_SKIPPED, STATUS_FAILED = "ok", "skipped", "failed"
 SUITE_PARAMS = ("device", "size", "dtype", "method")  # ptbench's params, in its order
 

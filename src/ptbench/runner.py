@@ -29,9 +29,9 @@ from pathlib import Path
 import torch
 from asv import util as asv_util
 from asv.environment import get_env_name
-from asv.machine import Machine, MachineCollection
 
 from ptbench import devices
+from ptbench import machine as machine_facts
 from ptbench.operations import OPERATIONS
 from ptbench.tiers import TIER_VARIABLE, check_tier
 
@@ -42,7 +42,6 @@ TIER_ATTRIBUTES = {
     "default": [],
     "full": [],
 }
-MACHINE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
 class UsageError(Exception):
@@ -105,15 +104,6 @@ def check_devices(requested: list[str] | None) -> list[str]:
                 f"{torch.__version__}); available: {', '.join(default_devices())}"
             )
     return requested
-
-
-def check_machine_name(name: str) -> str:
-    if not MACHINE_NAME.match(name):
-        raise UsageError(
-            f"machine name {name!r} cannot name a results folder; use letters, "
-            "digits, '.', '_' and '-'"
-        )
-    return name
 
 
 def discover(benchmark_dir: Path) -> list:
@@ -179,43 +169,33 @@ def asv_bench_regexes(selection: dict[str, list[str]]) -> list[str]:
     ]
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-
-
-def default_machine_name() -> str:
-    """A name that says what the hardware is: ``nvidia-h100-80gb-hbm3-x1``, ``amd-epyc-2cpu``.
-
-    asv's default, the host name, says nothing on a fleet of identical machines.
-    """
-    if devices.is_available("cuda"):
-        return f"{_slug(torch.cuda.get_device_name(0))}-x{torch.cuda.device_count()}"
-    return f"{_slug(asv_util.get_cpu_info() or 'cpu')}-{os.cpu_count()}cpu"
-
-
 def ensure_machine(name: str | None) -> str:
-    """Make sure ~/.asv-machine.json describes the machine; print and return its name."""
-    name = check_machine_name(name or default_machine_name())
+    """Record this machine's facts in ~/.asv-machine.json (asv copies them into every result's
+    params); print and return its name."""
     try:
-        info = MachineCollection.load(name)
-    except asv_util.UserError:
-        info = {**Machine.get_defaults(), "machine": name}
-        MachineCollection.save(name, info)
-    ram = str(info.get("ram", ""))
+        name, entry = machine_facts.write(name)
+    except machine_facts.MachineError as error:
+        raise UsageError(str(error)) from None
+    ram = str(entry.get("ram", ""))
     ram = f"{int(ram) / 2**30:.0f} GiB" if ram.isdigit() else ram or "? GiB"
+    gpu = entry.get("gpu", "none")
+    gpus = f", {entry.get('gpu_count', 1)} x {gpu}" if gpu != "none" else ", no GPU"
     print(
-        f"ptbench: machine {name}: {info.get('cpu', '?')}, {info.get('num_cpu', '?')} CPUs, "
-        f"{ram}, {info.get('os', '?')}",
+        f"ptbench: machine {name}: {entry.get('cpu', '?')}, {entry.get('num_cpu', '?')} CPUs, "
+        f"{ram}{gpus}",
         flush=True,
     )
     return name
 
 
 def settings() -> dict[str, str]:
-    """Facts beside every result: they change timings, so a history must show them."""
+    """Facts of this Python environment beside every result: they change timings, so a history
+    must show them. (Hardware and driver facts come from the machine file.)"""
     return {
         "torch": torch.__version__,
+        "torch_build": machine_facts.torch_build(),
         "torch_cuda": torch.version.cuda or "none",
+        "blas": machine_facts.blas(),
         "torch_threads": str(torch.get_num_threads()),
         "float32_matmul_precision": torch.get_float32_matmul_precision(),
         "python": f"{sys.version_info.major}.{sys.version_info.minor}",  # asv's form
@@ -295,7 +275,10 @@ def run(
     if results_dir.exists() and not results_dir.is_dir():
         raise UsageError(f"--results {results_dir} is a file; give a folder")
     if machine is not None:
-        check_machine_name(machine)
+        try:
+            machine_facts.check_name(machine)
+        except machine_facts.MachineError as error:
+            raise UsageError(str(error)) from None
     benchmarks = discover(project / config.get("benchmark_dir", "benchmarks"))
     selection = select(benchmarks, tier, run_devices, bench)
     # Input is valid: only now write anything (the machine entry, then results).

@@ -1,0 +1,179 @@
+"""What hardware and software stand behind a number, and what could not be learned.
+
+asv records a machine name, OS, CPU model, core count and RAM. ptbench adds the GPUs (name,
+count, memory, compute capability), the driver, CUDA runtime and cuDNN versions, the torch build
+and its BLAS/LAPACK, and the settings that change results. Hardware and driver facts go into
+asv's machine file (``~/.asv-machine.json``), whose extra keys asv copies into every result's
+params and offers as filters in ``asv publish``'s graphs; facts of the Python environment (torch
+build, BLAS, cuDNN, threads) go into each result's params (``runner.settings``).
+
+Never called at import: it initialises CUDA, which asv's forkserver parent must not do.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from typing import Any
+
+import torch
+from asv import util as asv_util
+from asv.machine import Machine, MachineCollection
+
+MACHINE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+NVIDIA_SMI_TIMEOUT_SECONDS = 10
+
+
+class MachineError(Exception):
+    """A machine name or machine file the user must fix; exit status 2."""
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def check_name(name: str) -> str:
+    if not MACHINE_NAME.match(name):
+        raise MachineError(
+            f"machine name {name!r} cannot name a results folder; use letters, "
+            "digits, '.', '_' and '-', starting with a letter or digit"
+        )
+    return name
+
+
+def torch_build() -> str:
+    if torch.version.cuda:
+        return f"cuda{torch.version.cuda}"
+    if getattr(torch.version, "hip", None):
+        return f"rocm{torch.version.hip}"
+    return "cpu"
+
+
+def blas() -> str:
+    """BLAS/LAPACK torch was built with, from ``torch.__config__.show()``."""
+    found = dict(re.findall(r"\b(BLAS_INFO|LAPACK_INFO)=(\w+)", torch.__config__.show()))
+    return "/".join(dict.fromkeys(found.values())) or "unknown"
+
+
+def driver_version() -> tuple[str | None, str | None]:
+    """(driver version, None) from nvidia-smi, or (None, why it is unknown)."""
+    executable = shutil.which("nvidia-smi")
+    if executable is None:
+        return None, "nvidia-smi not found on PATH"
+    try:
+        completed = subprocess.run(
+            [executable, "--query-gpu=driver_version", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            timeout=NVIDIA_SMI_TIMEOUT_SECONDS,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError) as error:
+        return None, f"nvidia-smi failed: {str(error).splitlines()[0] if str(error) else error}"
+    versions = sorted({line.strip() for line in completed.stdout.splitlines() if line.strip()})
+    return (", ".join(versions), None) if versions else (None, "nvidia-smi printed no driver")
+
+
+def gpu_facts() -> tuple[dict[str, str], dict[str, str]]:
+    """(facts, unknown) about CUDA devices as torch sees them."""
+    unknown: dict[str, str] = {}
+    if not torch.version.cuda:
+        return {"gpu": "none"}, {"gpu": f"torch {torch.__version__} is a CPU-only build"}
+    if not torch.cuda.is_available():
+        return {"gpu": "none"}, {"gpu": "this CUDA build of torch sees no CUDA device"}
+    count = torch.cuda.device_count()
+    properties = [torch.cuda.get_device_properties(index) for index in range(count)]
+    names = sorted({p.name for p in properties})
+    facts = {
+        "gpu": " + ".join(names),
+        "gpu_count": str(count),
+        "gpu_memory": str(properties[0].total_memory),
+        "compute_capability": ", ".join(sorted({f"{p.major}.{p.minor}" for p in properties})),
+        "cuda_runtime": torch.version.cuda,
+        "cudnn": str(torch.backends.cudnn.version())
+        if torch.backends.cudnn.is_available()
+        else "none",
+        "linalg_library": str(torch.backends.cuda.preferred_linalg_library()).split(".")[-1],
+    }
+    driver, reason = driver_version()
+    if driver:
+        facts["cuda_driver"] = driver
+    else:
+        unknown["cuda_driver"] = reason
+    return facts, unknown
+
+
+def default_name(facts: dict[str, str]) -> str:
+    """``nvidia-h100-80gb-hbm3-x1`` or ``amd-epyc-2cpu``: what the hardware is.
+
+    asv's default, the host name, says nothing on a fleet of identical machines.
+    """
+    if facts.get("gpu", "none") != "none":
+        return f"{_slug(facts['gpu'])}-x{facts.get('gpu_count', 1)}"
+    return f"{_slug(facts.get('cpu') or 'cpu')}-{facts.get('num_cpu', os.cpu_count())}cpu"
+
+
+def collect() -> dict[str, Any]:
+    """Every fact ptbench can learn here, and why any other is unknown."""
+    # asv's defaults, less its machine name (the host name): ptbench derives one from hardware.
+    facts = {key: str(v) for key, v in Machine.get_defaults().items() if key != "machine"}
+    gpu, unknown = gpu_facts()
+    facts.update(gpu)
+    facts.update(
+        torch=torch.__version__,
+        torch_git=torch.version.git_version,
+        torch_build=torch_build(),
+        blas=blas(),
+        torch_threads=str(torch.get_num_threads()),
+        float32_matmul_precision=torch.get_float32_matmul_precision(),
+    )
+    if not facts.get("cpu"):
+        unknown["cpu"] = "the CPU model is not in /proc/cpuinfo or the platform module"
+    return {**facts, "unknown": unknown}
+
+
+# Facts of the hardware and driver: what asv's machine file holds. The rest describe the Python
+# environment and go into each result's params.
+MACHINE_KEYS = (
+    "arch",
+    "cpu",
+    "num_cpu",
+    "os",
+    "ram",
+    "gpu",
+    "gpu_count",
+    "gpu_memory",
+    "compute_capability",
+    "cuda_driver",
+)
+
+
+def write(name: str | None = None, facts: dict[str, Any] | None = None) -> tuple[str, dict]:
+    """Record the machine's facts in ~/.asv-machine.json under ``name`` (default: derived).
+
+    Keys a user added by hand are kept; the facts ptbench collects are refreshed.
+    """
+    facts = facts or collect()
+    name = check_name(name or default_name(facts))
+    try:
+        existing = MachineCollection.load(name)
+    except asv_util.UserError as error:
+        if "No information stored" not in str(error):
+            raise MachineError(
+                f"{MachineCollection.get_machine_file_path()} is unreadable "
+                f"({error}); fix or remove it"
+            ) from None
+        existing = {}
+    except ValueError as error:  # broken JSON
+        raise MachineError(
+            f"{MachineCollection.get_machine_file_path()} is unreadable ({error}); fix or remove it"
+        ) from None
+    entry = {
+        **existing,
+        **{key: facts[key] for key in MACHINE_KEYS if key in facts},
+        "machine": name,
+    }
+    MachineCollection.save(name, entry)
+    return name, entry

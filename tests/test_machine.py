@@ -1,0 +1,116 @@
+"""Machine facts: collected with and without a GPU, nvidia-smi or a CUDA build; recorded where
+asv keeps them."""
+
+from __future__ import annotations
+
+import json
+import os
+from types import SimpleNamespace
+
+import pytest
+import torch
+from conftest import ptbench
+
+from ptbench import machine
+
+H100 = SimpleNamespace(name="NVIDIA H100 80GB HBM3", total_memory=85_520_809_984, major=9, minor=0)
+
+
+@pytest.fixture
+def cuda_machine(monkeypatch):
+    """A CUDA build of torch that sees two H100s (simulated on the CPU)."""
+    monkeypatch.setattr(torch.version, "cuda", "12.8")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setattr(torch.cuda, "get_device_properties", lambda index: H100)
+    monkeypatch.setattr(torch.backends.cudnn, "is_available", lambda: True)
+    monkeypatch.setattr(torch.backends.cudnn, "version", lambda: 91002)
+    monkeypatch.setattr(
+        torch.backends.cuda, "preferred_linalg_library", lambda: "_LinalgBackend.Cusolver"
+    )
+
+
+def fake_nvidia_smi(tmp_path, monkeypatch, script: str) -> None:
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    executable = folder / "nvidia-smi"
+    executable.write_text(f"#!/bin/sh\n{script}\n")
+    executable.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
+
+
+def test_a_cpu_only_build_says_why_there_is_no_gpu(monkeypatch):
+    monkeypatch.setattr(torch.version, "cuda", None)
+    facts = machine.collect()
+    assert facts["gpu"] == "none" and facts["torch_build"] == "cpu"
+    assert facts["unknown"]["gpu"] == f"torch {torch.__version__} is a CPU-only build"
+    assert facts["torch"] == torch.__version__ and facts["torch_git"] == torch.version.git_version
+    assert facts["num_cpu"] == str(os.cpu_count())
+    assert facts["blas"] in ("mkl", "open", "openblas", "unknown") or "/" in facts["blas"]
+    assert machine.default_name(facts).endswith(f"-{os.cpu_count()}cpu")
+
+
+def test_a_cuda_build_without_a_device(monkeypatch):
+    monkeypatch.setattr(torch.version, "cuda", "12.8")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    facts = machine.collect()
+    assert facts["gpu"] == "none" and facts["torch_build"] == "cuda12.8"
+    assert facts["unknown"]["gpu"] == "this CUDA build of torch sees no CUDA device"
+
+
+def test_gpus_without_nvidia_smi(cuda_machine, monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    facts = machine.collect()
+    assert facts["gpu"] == "NVIDIA H100 80GB HBM3" and facts["gpu_count"] == "2"
+    assert facts["compute_capability"] == "9.0" and facts["gpu_memory"] == "85520809984"
+    assert facts["cuda_runtime"] == "12.8" and facts["cudnn"] == "91002"
+    assert facts["linalg_library"] == "Cusolver"
+    assert "cuda_driver" not in facts
+    assert facts["unknown"] == {"cuda_driver": "nvidia-smi not found on PATH"}
+    assert machine.default_name(facts) == "nvidia-h100-80gb-hbm3-x2"
+
+
+def test_the_driver_comes_from_nvidia_smi(cuda_machine, tmp_path, monkeypatch):
+    fake_nvidia_smi(tmp_path, monkeypatch, "echo 570.86.15; echo 570.86.15")
+    facts = machine.collect()
+    assert facts["cuda_driver"] == "570.86.15" and "cuda_driver" not in facts["unknown"]
+
+
+def test_a_failing_nvidia_smi_is_reported_not_fatal(cuda_machine, tmp_path, monkeypatch):
+    fake_nvidia_smi(tmp_path, monkeypatch, "echo 'NVIDIA-SMI has failed' >&2; exit 9")
+    facts = machine.collect()
+    assert facts["unknown"]["cuda_driver"].startswith("nvidia-smi failed")
+
+
+def test_write_records_hardware_facts_and_keeps_keys_added_by_hand(
+    asv_home, cuda_machine, monkeypatch
+):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    path = asv_home / ".asv-machine.json"
+    path.write_text(json.dumps({"version": 1, "nvidia-h100-80gb-hbm3-x2": {"rack": "4"}}))
+    name, entry = machine.write()
+    assert name == "nvidia-h100-80gb-hbm3-x2"
+    stored = json.loads(path.read_text())[name]
+    assert stored == entry
+    assert stored["rack"] == "4" and stored["gpu"] == "NVIDIA H100 80GB HBM3"
+    assert stored["machine"] == name and stored["gpu_count"] == "2"
+    assert "torch" not in stored  # the environment's facts belong to each result
+
+
+def test_the_command_prints_json_and_rejects_bad_input(asv_home):
+    shown = ptbench("machine")
+    assert shown.returncode == 0
+    facts = json.loads(shown.stdout)
+    assert facts["machine"] == machine.default_name(facts) and "unknown" in facts
+    assert not (asv_home / ".asv-machine.json").exists()  # printing writes nothing
+    written = ptbench("machine", "--write", "--machine", "bench-01")
+    assert written.returncode == 0 and "bench-01" in json.loads(
+        (asv_home / ".asv-machine.json").read_text()
+    )
+    bad_name = ptbench("machine", "--write", "--machine", "../escape")
+    assert bad_name.returncode == 2 and "cannot name a results folder" in bad_name.stderr
+    (asv_home / ".asv-machine.json").write_text("{broken")
+    unreadable = ptbench("machine", "--write")
+    assert unreadable.returncode == 2 and "is unreadable" in unreadable.stderr
+    assert len(unreadable.stderr.strip().splitlines()) == 1
+    assert (asv_home / ".asv-machine.json").read_text() == "{broken"
