@@ -86,6 +86,7 @@ def test_write_records_hardware_facts_and_keeps_keys_added_by_hand(
     asv_home, cuda_machine, monkeypatch
 ):
     monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.setattr(machine.peaks, "probe", lambda device: {f"peak_{device}_copy_gbps": "9"})
     path = asv_home / ".asv-machine.json"
     path.write_text(json.dumps({"version": 1, "nvidia-h100-80gb-hbm3-x2": {"rack": "4"}}))
     name, entry = machine.write()
@@ -95,6 +96,7 @@ def test_write_records_hardware_facts_and_keeps_keys_added_by_hand(
     assert stored["rack"] == "4" and stored["gpu"] == "NVIDIA H100 80GB HBM3"
     assert stored["machine"] == name and stored["gpu_count"] == "2"
     assert "torch" not in stored  # the environment's facts belong to each result
+    assert stored["peak_cuda_copy_gbps"] == "9" and stored["datasheet_cuda_copy_gbps"] == "3350"
 
 
 def test_the_command_prints_json_and_rejects_bad_input(asv_home):
@@ -114,3 +116,46 @@ def test_the_command_prints_json_and_rejects_bad_input(asv_home):
     assert unreadable.returncode == 2 and "is unreadable" in unreadable.stderr
     assert len(unreadable.stderr.strip().splitlines()) == 1
     assert (asv_home / ".asv-machine.json").read_text() == "{broken"
+
+
+def test_peaks_come_from_the_datasheet_and_the_probe(cuda_machine, monkeypatch):
+    from ptbench import peaks
+
+    probed = []
+    monkeypatch.setattr(
+        peaks,
+        "probe",
+        lambda device: probed.append(device) or {f"peak_{device}_float32_gflops": "1.0"},
+    )
+    facts = {"gpu": "NVIDIA H100 80GB HBM3"}
+    found = machine.peak_facts(facts, existing={}, probe=False)
+    assert probed == ["cpu", "cuda"]  # nothing known yet: probe both devices
+    assert found["datasheet_cuda_bfloat16_gflops"] == "989000"
+    assert found["datasheet_cuda_copy_gbps"] == "3350"
+    probed.clear()
+    again = machine.peak_facts(facts, existing=found, probe=False)
+    assert probed == [] and again == found  # known peaks are kept, not re-measured
+    machine.peak_facts(facts, existing=found, probe=True)
+    assert probed == ["cpu", "cuda"]
+
+
+def test_datasheets_match_the_most_specific_name():
+    from ptbench import peaks
+
+    assert peaks.datasheet("NVIDIA H100 PCIe")["copy_tbps"] == 2.0
+    assert peaks.datasheet("NVIDIA H100 80GB HBM3")["copy_tbps"] == 3.35
+    assert peaks.datasheet("NVIDIA H200")["copy_tbps"] == 4.8
+    assert peaks.datasheet("NVIDIA A100-SXM4-40GB")["copy_tbps"] == 1.555
+    assert peaks.datasheet("Tesla T4") is None
+
+
+def test_the_probe_measures_this_cpu():
+    from ptbench import peaks
+
+    measured = peaks.probe("cpu")
+    assert set(measured) == {
+        "peak_cpu_float32_gflops",
+        "peak_cpu_float64_gflops",
+        "peak_cpu_copy_gbps",
+    }
+    assert all(float(value) > 0 for value in measured.values())

@@ -50,14 +50,66 @@ def test_every_plot_is_written(frame_and_comparison, tmp_path, results_copy):
     assert_figure_files(plots.save(figure, tmp_path / "history"))
 
 
-def test_throughput_uses_the_operations_work_counts(frame_and_comparison):
+def test_every_result_gets_throughput_from_its_work_counts(frame_and_comparison):
     frame, _comparison = frame_and_comparison
     row = frame[
         (frame["benchmark"] == "bench_elementwise.time_multiply") & (frame["status"] == "ok")
     ].iloc[0]
-    rate, unit = plots.throughput(row)
-    assert unit == "GB/s"
-    assert rate == pytest.approx(3 * row["size"] * 4 / row["value"] / 1e9)
+    assert row["achieved_unit"] == "GB/s"
+    assert row["achieved"] == pytest.approx(3 * row["size"] * 4 / row["value"] / 1e9)
+    assert row["intensity"] == pytest.approx(1 / 12)  # one FLOP per 12 bytes
+    solve = frame[
+        (frame["benchmark"] == "bench_linalg.time_solve")
+        & (frame["size"] == 64)
+        & (frame["method"] == "cholesky")
+        & (frame["status"] == "ok")
+    ].iloc[0]
+    assert solve["achieved_unit"] == "GFLOP/s"
+    assert solve["achieved"] == pytest.approx((64**3 / 3 + 2 * 64**2) / solve["value"] / 1e9)
+
+
+def test_fraction_of_peak_uses_the_datasheet_before_the_probe(frame_and_comparison):
+    from ptbench.efficiency import add_efficiency
+
+    frame, _comparison = frame_and_comparison
+    rows = frame[
+        frame["benchmark"].isin(["bench_linalg.time_solve", "bench_elementwise.time_multiply"])
+        & (frame["status"] == "ok")
+    ].drop(
+        columns=[
+            "peak",
+            "fraction_of_peak",
+            "peak_source",
+            "achieved",
+            "achieved_unit",
+            "intensity",
+        ]
+    )
+    rows = rows.assign(
+        peak_cpu_float64_gflops="100", peak_cpu_copy_gbps="40", datasheet_cpu_copy_gbps="50"
+    )
+    judged = add_efficiency(rows)
+    solve = judged[judged["operation"] == "solve"].iloc[0]
+    assert solve["peak"] == 100 and solve["peak_source"] == "measured"
+    assert solve["fraction_of_peak"] == pytest.approx(solve["achieved"] / 100)
+    multiply = judged[judged["operation"] == "multiply"].iloc[0]
+    assert multiply["peak"] == 50 and multiply["peak_source"] == "datasheet"
+
+
+def test_roofline_draws_points_under_the_roofs(frame_and_comparison, tmp_path):
+    frame, _comparison = frame_and_comparison
+    frame = frame.assign(
+        peak_cpu_float32_gflops="200", peak_cpu_float64_gflops="80", peak_cpu_copy_gbps="30"
+    )
+    row = frame.iloc[0]
+    figure = plots.roofline(frame, row["machine"], row["env"], "cpu")
+    axes = figure.axes[0]
+    labels = [text.get_text() for text in axes.get_legend().texts]
+    assert "copy bandwidth 30 GB/s (measured)" in labels
+    assert "float64 matmul peak 80 GFLOP/s (measured)" in labels
+    assert {"multiply", "solve", "sum"} <= set(labels)
+    assert axes.get_xscale() == "log" and "intensity" in axes.get_xlabel()
+    assert_figure_files(plots.save(figure, tmp_path / "roofline"))
 
 
 def test_report_writes_markdown_html_and_figures(results_copy, tmp_path):

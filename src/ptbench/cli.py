@@ -92,7 +92,16 @@ def build_parser() -> argparse.ArgumentParser:
         "is unless --machine gives one; ptbench run does this itself.",
     )
     machine.add_argument("--write", action="store_true")
+    machine.add_argument(
+        "--probe", action="store_true", help="with --write: measure peak FLOP/s and bandwidth again"
+    )
     machine.add_argument("--machine", metavar="NAME")
+    machine.add_argument(
+        "--results",
+        metavar="DIR",
+        type=Path,
+        help="with --write: also refresh DIR/<machine>/machine.json",
+    )
     report = commands.add_parser(
         "report",
         help="write report.md and report.html with tables and figures",
@@ -129,7 +138,8 @@ def _machine(args: argparse.Namespace) -> int:
     facts = machine.collect()
     name = machine.check_name(args.machine or machine.default_name(facts))
     if args.write:
-        name, _entry = machine.write(name, facts)
+        name, entry = machine.write(name, facts, probe=args.probe, results_dir=args.results)
+        facts = {**facts, **{k: v for k, v in entry.items() if k.startswith(("peak_", "data"))}}
         where = machine.MachineCollection.get_machine_file_path()
         print(f"ptbench: recorded machine {name} in {where}", file=sys.stderr)
     print(json.dumps({**facts, "machine": name}, indent=1, sort_keys=True))

@@ -16,11 +16,14 @@ import os
 import re
 import shutil
 import subprocess
+from pathlib import Path
 from typing import Any
 
 import torch
 from asv import util as asv_util
 from asv.machine import Machine, MachineCollection
+
+from ptbench import peaks
 
 MACHINE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 NVIDIA_SMI_TIMEOUT_SECONDS = 10
@@ -150,10 +153,25 @@ MACHINE_KEYS = (
 )
 
 
-def write(name: str | None = None, facts: dict[str, Any] | None = None) -> tuple[str, dict]:
-    """Record the machine's facts in ~/.asv-machine.json under ``name`` (default: derived).
+def peak_facts(facts: dict[str, Any], existing: dict[str, str], probe: bool) -> dict[str, str]:
+    """Datasheet peaks for a recognised GPU, and the probe's measurements: taken when asked, or
+    when the machine has none yet for a device it has (a few seconds)."""
+    devices = ["cpu"] + (["cuda"] if facts.get("gpu", "none") != "none" else [])
+    found = dict(peaks.datasheet_facts(facts["gpu"])) if "cuda" in devices else {}
+    for device in devices:
+        known = {k: v for k, v in existing.items() if k.startswith(f"peak_{device}_")}
+        found.update(peaks.probe(device) if probe or not known else known)
+    return found
 
-    Keys a user added by hand are kept; the facts ptbench collects are refreshed.
+
+def write(
+    name: str | None = None,
+    facts: dict[str, Any] | None = None,
+    probe: bool = False,
+    results_dir: Path | None = None,
+) -> tuple[str, dict]:
+    """Record the machine's facts and peaks in ~/.asv-machine.json under ``name`` (default:
+    derived from the hardware). Keys a user added by hand are kept; collected facts refreshed.
     """
     facts = facts or collect()
     name = check_name(name or default_name(facts))
@@ -173,7 +191,12 @@ def write(name: str | None = None, facts: dict[str, Any] | None = None) -> tuple
     entry = {
         **existing,
         **{key: facts[key] for key in MACHINE_KEYS if key in facts},
+        **peak_facts(facts, existing, probe),
         "machine": name,
     }
     MachineCollection.save(name, entry)
+    if results_dir is not None:  # as asv run does: the facts beside the machine's results
+        folder = Path(results_dir) / name
+        folder.mkdir(parents=True, exist_ok=True)
+        asv_util.write_json(str(folder / "machine.json"), entry, api_version=1)
     return name, entry

@@ -20,7 +20,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.colors import LogNorm  # noqa: E402
 
 from ptbench.compare import FASTER, SLOWER, Comparison  # noqa: E402
-from ptbench.operations import OPERATIONS, Case  # noqa: E402
+from ptbench.efficiency import peak  # noqa: E402
 from ptbench.results import STATUS_OK  # noqa: E402
 
 VERDICT_COLOURS = {SLOWER: "#c0392b", FASTER: "#1e8449"}
@@ -210,24 +210,6 @@ def comparison_bars(
     return figure
 
 
-def throughput(row: pd.Series) -> tuple[float, str]:
-    """Achieved GFLOP/s (compute-bound operations) or GB/s (the rest) for one result row."""
-    operation = OPERATIONS.get(row["operation"])
-    if operation is None or row["unit"] != "seconds" or pd.isna(row.get("size")):
-        return math.nan, ""
-    case = Case(
-        device=str(row.get("device", "cpu")),
-        size=int(row["size"]),
-        dtype=row.get("dtype") if isinstance(row.get("dtype"), str) else operation.dtypes[0],
-        method=row.get("method") if isinstance(row.get("method"), str) else None,
-    )
-    if operation.family == "linalg" and operation.flops:
-        return operation.flops(case) / row["value"] / 1e9, "GFLOP/s"
-    if operation.bytes_moved:
-        return operation.bytes_moved(case) / row["value"] / 1e9, "GB/s"
-    return math.nan, ""
-
-
 def scaling(
     frame: pd.DataFrame, benchmark: str, by: str = "device", where: dict | None = None
 ) -> plt.Figure:
@@ -244,10 +226,9 @@ def scaling(
     unit = ""
     for label, line in rows.groupby(rows[by].astype(str)):
         line = line.sort_values("size")
-        rates = line.apply(throughput, axis=1, result_type="expand")
-        unit = rates[1].iloc[0] if len(rates) else unit
+        unit = line["achieved_unit"].iloc[0] or unit
         time_axes.plot(line["size"].astype(float), line["value"], marker="o", label=label)
-        rate_axes.plot(line["size"].astype(float), rates[0], marker="o", label=label)
+        rate_axes.plot(line["size"].astype(float), line["achieved"], marker="o", label=label)
     name = benchmark.rsplit(".", 1)[-1]
     details = f" ({describe(where)})" if where else ""
     for axes, ylabel in ((time_axes, "time per call (s)"), (rate_axes, f"achieved {unit}")):
@@ -330,4 +311,67 @@ def speedup_heatmap(
     axes.set_title(
         f"Speedup of {describe(contender)} over {describe(baseline)}{_shown(total, most)}"
     )
+    return figure
+
+
+def _latest(rows: pd.DataFrame) -> pd.DataFrame:
+    keys = [
+        c for c in ("benchmark", "size", "device", "dtype", "method", "machine", "env") if c in rows
+    ]
+    return rows.sort_values("commit_date").drop_duplicates(keys, keep="last")
+
+
+def roofline(frame: pd.DataFrame, machine: str, env: str, device: str = "cpu") -> plt.Figure:
+    """Achieved GFLOP/s against arithmetic intensity (FLOP per byte moved), under the machine's
+    roofs: peak matmul FLOP/s per dtype and copy bandwidth x intensity."""
+    rows = frame[
+        (frame["machine"] == machine)
+        & (frame["env"] == env)
+        & (frame["device"] == device)
+        & frame["intensity"].notna()
+        & frame["achieved"].notna()
+    ]
+    rows = _latest(rows)
+    gflops = np.where(
+        rows["achieved_unit"] == "GFLOP/s", rows["achieved"], rows["achieved"] * rows["intensity"]
+    )
+    figure, axes = plt.subplots(figsize=(9, 6))
+    axes.set_prop_cycle(color=plt.get_cmap("tab20").colors)  # one colour per operation
+    for operation, group in pd.DataFrame(
+        {"operation": rows["operation"], "x": rows["intensity"], "y": gflops}
+    ).groupby("operation"):
+        axes.scatter(group["x"], group["y"], s=18, label=operation)
+    facts = rows.iloc[0] if len(rows) else pd.Series(dtype=object)
+    low, high = (rows["intensity"].min(), rows["intensity"].max()) if len(rows) else (0.1, 100)
+    span = np.logspace(np.log10(low) - 0.5, np.log10(high) + 0.5, 200)
+    # The memory roof rises with intensity until it meets the highest compute roof.
+    ceiling = max(
+        (peak(facts, device, dtype)[0] for dtype in ("float32", "float64")), default=np.inf
+    )
+    bandwidth, source = peak(facts, device, "copy")
+    if bandwidth > 0:
+        axes.plot(
+            span,
+            np.minimum(bandwidth * span, ceiling if ceiling > 0 else np.inf),
+            color="black",
+            linewidth=1.2,
+            label=f"copy bandwidth {bandwidth:g} GB/s ({source})",
+        )
+    for dtype, style in (("float32", "--"), ("float64", ":")):
+        limit, source = peak(facts, device, dtype)
+        if limit > 0:
+            axes.axhline(
+                limit,
+                color="black",
+                linestyle=style,
+                linewidth=1,
+                label=f"{dtype} matmul peak {limit:g} GFLOP/s ({source})",
+            )
+    axes.set_xscale("log")
+    axes.set_yscale("log")
+    axes.set_xlabel("arithmetic intensity (FLOP per byte read or written)")
+    axes.set_ylabel("achieved GFLOP/s")
+    axes.set_title(f"Roofline: {machine}, {device}, {env}")
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend(fontsize=7, ncol=2, loc="lower right")
     return figure

@@ -179,8 +179,9 @@ def scaling_section(frame: pd.DataFrame, figures: FigureFolder) -> Section:
     section = Section(
         "Scaling",
         [
-            "Time and achieved throughput (the operation's nominal FLOP "
-            "or byte count over the time) against size, latest results."
+            "Time and achieved throughput (the operation's nominal FLOP or byte count over the "
+            "time) against size, latest results; a roofline per machine and device, its roofs "
+            "from the machine's datasheet peaks or measured probe."
         ],
     )
     for benchmark, where in SCALING:
@@ -190,6 +191,19 @@ def scaling_section(frame: pd.DataFrame, figures: FigureFolder) -> Section:
         by = "device" if rows["device"].nunique() > 1 else "env"
         figure = plots.scaling(frame, benchmark, by=by, where=where)
         section.figures.append(figures.add(figure, f"scaling-{_slug(benchmark)}"))
+    newest = frame.sort_values("commit_date").drop_duplicates(["machine", "device"], keep="last")
+    for row in newest.itertuples():
+        if (
+            pd.isna(row.device)
+            or not frame.loc[
+                (frame["machine"] == row.machine) & (frame["device"] == row.device), "intensity"
+            ]
+            .notna()
+            .any()
+        ):
+            continue
+        figure = plots.roofline(frame, row.machine, row.env, row.device)
+        section.figures.append(figures.add(figure, f"roofline-{row.machine}-{row.device}"))
     return section
 
 

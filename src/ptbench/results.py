@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 from asv.results import Results
 
+from ptbench.efficiency import add_efficiency
+
 # Facts about the run (machine, software), as opposed to a benchmark's own parameters.
 RUN_KEYS = (
     # the run
@@ -86,8 +88,19 @@ def _status(value: Any) -> str:
     return STATUS_OK
 
 
-def _run_facts(result: Results, path: Path) -> dict[str, Any]:
-    facts = {key: str(value) for key, value in result.params.items()}
+def _machine_file_facts(folder: Path) -> dict[str, str]:
+    """The machine's facts as asv last stored them beside its results (machine.json)."""
+    path = folder / "machine.json"
+    try:
+        data = json.loads(path.read_text()) if path.is_file() else {}
+    except (OSError, ValueError) as error:
+        raise ResultsError(f"{path}: not a readable asv machine file ({error})") from None
+    return {key: str(value) for key, value in data.items() if key != "version"}
+
+
+def _run_facts(result: Results, path: Path, machine_facts: dict[str, str]) -> dict[str, Any]:
+    # A result's own params win; the machine file fills in facts recorded after it (peaks).
+    facts = {**machine_facts, **{key: str(value) for key, value in result.params.items()}}
     facts.update(
         machine=path.parent.name,
         commit=result.commit_hash,
@@ -103,9 +116,12 @@ def load_results(results_dir: Path | str) -> pd.DataFrame:
     catalogue = _benchmark_catalogue(results_dir)
     rows: list[dict[str, Any]] = []
     run_fact_keys: set[str] = set()
+    machine_files: dict[Path, dict[str, str]] = {}
     for path in result_files(results_dir):
         result = _load(path)
-        facts = _run_facts(result, path)
+        if path.parent not in machine_files:
+            machine_files[path.parent] = _machine_file_facts(path.parent)
+        facts = _run_facts(result, path, machine_files[path.parent])
         run_fact_keys |= set(facts) - {"commit_date"}
         for name in result.get_all_result_keys():
             rows.extend(_benchmark_rows(result, name, catalogue.get(name, {}), facts))
@@ -127,7 +143,7 @@ def load_results(results_dir: Path | str) -> pd.DataFrame:
     frame.attrs["run_keys"] = [
         key for key in frame.columns if key in RUN_KEYS or key in run_fact_keys
     ]
-    return frame
+    return add_efficiency(frame)
 
 
 def _param_names(catalogue: dict, name: str, frame_or_count) -> list[str]:

@@ -56,6 +56,13 @@ def comparison_table(comparison: Comparison) -> pd.DataFrame:
         for v, u in zip(pairs["value_contender"], pairs["unit_contender"], strict=True)
     ]
     table["ratio [99% CI]"] = pairs.apply(_ratio_text, axis=1)
+    if pairs["fraction_of_peak_contender"].notna().any():
+        table["% of peak"] = [
+            f"{b:.0%} -> {c:.0%}" if pd.notna(b) and pd.notna(c) else ""
+            for b, c in zip(
+                pairs["fraction_of_peak_baseline"], pairs["fraction_of_peak_contender"], strict=True
+            )
+        ]
     table["verdict"] = pairs["verdict"]
     table["note"] = pairs["note"]
     return table

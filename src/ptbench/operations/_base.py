@@ -86,10 +86,15 @@ class Operation:
     flops: Callable[[Case], float] | None = None
     bytes_moved: Callable[[Case], float] | None = None
     unsupported: Callable[[Case], str | None] = lambda case: None
+    # What limits it at large sizes: "compute" (judged against peak FLOP/s, from ``flops``) or
+    # "memory" (against copy bandwidth, from ``bytes_moved``).
+    bound: str = "memory"
 
     def __post_init__(self) -> None:
         if (self.call is None) == (not self.methods):
             raise TypeError(f"{self.name}: give exactly one of call= or methods=")
+        if self.bound == "compute" and self.flops is None:
+            raise TypeError(f"{self.name}: a compute-bound operation needs flops=")
 
     @property
     def param_names(self) -> list[str]:

@@ -195,6 +195,7 @@ MLP_STEP = Operation(
     check=_check_mlp,
     # forward 2 FLOPs per weight per row, backward twice that
     flops=lambda case: 6 * MLP_BATCH * _mlp_parameters(case),
+    bound="compute",
     footprint_bytes=lambda case: 4 * case.itemsize * _mlp_parameters(case),
 )
 

@@ -63,6 +63,7 @@ MATMUL = Operation(
     check=_check_matmul,
     unsupported=_half_precision_on_cuda_only,
     flops=cubic(2),
+    bound="compute",
     bytes_moved=matrix_bytes(3),
     footprint_bytes=matrix_bytes(3),
 )
@@ -77,6 +78,7 @@ MATMUL_BATCHED = Operation(
     check=_check_matmul,
     unsupported=_half_precision_on_cuda_only,
     flops=lambda case: BATCH * cubic(2)(case),
+    bound="compute",
     bytes_moved=matrix_bytes(3, batch=BATCH),
     footprint_bytes=matrix_bytes(3, batch=BATCH),
 )
@@ -151,6 +153,7 @@ SOLVE = Operation(
     methods=SOLVE_METHODS,
     check=_check_solve,
     flops=_solve_flops,
+    bound="compute",
     bytes_moved=matrix_bytes(2),
     footprint_bytes=matrix_bytes(3),
 )
@@ -219,6 +222,7 @@ EIG = Operation(
     call=lambda x: torch.linalg.eig(x.a),
     check=_check_eig,
     flops=cubic(25),
+    bound="compute",
     footprint_bytes=matrix_bytes(6),
 )
 EIGH = Operation(
@@ -231,6 +235,7 @@ EIGH = Operation(
     call=lambda x: torch.linalg.eigh(x.a),
     check=_check_eigh,
     flops=cubic(9),
+    bound="compute",
     footprint_bytes=matrix_bytes(4),
 )
 SVD = Operation(
@@ -243,6 +248,7 @@ SVD = Operation(
     call=lambda x: torch.linalg.svd(x.a, full_matrices=False),
     check=_check_svd,
     flops=cubic(22),
+    bound="compute",
     footprint_bytes=matrix_bytes(5),
 )
 SVDVALS = Operation(
@@ -255,6 +261,7 @@ SVDVALS = Operation(
     call=lambda x: torch.linalg.svdvals(x.a),
     check=_check_svdvals,
     flops=cubic(8 / 3),
+    bound="compute",
     footprint_bytes=matrix_bytes(3),
 )
 
