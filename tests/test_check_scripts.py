@@ -21,8 +21,12 @@ def load_script(name: str):
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
 def test_check_cuda_says_plainly_when_there_is_no_gpu():
-    completed = subprocess.run([sys.executable, str(PROJECT / "scripts" / "check_cuda.py")],
-                               capture_output=True, text=True, check=False)
+    completed = subprocess.run(
+        [sys.executable, str(PROJECT / "scripts" / "check_cuda.py")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert completed.returncode == 2
     assert "no CUDA device here" in completed.stderr
 

@@ -11,8 +11,8 @@ import sys
 import numpy as np
 import pytest
 from asv import util as asv_util
-from conftest import FIXTURE_MACHINE, fixture_runs, ptbench, scale_result
 
+from conftest import FIXTURE_MACHINE, fixture_runs, ptbench, scale_result
 from ptbench.compare import SelectorError, compare, parse_selector
 from ptbench.results import load_results
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import FIXTURE_MACHINE, fixture_runs, scale_result
 
+from conftest import FIXTURE_MACHINE, fixture_runs, scale_result
 from ptbench.history import change_points
 from ptbench.results import load_results
 

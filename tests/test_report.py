@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import fixture_runs, ptbench, scale_result
-from test_history import make_history
 
+from conftest import fixture_runs, ptbench, scale_result
 from ptbench import plots
 from ptbench.compare import compare
 from ptbench.history import change_points
 from ptbench.results import load_results
+from test_history import make_history
 
 
 def assert_figure_files(paths):

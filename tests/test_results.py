@@ -9,8 +9,8 @@ import sys
 
 import pandas as pd
 import pytest
-from conftest import FIXTURE_MACHINE, fixture_runs
 
+from conftest import FIXTURE_MACHINE, fixture_runs
 from ptbench.results import ResultsError, load_results
 
 
