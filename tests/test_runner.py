@@ -155,3 +155,25 @@ def test_a_real_smoke_run_records_samples_and_merges_later_runs(tmp_path, asv_ho
     assert merged["bench_elementwise.time_sum"]["result"][:2] == sums["result"][:2]
     assert merged["bench_elementwise.time_mean"]["result"][0] > 0
     assert elsewhere.read_text() == "{}"
+
+
+def test_failures_name_their_combinations_and_a_lost_gpu_is_explained(tmp_path):
+    """A GPU lost mid-run: its combinations fail (null), everything else is counted and kept."""
+    result = {
+        "result_columns": ["result", "params"],
+        "results": {
+            "bench_elementwise.time_sum": [
+                [1e-6, None, None, float("nan")],
+                [["'cpu'", "'cuda'"], ["16", "128"]],
+            ]
+        },
+    }
+    selection = {"bench_elementwise.time_sum": ["'cpu', 16", "'cuda', 16", "'cuda', 128"]}
+    summary = runner.RunSummary(written=[tmp_path / "kept.json"])
+    runner._count(result, selection, summary)
+    assert (summary.timed, summary.skipped) == (1, 1)
+    assert summary.failed == ["bench_elementwise.time_sum('cuda', 16)"]
+    report = summary.failure_report()
+    assert report[0] == "ptbench: failed: bench_elementwise.time_sum('cuda', 16)"
+    assert "1 CUDA combinations failed" in report[1] and str(tmp_path / "kept.json") in report[1]
+    assert runner.RunSummary().failure_report() == []

@@ -191,10 +191,9 @@ def _run(args: argparse.Namespace) -> int:
     print(
         f"ptbench: {summary.timed} timed, {summary.skipped} skipped, {len(summary.failed)} failed"
     )
-    if summary.failed:
-        print(f"ptbench: failed: {', '.join(sorted(set(summary.failed)))}", file=sys.stderr)
-        return 1
-    return 0
+    for line in summary.failure_report():
+        print(line, file=sys.stderr)
+    return 1 if summary.failed else 0
 
 
 class UsageError(Exception):

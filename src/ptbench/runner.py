@@ -53,7 +53,22 @@ class RunSummary:
     written: list[Path] = field(default_factory=list)
     timed: int = 0
     skipped: int = 0
-    failed: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # name(params), as asv prints them
+
+    def failure_report(self) -> list[str]:
+        """What failed, and, when CUDA combinations did, what to do about it."""
+        if not self.failed:
+            return []
+        lines = [f"ptbench: failed: {', '.join(self.failed)}"]
+        on_cuda = [label for label in self.failed if "('cuda'" in label]
+        if on_cuda:
+            kept = self.written[0] if self.written else "the results folder"
+            lines.append(
+                f"ptbench: {len(on_cuda)} CUDA combinations failed. If the GPU was lost during "
+                f"the run (nvidia-smi tells), everything that completed is kept in {kept}; "
+                "rerun with --device cuda to fill in the rest"
+            )
+        return lines
 
 
 def find_project(start: Path | None = None) -> Path:
@@ -240,7 +255,7 @@ def _count(result: dict, selection: dict[str, list[str]], summary: RunSummary) -
             if labels and label not in selected:
                 continue
             if value is None:
-                summary.failed.append(name)
+                summary.failed.append(f"{name}({label})" if label else name)
             elif value != value:  # NaN: skipped in the process (unsupported, memory)
                 summary.skipped += 1
             else:
