@@ -20,7 +20,6 @@ Exit status: 0 all passed, 1 a check failed, 2 no CUDA device here.
 from __future__ import annotations
 
 import argparse
-import itertools
 import statistics
 import subprocess
 import sys
@@ -46,14 +45,9 @@ def below_peak(achieved_gflops: float, peak_gflops: float) -> bool:
 
 def suite_samples(name: str, params: tuple) -> list[float]:
     """Time one combination with asv-runner's TimeBenchmark, as an asv benchmark process does."""
-    from asv_runner.discovery import get_benchmark_from_name
+    from ptbench import suite
 
-    sys.path.insert(0, str(PROJECT))
-    probe = get_benchmark_from_name(str(BENCHMARKS), name)
-    index = list(itertools.product(*probe._params)).index(params)
-    benchmark = get_benchmark_from_name(str(BENCHMARKS), f"{name}-{index}")
-    if benchmark.do_setup():
-        raise RuntimeError(f"{name}{params} was skipped")
+    benchmark = suite.asv_benchmark(BENCHMARKS, name, params)
     return benchmark.run(*benchmark._current_params)["samples"]
 
 

@@ -16,7 +16,6 @@ Target: 0.9..1.1 for every operation of 20 us or more on the CPU.
 from __future__ import annotations
 
 import argparse
-import itertools
 import statistics
 import sys
 import time
@@ -25,7 +24,8 @@ from pathlib import Path
 
 import torch
 import torch.utils.benchmark as torch_benchmark
-from asv_runner.discovery import get_benchmark_from_name
+
+from ptbench import suite
 
 PROJECT = Path(__file__).resolve().parents[1]
 BENCHMARKS = PROJECT / "benchmarks"
@@ -48,16 +48,6 @@ CASES = [
     ("bench_elementwise.time_sum", (16,)),
     ("bench_updates.time_update", (16, "sub_alpha")),
 ]
-
-
-def load(name: str, params: tuple):
-    """The asv benchmark object for one combination, as asv's benchmark process builds it."""
-    probe = get_benchmark_from_name(str(BENCHMARKS), name)
-    combinations = list(itertools.product(*probe._params))
-    benchmark = get_benchmark_from_name(str(BENCHMARKS), f"{name}-{combinations.index(params)}")
-    if benchmark.do_setup():
-        raise SystemExit(f"{name}{params} is skipped here")
-    return benchmark
 
 
 def time_with_suite(benchmark) -> tuple[list[float], float]:
@@ -103,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     cases = []
     for name, rest in CASES:
         params = (args.device, *rest)
-        benchmark = load(name, params)
+        benchmark = suite.asv_benchmark(BENCHMARKS, name, params)
         call = benchmark.func.prepared_call(params)  # the very call asv times
         _samples, window = time_with_suite(benchmark)  # calibration run: sets the window
         cases.append(Comparison(f"{name.split('.')[-1]}{params}", benchmark, call, window))

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from conftest import ptbench
 from ptbench import runner
 from ptbench.tiers import MATRIX, VECTOR
 
@@ -74,12 +75,7 @@ def test_bad_input_is_one_line_exit_2_and_touches_nothing(tmp_path, asv_home, ar
     (results / "other-machine").mkdir(parents=True)
     kept = results / "other-machine" / "abcdef12-env.json"
     kept.write_text('{"kept": true}')
-    completed = subprocess.run(
-        [sys.executable, "-m", "ptbench.cli", "run", "--results", str(results), *arguments],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    completed = ptbench("run", "--results", results, *arguments)
     assert completed.returncode == 2
     assert message in completed.stderr
     assert len(completed.stderr.strip().splitlines()) == 1
@@ -94,24 +90,16 @@ def test_cuda_requested_without_cuda_is_bad_input(monkeypatch):
 
 
 def ptbench_run(results: Path, bench: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ptbench.cli",
-            "run",
-            "--tier",
-            "smoke",
-            "--bench",
-            bench,
-            "--results",
-            str(results),
-            "--machine",
-            "test-machine",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
+    return ptbench(
+        "run",
+        "--tier",
+        "smoke",
+        "--bench",
+        bench,
+        "--results",
+        results,
+        "--machine",
+        "test-machine",
     )
 
 

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import itertools
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -50,6 +52,23 @@ def _prepared_call(operation: Operation) -> Callable[[tuple], Callable[[], Any]]
         return call
 
     return get
+
+
+def asv_benchmark(benchmark_dir: Path, name: str, params: tuple):
+    """asv-runner's benchmark object for one combination, set up as an asv benchmark process
+    sets it up; ``.run(*params)`` then times it with asv-runner's own code. For scripts that
+    compare the suite's timing with another (scripts/check_timing.py, scripts/check_cuda.py).
+    """
+    from asv_runner.discovery import get_benchmark_from_name
+
+    if str(benchmark_dir.parent) not in sys.path:
+        sys.path.insert(0, str(benchmark_dir.parent))
+    probe = get_benchmark_from_name(str(benchmark_dir), name)
+    index = list(itertools.product(*probe._params)).index(params)
+    benchmark = get_benchmark_from_name(str(benchmark_dir), f"{name}-{index}")
+    if benchmark.do_setup():
+        raise SkipNotImplemented(f"{name}{params} is skipped here")
+    return benchmark
 
 
 def definition_version(operation: Operation) -> str:
