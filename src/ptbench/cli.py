@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from ptbench.errors import InputError
 from ptbench.tiers import TIERS
 
 
@@ -196,16 +197,12 @@ def _run(args: argparse.Namespace) -> int:
     return 1 if summary.failed else 0
 
 
-class UsageError(Exception):
+class UsageError(InputError):
     """Bad input found by the command line itself."""
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from ptbench.compare import SelectorError
-    from ptbench.machine import MachineError
-    from ptbench.results import ResultsError
-    from ptbench.runner import UsageError as RunUsageError
 
     try:
         commands = {
@@ -216,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
             "report": _report,
         }
         return commands[args.command](args)
-    except (UsageError, RunUsageError, ResultsError, SelectorError, MachineError) as error:
+    except InputError as error:
         print(f"ptbench: error: {error}", file=sys.stderr)
         return 2
 

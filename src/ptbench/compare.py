@@ -21,6 +21,7 @@ import pandas as pd
 from asv import _stats as asv_stats
 from scipy.stats import gmean
 
+from ptbench.errors import InputError
 from ptbench.results import STATUS_FAILED, STATUS_OK, STATUS_SKIPPED
 
 FASTER, SLOWER, SAME, NOT_COMPARABLE = "faster", "slower", "same", "not comparable"
@@ -28,7 +29,7 @@ FASTER, SLOWER, SAME, NOT_COMPARABLE = "faster", "slower", "same", "not comparab
 COMPARED_UNITS = ("seconds", "bytes")
 
 
-class SelectorError(Exception):
+class SelectorError(InputError):
     """A selector that is malformed, names an unknown key, or matches nothing or too much."""
 
 

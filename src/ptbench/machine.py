@@ -24,12 +24,13 @@ from asv import util as asv_util
 from asv.machine import Machine, MachineCollection
 
 from ptbench import peaks
+from ptbench.errors import InputError
 
 MACHINE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 NVIDIA_SMI_TIMEOUT_SECONDS = 10
 
 
-class MachineError(Exception):
+class MachineError(InputError):
     """A machine name or machine file the user must fix; exit status 2."""
 
 

@@ -21,6 +21,7 @@ from matplotlib.colors import LogNorm  # noqa: E402
 
 from ptbench.compare import FASTER, SLOWER, Comparison  # noqa: E402
 from ptbench.efficiency import peak  # noqa: E402
+from ptbench.operations import OPERATIONS  # noqa: E402
 from ptbench.results import STATUS_OK  # noqa: E402
 
 VERDICT_COLOURS = {SLOWER: "#c0392b", FASTER: "#1e8449"}
@@ -231,10 +232,12 @@ def scaling(
         rate_axes.plot(line["size"].astype(float), line["achieved"], marker="o", label=label)
     name = benchmark.rsplit(".", 1)[-1]
     details = f" ({describe(where)})" if where else ""
+    operation = OPERATIONS.get(rows["operation"].iloc[0]) if len(rows) else None
+    size_label = f"size ({operation.ladder.unit})" if operation else "size"
     for axes, ylabel in ((time_axes, "time per call (s)"), (rate_axes, f"achieved {unit}")):
         axes.set_xscale("log", base=2)
         axes.set_yscale("log")
-        axes.set_xlabel("size (elements, or matrix order n)")
+        axes.set_xlabel(size_label)
         axes.set_ylabel(ylabel)
         axes.grid(True, which="both", alpha=0.3)
         axes.legend(title=by, fontsize=8)

@@ -19,6 +19,7 @@ import pandas as pd
 from asv.results import Results
 
 from ptbench.efficiency import add_efficiency
+from ptbench.errors import InputError
 
 # Facts about the run (machine, software), as opposed to a benchmark's own parameters.
 RUN_KEYS = (
@@ -35,7 +36,7 @@ STATUS_OK, STATUS_SKIPPED, STATUS_FAILED = "ok", "skipped", "failed"
 SUITE_PARAMS = ("device", "size", "dtype", "method")  # ptbench's params, in its order
 
 
-class ResultsError(Exception):
+class ResultsError(InputError):
     """Results that cannot be read; the message names the file or folder."""
 
 

@@ -32,6 +32,7 @@ from asv.environment import get_env_name
 
 from ptbench import devices
 from ptbench import machine as machine_facts
+from ptbench.errors import InputError
 from ptbench.operations import OPERATIONS
 from ptbench.tiers import TIER_VARIABLE, check_tier
 
@@ -44,7 +45,7 @@ TIER_ATTRIBUTES = {
 }
 
 
-class UsageError(Exception):
+class UsageError(InputError):
     """Bad input from the user: reported as one line, exit status 2, nothing written."""
 
 
