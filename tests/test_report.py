@@ -159,3 +159,19 @@ def test_labels_name_the_benchmark_and_leave_out_missing_parameters(frame_and_co
     labels = plots._line_labels(comparison.pairs, comparison.keys)
     assert {"sum", "solve lu", "update out_of_place"} <= set(labels)  # dtype does not vary
     assert not any("nan" in label for label in labels)
+
+
+def test_the_report_table_shows_every_significant_change_first(results_copy):
+    from ptbench.report import most_changed
+
+    first, second = (json.loads(p.read_text())["commit_hash"] for p in fixture_runs(results_copy))
+    scale_result(
+        fixture_runs(results_copy)[1], "bench_linalg.time_solve", ("cpu", 64, "float64", "lu"), 1.2
+    )
+    scale_result(
+        fixture_runs(results_copy)[1], "bench_linalg.time_solve", ("cpu", 16, "float64", "lu"), 0.7
+    )
+    comparison = compare(load_results(results_copy), {"commit": first}, {"commit": second})
+    shown = most_changed(comparison, 3).pairs
+    assert list(shown["verdict"][:2]) == ["slower", "faster"]
+    assert len(shown) == 3

@@ -10,10 +10,12 @@ Written as ``report.md`` (figures linked, PNG and SVG in ``figures/``) and a sel
 from __future__ import annotations
 
 import base64
+import dataclasses
 import html
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ptbench import compare, history, plots, tables
@@ -52,6 +54,7 @@ SCALING = (
     ("bench_elementwise.time_multiply", {}),
 )
 TOP_CHANGES = 20
+TABLE_ROWS = 60
 
 
 @dataclass
@@ -113,6 +116,24 @@ FIGURE_MAKERS = {
 }
 
 
+def most_changed(result: compare.Comparison, rows: int) -> compare.Comparison:
+    """The comparison cut to ``rows`` pairs: slower, then faster, then not comparable, then the
+    rest by distance of the ratio from 1."""
+    pairs = result.pairs
+    rank = (
+        pairs["verdict"]
+        .map({compare.SLOWER: 0, compare.FASTER: 1, compare.NOT_COMPARABLE: 2})
+        .fillna(3)
+    )
+    distance = np.abs(np.log(pairs["ratio"].where(pairs["ratio"] > 0)))
+    order = (
+        pd.DataFrame({"rank": rank, "distance": -distance.fillna(0)})
+        .sort_values(["rank", "distance"], kind="stable")
+        .index
+    )
+    return dataclasses.replace(result, pairs=pairs.loc[order[:rows]])
+
+
 def comparison_section(
     frame: pd.DataFrame,
     title: str,
@@ -134,11 +155,11 @@ def comparison_section(
         )
         return section
     section.text.append(tables.summary_line(result))
-    shown = tables.comparison_table(result)
-    section.table = shown.head(60)
-    if len(shown) > 60:
+    section.table = tables.comparison_table(most_changed(result, TABLE_ROWS))
+    if len(result.pairs) > TABLE_ROWS:
         section.text.append(
-            f"The 60 most changed of {len(shown)} pairs; `ptbench compare` lists all."
+            f"{TABLE_ROWS} of {len(result.pairs)} pairs: every significant change first, then "
+            "the largest ratios; `ptbench compare` lists all."
         )
     if "size" not in result.keys:  # pictures by size need sizes to pair on
         drawn = tuple(name for name in drawn if name == "bars")
