@@ -25,6 +25,7 @@ from asv.machine import Machine, MachineCollection
 
 from ptbench import peaks
 from ptbench.errors import InputError
+from ptbench.names import slug
 
 MACHINE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 NVIDIA_SMI_TIMEOUT_SECONDS = 10
@@ -32,10 +33,6 @@ NVIDIA_SMI_TIMEOUT_SECONDS = 10
 
 class MachineError(InputError):
     """A machine name or machine file the user must fix; exit status 2."""
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
 def check_name(name: str) -> str:
@@ -115,8 +112,8 @@ def default_name(facts: dict[str, str]) -> str:
     asv's default, the host name, says nothing on a fleet of identical machines.
     """
     if facts.get("gpu", "none") != "none":
-        return f"{_slug(facts['gpu'])}-x{facts.get('gpu_count', 1)}"
-    return f"{_slug(facts.get('cpu') or 'cpu')}-{facts.get('num_cpu', os.cpu_count())}cpu"
+        return f"{slug(facts['gpu'])}-x{facts.get('gpu_count', 1)}"
+    return f"{slug(facts.get('cpu') or 'cpu')}-{facts.get('num_cpu', os.cpu_count())}cpu"
 
 
 def collect() -> dict[str, Any]:

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ptbench import compare, history, plots, tables
+from ptbench.names import slug
 from ptbench.results import STATUS_OK, load_results
 
 # (title, baseline, contender, what a user learns): asked whenever the data holds both sides.
@@ -166,7 +167,7 @@ def comparison_section(
     if result.pairs["ratio"].notna().any():
         for name in drawn:
             figure = FIGURE_MAKERS[name](result, baseline, contender)
-            section.figures.append(figures.add(figure, f"{_slug(title)}-{name}"))
+            section.figures.append(figures.add(figure, f"{slug(title)}-{name}"))
     return section
 
 
@@ -211,7 +212,7 @@ def scaling_section(frame: pd.DataFrame, figures: FigureFolder) -> Section:
             continue
         by = "device" if rows["device"].nunique() > 1 else "env"
         figure = plots.scaling(frame, benchmark, by=by, where=where)
-        section.figures.append(figures.add(figure, f"scaling-{_slug(benchmark)}"))
+        section.figures.append(figures.add(figure, f"scaling-{slug(benchmark)}"))
     newest = frame.sort_values("commit_date").drop_duplicates(["machine", "device"], keep="last")
     for row in newest.itertuples():
         if (
@@ -226,10 +227,6 @@ def scaling_section(frame: pd.DataFrame, figures: FigureFolder) -> Section:
         figure = plots.roofline(frame, row.machine, row.env, row.device)
         section.figures.append(figures.add(figure, f"roofline-{row.machine}-{row.device}"))
     return section
-
-
-def _slug(text: str) -> str:
-    return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
 
 
 def build(
