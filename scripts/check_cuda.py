@@ -52,14 +52,14 @@ def suite_samples(name: str, params: tuple) -> list[float]:
 
 
 def check_synchronised() -> tuple[bool, str]:
-    from ptbench import machine, peaks
+    from ptbench import devices, machine, peaks
 
     n, dtype = SYNC_MATMUL
     seconds = statistics.median(suite_samples("bench_linalg.time_matmul", ("cuda", n, dtype)))
     achieved = 2 * n**3 / seconds / 1e9
     gpu = machine.gpu_facts()[0]["gpu"]
     sheet = peaks.datasheet(gpu)
-    key = "tf32" if torch.get_float32_matmul_precision() != "highest" else dtype
+    key = "tf32" if devices.float32_matmul_is_reduced() else dtype
     if sheet:
         limit, source = sheet[key] * 1000, f"{gpu} datasheet ({key})"
     else:

@@ -77,3 +77,36 @@ def ptbench(*arguments: str):
         text=True,
         check=False,
     )
+
+
+def run_cli(capsys, *arguments) -> tuple[int, str, str]:
+    """Run ``ptbench.cli.main`` in this process; returns (exit status, stdout, stderr).
+
+    Fast enough for property tests; an exception that escapes main fails the test, which is
+    the point (main must turn every error into one line and an exit status)."""
+    from ptbench import cli
+
+    capsys.readouterr()
+    status = cli.main([str(argument) for argument in arguments])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def checksums(folder: Path) -> dict[str, str]:
+    """Every file under ``folder`` (names included) with a hash of its bytes."""
+    import hashlib
+
+    return {
+        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    } | {str(path.relative_to(folder)) + "/": "" for path in folder.rglob("*") if path.is_dir()}
+
+
+def edit_result(path: Path, change) -> None:
+    """Load a result file's JSON, let ``change(data)`` edit it in place, write it back."""
+    import json
+
+    data = json.loads(path.read_text())
+    change(data)
+    path.write_text(json.dumps(data))

@@ -14,6 +14,7 @@ from asv import util as asv_util
 
 from conftest import FIXTURE_MACHINE, fixture_runs, ptbench, scale_result
 from ptbench.compare import SelectorError, compare, parse_selector
+from ptbench.errors import UsageError
 from ptbench.results import load_results
 
 # A combination whose samples are tight in both fixture runs. (Some are not: time_multiply at
@@ -196,7 +197,7 @@ def test_selector_syntax():
 
 
 def test_factor_must_exceed_one(results_copy):
-    with pytest.raises(SelectorError, match="must be greater than 1"):
+    with pytest.raises(UsageError, match="must be a number greater than 1"):
         compare(load_results(results_copy), {"device": "cpu"}, {"device": "cuda"}, factor=0.9)
 
 

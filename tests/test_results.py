@@ -124,3 +124,23 @@ def test_bad_export_and_bad_results_exit_2_and_change_nothing(results_copy, tmp_
         assert completed.returncode == 2
         assert len(completed.stderr.strip().splitlines()) == 1
     assert {p: p.read_bytes() for p in results_copy.rglob("*") if p.is_file()} == before
+
+
+def test_the_committed_history_is_tracked_and_carries_its_own_peaks(project):
+    """results/ is committed, .gitignore must not hide any of it; and each committed result
+    holds the peaks it was judged against, so its % of peak never moves."""
+    tracked = subprocess.run(
+        ["git", "-C", str(project), "ls-files", "results"], capture_output=True, text=True
+    ).stdout.split()
+    assert "results/benchmarks.json" in tracked and len(tracked) >= 4
+    ignored = subprocess.run(
+        ["git", "-C", str(project), "check-ignore", "--no-index", *tracked],
+        capture_output=True,
+        text=True,
+    )
+    assert ignored.stdout == "", f"ignored by .gitignore: {ignored.stdout}"
+    frame = load_results(project / "results")
+    matmul = frame[(frame["operation"] == "matmul") & (frame["status"] == "ok")]
+    assert len(matmul) > 0
+    assert set(matmul["peak"]) == {184.8, 83.2}  # float32 and float64, as measured then
+    assert set(matmul["peak_source"]) == {"measured"}

@@ -62,12 +62,16 @@ def test_asv_regexes_match_exactly_the_selection(benchmarks):
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        (["--tier", "huge"], "unknown tier 'huge'; expected one of: smoke, default, full"),
-        (["--device", "tpu"], "unknown device 'tpu'; expected one of: cpu, cuda"),
+        (["--tier", "huge"], "invalid choice: 'huge' (choose from 'smoke', 'default', 'full')"),
+        (["--device", "tpu"], "invalid choice: 'tpu' (choose from 'cpu', 'cuda')"),
         (["--bench", "no_such_benchmark"], "--bench 'no_such_benchmark' matches no benchmark"),
         (["--bench", "("], "--bench '(' is not a regular expression"),
         (["--machine", "a/b"], "machine name 'a/b' cannot name a results folder"),
         (["--tier"], "argument --tier: expected one argument"),
+        (["--machine", "abc\n"], "machine name 'abc\\n' cannot name a results folder"),
+        (["--machine", "a" * 300], "machine name of 300 characters is too long; use at most 64"),
+        (["--machine", "version"], "machine name 'version' is reserved by asv"),
+        (["--results", ""], "argument --results: is empty; give a folder"),
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_touches_nothing(tmp_path, asv_home, arguments, message):
@@ -130,6 +134,8 @@ def test_a_real_smoke_run_records_samples_and_merges_later_runs(tmp_path, asv_ho
     assert data["params"]["torch"] == torch.__version__
     assert data["params"]["torch_threads"] == str(torch.get_num_threads())
     assert data["params"]["float32_matmul_precision"] == torch.get_float32_matmul_precision()
+    # The peaks this result is judged against travel with it (not only in machine.json).
+    assert float(data["params"]["peak_cpu_copy_gbps"]) > 0
     sums = rows["bench_elementwise.time_sum"]
     assert [s is not None for s in sums["samples"][:2]] == [True, True]
     assert all(len(samples) >= 4 and min(samples) > 0 for samples in sums["samples"][:2])
@@ -165,3 +171,123 @@ def test_failures_name_their_combinations_and_a_lost_gpu_is_explained(tmp_path):
     assert report[0] == "ptbench: failed: bench_elementwise.time_sum('cuda', 16)"
     assert "1 CUDA combinations failed" in report[1] and str(tmp_path / "kept.json") in report[1]
     assert runner.RunSummary().failure_report() == []
+
+
+# Reliability: what asv did is checked, never assumed (issue 8) ---------------------------------
+
+
+@pytest.fixture
+def fake_asv(asv_home, monkeypatch):
+    """``ptbench run`` in this process with asv replaced: the fake records a fresh
+    ``time_sum`` result (merged into the seeded earlier one, as asv merges) unless told not to,
+    and exits with ``.returncode``."""
+    from conftest import PROJECT
+
+    monkeypatch.chdir(PROJECT)
+
+    class FakeAsv:
+        returncode, record, calls = 0, True, 0
+
+        def __call__(self, command, cwd, environment):
+            self.calls += 1
+            option = lambda name: command[command.index(name) + 1]  # noqa: E731
+            scratch = Path(option("--config")).parent
+            path = runner.asv_result_path(scratch, option("--machine"), option("--set-commit-hash"))
+            if self.record:
+                data = json.loads(path.read_text()) if path.is_file() else new_result(option)
+                data["results"]["bench_elementwise.time_sum"] = fresh_row()
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(json.dumps(data))
+            return self.returncode
+
+    fake = FakeAsv()
+    monkeypatch.setattr(runner, "run_asv", fake)
+    return fake
+
+
+def new_result(option) -> dict:
+    return {
+        "commit_hash": option("--set-commit-hash"),
+        "env_name": runner.ASV_ENV_NAME,
+        "date": 1_700_000_000_000,
+        "params": {"machine": option("--machine")},
+        "python": "3.11",
+        "requirements": {},
+        "env_vars": {},
+        "result_columns": ["result", "params", "version", "started_at", "duration"],
+        "results": {},
+        "durations": {},
+        "version": 2,
+    }
+
+
+def fresh_row() -> list:
+    import time
+
+    values = [1e-6, 2e-6] + [float("nan")] * (2 * len(VECTOR.values) - 2)
+    params = [["'cpu'", "'cuda'"], [str(size) for size in VECTOR.values]]
+    return [values, params, "v1", time.time() * 1000 + 1, 0.1]
+
+
+def run_sum(results: Path, capsys) -> tuple[int, str, str]:
+    from conftest import run_cli
+
+    return run_cli(capsys, "run", "--results", results, "--machine", "m", "--bench", "time_sum$")
+
+
+def test_a_run_files_what_asv_recorded(tmp_path, fake_asv, capsys):
+    results = tmp_path / "results"
+    status, out, err = run_sum(results, capsys)
+    assert status == 0, err
+    assert "ptbench: 2 timed, 0 skipped, 0 failed" in out
+    (target,) = (results / "m").glob("*-existing-*.json")
+    assert json.loads(target.read_text())["params"]["torch"] == torch.__version__
+    assert [p.name for p in (results / "m").iterdir()] == [target.name]  # no partial file
+
+
+def test_asv_stopping_is_a_failure_even_with_an_earlier_result(tmp_path, fake_asv, capsys):
+    from conftest import checksums
+
+    results = tmp_path / "results"
+    assert run_sum(results, capsys)[0] == 0
+    before = checksums(results)
+    for returncode, record in ((1, True), (-2, False), (0, False)):
+        fake_asv.returncode, fake_asv.record = returncode, record
+        status, out, err = run_sum(results, capsys)
+        assert status == 3, (returncode, record, out, err)
+        assert " timed, " not in out
+        (line,) = err.strip().splitlines()
+        assert line.startswith("ptbench: failed: asv ")
+        assert line.endswith(f"its messages are above. Nothing was filed under {results}")
+        assert checksums(results) == before
+
+
+@pytest.mark.parametrize(
+    ("earlier", "message"),
+    [
+        ("", "not a readable asv result file (Error parsing JSON"),
+        ('{"version": 2, "results": {', "not a readable asv result file (Error parsing JSON"),
+        ("{}", "not a readable asv result file (No version specified"),
+        ('{"version": 1}', "not a readable asv result file"),
+        (None, "is in the way of this run's result file; move it aside"),
+    ],
+)
+def test_an_unusable_earlier_result_is_refused_before_asv_runs(
+    tmp_path, fake_asv, capsys, earlier, message
+):
+    from conftest import checksums
+
+    results = tmp_path / "results"
+    assert run_sum(results, capsys)[0] == 0
+    (target,) = (results / "m").glob("*-existing-*.json")
+    target.unlink()
+    if earlier is None:
+        target.mkdir()
+    else:
+        target.write_text(earlier)
+    before, calls = checksums(results), fake_asv.calls
+    status, _out, err = run_sum(results, capsys)
+    assert status == 2 and fake_asv.calls == calls  # refused before asv ran
+    (line,) = err.strip().splitlines()
+    assert message in line and str(target) in line
+    assert checksums(results) == before

@@ -2,11 +2,20 @@
 
 Layers, each importing only the ones above it in this list:
 
-- ``devices``, ``tiers``: what hardware is present and which sizes a run covers;
+- ``errors``, ``schema``, ``names``, ``outputs``: the error hierarchy and exit statuses; shared
+  names (statuses, units, columns, devices); machine-name rules; writing only where asked;
+- ``devices``, ``tiers``: what hardware is present, float32 matmul precision, which sizes a run
+  covers;
 - ``operations``: one definition per timed operation (inputs, call, check, work counts);
 - ``timing``: preparing a verified, warmed-up call and timing it correctly on CPU and CUDA;
 - ``suite``: turns operations into asv benchmarks (read by ``benchmarks/``);
-- ``runner``, ``cli``: ``ptbench run`` on top of asv.
+- ``peaks``, ``machine``: peak FLOP/s and bandwidth; the machine's hardware and software facts;
+- ``runner``: ``ptbench run`` on top of asv (plan, invoke asv, file the results);
+- ``efficiency``, ``results``: loading asv results into one table, with achieved throughput;
+- ``stats``, ``compare``, ``history``: ratio intervals, baseline-vs-contender verdicts, change
+  points along history;
+- ``tables``, ``plots``, ``report``: presenting comparisons as text, figures and reports;
+- ``cli``: the ``ptbench`` command, thin, on top.
 
 Importing ptbench never initialises CUDA, so asv's forkserver can fork benchmark processes.
 """

@@ -1,75 +1,125 @@
-"""The ``ptbench`` command: a thin layer over the package. Bad input: one line, exit status 2."""
+"""The ``ptbench`` command: a thin layer over the package.
+
+Exit statuses are ``ptbench.errors``': 0 success, 1 a regression (or a failed benchmark), 2 bad
+input (one line on stderr), 3 a failure that is not the input's (one line, and a log with the
+details), 130 interrupted. Nothing here measures, judges or formats: it parses arguments, calls
+one module per command, and turns errors into those statuses.
+"""
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
+import tempfile
+import time
+import traceback
 from pathlib import Path
 
-from ptbench.errors import InputError
+from ptbench.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_REGRESSION,
+    PtbenchError,
+    UsageError,
+)
+from ptbench.names import check_machine_name
+from ptbench.outputs import emit, error_line
+from ptbench.schema import DEVICES
 from ptbench.tiers import TIERS
+
+FORMATS = ("table", "markdown", "csv", "json")  # tables.FORMATS, without importing pandas here
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # argparse prints usage too; keep it to one line
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        error_line(f"{self.prog}: error: {message} (see {self.prog} --help)")
+        self.exit(EXIT_BAD_INPUT)
+
+
+def _common() -> argparse.ArgumentParser:
+    """Options every command takes, before or after its name."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--debug", action="store_true", help="print the traceback of an internal error"
+    )
+    return common
+
+
+# Argument types: argparse reports their ArgumentTypeError as "argument --x: <message>".
+
+
+def factor(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and 1 < value <= 1000):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} must be a number greater than 1 and at most 1000 (e.g. 1.1 for 10%)"
+        )
+    return value
+
+
+def folder(text: str) -> Path:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is empty; give a folder, e.g. results")
+    return Path(text)
+
+
+def machine_name(text: str) -> str:
+    try:
+        return check_machine_name(text)
+    except PtbenchError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _add_comparison_arguments(parser: argparse.ArgumentParser, required: bool) -> None:
-    parser.add_argument("--results", metavar="DIR", type=Path, default=Path("results"))
+    parser.add_argument("--results", metavar="DIR", type=folder, default=Path("results"))
     parser.add_argument("--baseline", metavar="KEY=VALUE[,...]", required=required)
     parser.add_argument("--contender", metavar="KEY=VALUE[,...]", required=required)
     parser.add_argument(
-        "--factor",
-        type=float,
-        default=1.1,
-        help="smallest ratio that counts as a change (default 1.1)",
+        "--factor", type=factor, default=1.1, help="smallest ratio that counts as a change (1.1)"
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="ptbench", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+def _add_run(commands) -> None:
     run = commands.add_parser(
         "run",
         help="benchmark this environment through asv and save the results",
         description="Benchmark the current Python environment with asv at the current commit, "
         "recording samples, into results/ (or --results DIR).",
     )
+    run.add_argument("--tier", default="smoke", choices=TIERS, help="which sizes run (smoke)")
     run.add_argument(
-        "--tier", default="smoke", help=f"which sizes run: {', '.join(TIERS)} (default: smoke)"
+        "--bench", metavar="REGEX", help="only benchmarks whose name or name(params) matches"
     )
-    run.add_argument(
-        "--bench",
-        metavar="REGEX",
-        help="only benchmarks whose name or name(params) matches, as asv's --bench",
-    )
-    run.add_argument(
-        "--results",
-        metavar="DIR",
-        type=Path,
-        help="results folder (default: the project's results/)",
-    )
+    run.add_argument("--results", metavar="DIR", type=folder, help="results folder (results/)")
     run.add_argument(
         "--device",
         action="append",
-        metavar="DEVICE",
-        help="cpu or cuda; repeat for both (default: every device present)",
+        choices=DEVICES,
+        help="repeat for both (default: every device present)",
     )
     run.add_argument(
-        "--machine",
-        metavar="NAME",
-        help="machine name for the results folder (default: asv's, the host name)",
+        "--machine", metavar="NAME", type=machine_name, help="results folder name (hardware's)"
     )
+
+
+def _add_export(commands) -> None:
     export = commands.add_parser(
         "export",
         help="write every result as one table",
         description="Write every result under --results as one tidy "
         "table: CSV, Parquet or JSON by the file's suffix.",
     )
-    export.add_argument("--results", metavar="DIR", type=Path, default=Path("results"))
+    export.add_argument("--results", metavar="DIR", type=folder, default=Path("results"))
     export.add_argument("--out", metavar="FILE", type=Path, required=True)
 
+
+def _add_compare(commands) -> None:
     compare = commands.add_parser(
         "compare",
         help="compare a baseline with a contender, with statistics",
@@ -78,12 +128,10 @@ def build_parser() -> argparse.ArgumentParser:
         "(Mann-Whitney U as asv compare). Exit status 1 when anything got significantly slower.",
     )
     _add_comparison_arguments(compare, required=True)
-    compare.add_argument(
-        "--format",
-        dest="output_format",
-        default="table",
-        help="table, markdown, csv or json (default table)",
-    )
+    compare.add_argument("--format", dest="output_format", default="table", choices=FORMATS)
+
+
+def _add_machine(commands) -> None:
     machine = commands.add_parser(
         "machine",
         help="print this machine's hardware and software facts as JSON",
@@ -96,13 +144,13 @@ def build_parser() -> argparse.ArgumentParser:
     machine.add_argument(
         "--probe", action="store_true", help="with --write: measure peak FLOP/s and bandwidth again"
     )
-    machine.add_argument("--machine", metavar="NAME")
+    machine.add_argument("--machine", metavar="NAME", type=machine_name)
     machine.add_argument(
-        "--results",
-        metavar="DIR",
-        type=Path,
-        help="with --write: also refresh DIR/<machine>/machine.json",
+        "--results", metavar="DIR", type=folder, help="with --write: refresh DIR/<machine>/"
     )
+
+
+def _add_report(commands) -> None:
     report = commands.add_parser(
         "report",
         help="write report.md and report.html with tables and figures",
@@ -110,25 +158,41 @@ def build_parser() -> argparse.ArgumentParser:
         "for, CUDA over CPU, Cholesky over LU, in place over out of place, eigh over eig, "
         "change points along history, scaling. Writes report.md, report.html and figures/.",
     )
-    report.add_argument("--out", metavar="DIR", type=Path, required=True)
+    report.add_argument("--out", metavar="DIR", type=folder, required=True)
     _add_comparison_arguments(report, required=False)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common()
+    parser = _Parser(prog="ptbench", description=__doc__.splitlines()[0], parents=[common])
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for add in (_add_run, _add_export, _add_compare, _add_machine, _add_report):
+        add(_WithCommon(commands, common))
     return parser
 
 
+class _WithCommon:
+    """``add_parser`` that gives every command the common options."""
+
+    def __init__(self, commands, common: argparse.ArgumentParser) -> None:
+        self.commands, self.common = commands, common
+
+    def add_parser(self, name: str, **kwargs) -> argparse.ArgumentParser:
+        return self.commands.add_parser(name, parents=[self.common], **kwargs)
+
+
 def _report(args: argparse.Namespace) -> int:
-    from ptbench import compare, report
+    from ptbench import compare, outputs, report
 
     if (args.baseline is None) != (args.contender is None):
         raise UsageError("give --baseline and --contender together, or neither")
-    if args.out.resolve() == (args.results.resolve()) or args.out.resolve().is_relative_to(
-        args.results.resolve()
-    ):
-        raise UsageError(f"--out {args.out} is inside --results; write reports elsewhere")
+    outputs.check_outside(args.out, args.results, "--out")
+    outputs.check_folder_target(args.out, "--out")
     baseline = compare.parse_selector(args.baseline) if args.baseline else None
     contender = compare.parse_selector(args.contender) if args.contender else None
     for path in report.write(args.results, args.out, baseline, contender, args.factor):
-        print(f"ptbench: wrote {path}")
-    return 0
+        emit(f"ptbench: wrote {path}")
+    return EXIT_OK
 
 
 def _machine(args: argparse.Namespace) -> int:
@@ -143,38 +207,32 @@ def _machine(args: argparse.Namespace) -> int:
         facts = {**facts, **{k: v for k, v in entry.items() if k.startswith(("peak_", "data"))}}
         where = machine.MachineCollection.get_machine_file_path()
         print(f"ptbench: recorded machine {name} in {where}", file=sys.stderr)
-    print(json.dumps({**facts, "machine": name}, indent=1, sort_keys=True))
-    return 0
+    emit(json.dumps({**facts, "machine": name}, indent=1, sort_keys=True))
+    return EXIT_OK
 
 
 def _export(args: argparse.Namespace) -> int:
-    from ptbench import results, tables
+    from ptbench import outputs, results, tables
 
+    outputs.check_outside(args.out, args.results, "--out")
+    outputs.check_file_target(args.out, "--out")
+    tables.check_export_suffix(args.out)
     frame = results.load_results(args.results)
-    if not args.out.parent.is_dir():
-        raise UsageError(f"--out {args.out}: folder {args.out.parent} does not exist")
-    try:
-        tables.export(frame, args.out)
-    except ValueError as error:
-        raise UsageError(str(error)) from None
-    print(f"ptbench: wrote {len(frame)} rows to {args.out}")
-    return 0
+    outputs.write_atomically(args.out, lambda temporary: tables.export(frame, temporary, args.out))
+    emit(f"ptbench: wrote {len(frame)} rows to {args.out}")
+    return EXIT_OK
 
 
 def _compare(args: argparse.Namespace) -> int:
     from ptbench import compare, results, tables
 
-    if args.output_format not in tables.FORMATS:
-        raise UsageError(f"--format {args.output_format!r}: use one of {', '.join(tables.FORMATS)}")
+    baseline = compare.parse_selector(args.baseline)
+    contender = compare.parse_selector(args.contender)
     frame = results.load_results(args.results)
-    comparison = compare.compare(
-        frame,
-        compare.parse_selector(args.baseline),
-        compare.parse_selector(args.contender),
-        args.factor,
-    )
-    print(tables.render(comparison, args.output_format))
-    return 1 if len(comparison.regressions) else 0
+    comparison = compare.compare(frame, baseline, contender, args.factor)
+    status = EXIT_REGRESSION if len(comparison.regressions) else EXIT_OK
+    emit(tables.render(comparison, args.output_format))
+    return status
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -188,34 +246,74 @@ def _run(args: argparse.Namespace) -> int:
         machine=args.machine,
     )
     for path in summary.written:
-        print(f"ptbench: wrote {path}")
-    print(
-        f"ptbench: {summary.timed} timed, {summary.skipped} skipped, {len(summary.failed)} failed"
-    )
+        emit(f"ptbench: wrote {path}")
+    emit(f"ptbench: {summary.timed} timed, {summary.skipped} skipped, {len(summary.failed)} failed")
     for line in summary.failure_report():
         print(line, file=sys.stderr)
-    return 1 if summary.failed else 0
+    return EXIT_REGRESSION if summary.failed else EXIT_OK
 
 
-class UsageError(InputError):
-    """Bad input found by the command line itself."""
+COMMANDS = {
+    "run": _run,
+    "machine": _machine,
+    "export": _export,
+    "compare": _compare,
+    "report": _report,
+}
+
+
+def _undecodable(argv: list[str]) -> str | None:
+    """The first argument that is not valid UTF-8 (Python keeps such bytes as surrogates)."""
+    for argument in argv:
+        try:
+            argument.encode("utf-8")
+        except UnicodeEncodeError:
+            return argument
+    return None
+
+
+def _internal_error(error: BaseException, argv: list[str], debug: bool) -> int:
+    """One line on stderr and the traceback in a log (or on stderr with --debug); status 3."""
+    details = "".join(traceback.format_exception(error))
+    text = str(error).strip()
+    summary = f"{type(error).__name__}: {text.splitlines()[0]}" if text else type(error).__name__
+    if debug:
+        sys.stderr.write(details)
+        error_line(f"ptbench: internal error ({summary})")
+        return EXIT_FAILED
+    log = Path(tempfile.gettempdir()) / f"ptbench-error-{time.strftime('%Y%m%d-%H%M%S')}.log"
+    try:
+        log.write_text(f"ptbench {' '.join(map(ascii, argv))}\n\n{details}")
+        where = f"details in {log}"
+    except OSError:
+        where = "no log could be written"
+    error_line(
+        f"ptbench: internal error ({summary}); {where}; rerun with --debug for the traceback"
+    )
+    return EXIT_FAILED
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-
+    argv = list(sys.argv[1:] if argv is None else argv)
+    bad = _undecodable(argv)
+    if bad is not None:
+        error_line(f"ptbench: error: argument {ascii(bad)} is not valid UTF-8 text")
+        return EXIT_BAD_INPUT
+    debug = "--debug" in argv
     try:
-        commands = {
-            "run": _run,
-            "machine": _machine,
-            "export": _export,
-            "compare": _compare,
-            "report": _report,
-        }
-        return commands[args.command](args)
-    except InputError as error:
-        print(f"ptbench: error: {error}", file=sys.stderr)
-        return 2
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except PtbenchError as error:
+        kind = "error" if error.exit_status == EXIT_BAD_INPUT else "failed"
+        error_line(f"ptbench: {kind}: {error}")
+        return error.exit_status
+    except KeyboardInterrupt:
+        error_line("ptbench: interrupted; results/ holds only completed files")
+        return EXIT_INTERRUPTED
+    except SystemExit as exit_:  # argparse: --help (0) and one-line usage errors (2)
+        return exit_.code if isinstance(exit_.code, int) else EXIT_BAD_INPUT
+    except Exception as error:  # not the user's fault: say so, keep the details
+        return _internal_error(error, argv, debug)
 
 
 if __name__ == "__main__":

@@ -21,26 +21,44 @@ import pandas as pd
 from asv import _stats as asv_stats
 from scipy.stats import gmean
 
-from ptbench.errors import InputError
-from ptbench.results import STATUS_FAILED, STATUS_OK, STATUS_SKIPPED
+from ptbench import stats
+from ptbench.errors import SelectorError, UsageError
+from ptbench.schema import COMPARED_UNITS, SECONDS, STATUS_FAILED, STATUS_OK, STATUS_SKIPPED
 
 FASTER, SLOWER, SAME, NOT_COMPARABLE = "faster", "slower", "same", "not comparable"
-# Units where a bigger value is worse (times, memory); settings tracks are not compared.
-COMPARED_UNITS = ("seconds", "bytes")
+# ``ptbench ab``: the estimate crosses the factor but the interval still holds 1.
+UNDECIDED = "undecided"
+VERDICTS = (SLOWER, FASTER, UNDECIDED, SAME, NOT_COMPARABLE)
+# A factor above this is no longer a threshold for a change; it is a typo.
+MAX_FACTOR = 1000.0
+
+__all__ = ["COMPARED_UNITS", "Comparison", "SelectorError", "check_factor", "compare"]
 
 
-class SelectorError(InputError):
-    """A selector that is malformed, names an unknown key, or matches nothing or too much."""
+def check_factor(factor: float) -> float:
+    """``factor`` if it can tell a change from none: finite and greater than 1."""
+    if not (isinstance(factor, (int, float)) and 1 < factor <= MAX_FACTOR):
+        raise UsageError(
+            f"--factor {factor} must be a number greater than 1 and at most {MAX_FACTOR:g} "
+            "(e.g. 1.1 for 10%)"
+        )
+    return float(factor)
 
 
 def parse_selector(text: str) -> dict[str, str]:
     """``"commit=abc,device=cuda"`` -> ``{"commit": "abc", "device": "cuda"}``."""
-    selector = {}
+    selector: dict[str, str] = {}
     for part in filter(None, (piece.strip() for piece in text.split(","))):
         key, equals, value = part.partition("=")
-        if not equals or not key.strip() or not value.strip():
+        key, value = key.strip(), value.strip()
+        if not equals or not key or not value:
             raise SelectorError(f"selector part {part!r} is not KEY=VALUE")
-        selector[key.strip()] = value.strip()
+        if key in selector:
+            raise SelectorError(
+                f"selector {text!r} gives {key} twice ({selector[key]!r} and {value!r}); "
+                "give each key once"
+            )
+        selector[key] = value
     if not selector:
         raise SelectorError(f"selector {text!r} is empty; give KEY=VALUE[,KEY=VALUE]")
     return selector
@@ -99,36 +117,41 @@ class Comparison:
     def geometric_mean(self) -> float:
         """The time ratios' geometric mean (the only unit's, for a memory-only comparison)."""
         means = self.geometric_means
-        return means.get("seconds", next(iter(means.values()), math.nan))
+        return means.get(SECONDS, next(iter(means.values()), math.nan))
 
     @property
     def regressions(self) -> pd.DataFrame:
         return self.pairs[self.pairs["regression"]]
 
 
-def compare(
-    frame: pd.DataFrame, baseline: dict[str, str], contender: dict[str, str], factor: float = 1.1
-) -> Comparison:
-    """Pair baseline and contender rows and judge each pair (see module docstring)."""
-    if not factor > 1:
-        raise SelectorError(f"--factor {factor} must be greater than 1 (e.g. 1.1 for 10%)")
+def _check_unambiguous(frame: pd.DataFrame, rows: pd.DataFrame, keys: list[str], side: str):
+    duplicated = rows[rows.duplicated(keys, keep=False)]
+    if duplicated.empty:
+        return
+    varying = [
+        column
+        for column in selectable_keys(frame)
+        if column not in keys and duplicated.groupby(keys, dropna=False)[column].nunique().max() > 1
+    ]
+    example = duplicated.iloc[0]
+    raise SelectorError(
+        f"{side} matches several results for {example['benchmark']} (they differ in "
+        f"{', '.join(varying) or 'commit date'}); add one of those keys to both selectors"
+    )
+
+
+def pair(
+    frame: pd.DataFrame, baseline: dict[str, str], contender: dict[str, str]
+) -> tuple[pd.DataFrame, list[str], int]:
+    """Rows of the two sides matched on every key but the selected ones: (pairs, with columns
+    suffixed ``_baseline`` and ``_contender``; the keys matched on; the number of pairs skipped
+    on both sides, which are left out)."""
     frame = frame[frame["unit"].isin(COMPARED_UNITS)]
     base = select(frame, baseline, "baseline")
     cont = select(frame, contender, "contender")
     keys = match_keys(frame, set(baseline) | set(contender))
-    for side, rows in (("baseline", base), ("contender", cont)):
-        duplicated = rows[rows.duplicated(keys, keep=False)]
-        if not duplicated.empty:
-            varying = [
-                c
-                for c in selectable_keys(frame)
-                if c not in keys and duplicated.groupby(keys, dropna=False)[c].nunique().max() > 1
-            ]
-            example = duplicated.iloc[0]
-            raise SelectorError(
-                f"{side} matches several results for {example['benchmark']} (they differ in "
-                f"{', '.join(varying) or 'commit date'}); add one of those keys to both selectors"
-            )
+    _check_unambiguous(frame, base, keys, "baseline")
+    _check_unambiguous(frame, cont, keys, "contender")
     pairs = base.merge(cont, on=keys, how="inner", suffixes=("_baseline", "_contender"))
     if "benchmark" not in keys:  # operation vs operation: name each pair by its contender
         pairs.insert(0, "benchmark", pairs["benchmark_contender"])
@@ -136,29 +159,45 @@ def compare(
     both_skipped = (pairs["status_baseline"] == STATUS_SKIPPED) & (
         pairs["status_contender"] == STATUS_SKIPPED
     )
-    skipped_pairs = int(both_skipped.sum())
     pairs = pairs[~both_skipped]
     if pairs.empty:
         raise SelectorError(
             "baseline and contender share no benchmark results to pair "
             f"(paired on {', '.join(keys)})"
         )
+    return pairs, keys, int(both_skipped.sum())
+
+
+def order_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
+    """Regressions first, then the undecided and not comparable, the same, and improvements;
+    the largest ratio first within each."""
+    rank = {SLOWER: 0, UNDECIDED: 1, NOT_COMPARABLE: 2, SAME: 3, FASTER: 4}
+    ordered = pairs.assign(_rank=pairs["verdict"].map(rank), _ratio=-pairs["ratio"].fillna(0))
+    ordered = ordered.sort_values(["_rank", "_ratio"], kind="stable")
+    return ordered.drop(columns=["_rank", "_ratio"]).reset_index(drop=True)
+
+
+def geometric_means(pairs: pd.DataFrame) -> dict[str, float]:
+    """Per unit, the geometric mean ratio over pairs with a positive, finite ratio."""
+    ratios = pairs["ratio"]
+    judged = pairs[np.isfinite(ratios) & (ratios > 0) & (pairs["verdict"] != NOT_COMPARABLE)]
+    return {
+        unit: float(gmean(group["ratio"]))
+        for unit, group in judged.groupby("unit_baseline", sort=True)
+    }
+
+
+def compare(
+    frame: pd.DataFrame, baseline: dict[str, str], contender: dict[str, str], factor: float = 1.1
+) -> Comparison:
+    """Pair baseline and contender rows and judge each pair (see module docstring)."""
+    check_factor(factor)
+    pairs, keys, skipped_pairs = pair(frame, baseline, contender)
     judged = pd.DataFrame(
         [_judge(row, factor) for row in pairs.itertuples(index=False)], index=pairs.index
     )
-    pairs = pd.concat([pairs, judged], axis=1)
-    order = {SLOWER: 0, NOT_COMPARABLE: 2, SAME: 3, FASTER: 4}
-    pairs = pairs.assign(_order=pairs["verdict"].map(order), _ratio=-pairs["ratio"].fillna(0))
-    pairs = pairs.sort_values(["_order", "_ratio"], kind="stable").drop(
-        columns=["_order", "_ratio"]
-    )
-    ratios = pairs["ratio"]
-    judged_pairs = pairs[np.isfinite(ratios) & (ratios > 0) & (pairs["verdict"] != NOT_COMPARABLE)]
-    geometric_means = {
-        unit: float(gmean(group["ratio"]))
-        for unit, group in judged_pairs.groupby("unit_baseline", sort=True)
-    }
-    return Comparison(pairs.reset_index(drop=True), geometric_means, factor, keys, skipped_pairs)
+    pairs = order_pairs(pd.concat([pairs, judged], axis=1))
+    return Comparison(pairs, geometric_means(pairs), factor, keys, skipped_pairs)
 
 
 def _stats(row, side: str) -> dict | None:
@@ -168,60 +207,98 @@ def _stats(row, side: str) -> dict | None:
     return {"ci_99_a": low, "ci_99_b": high, "repeat": getattr(row, f"repeat_{side}")}
 
 
-def _judge(row, factor: float) -> dict:
-    """Ratio, its 99% interval, significance and verdict for one pair, as asv compare judges."""
-    base_status, cont_status = row.status_baseline, row.status_contender
-    verdict = {
+def _samples(row, side: str) -> list[float] | None:
+    samples = getattr(row, f"samples_{side}")
+    return list(samples) if isinstance(samples, (list, tuple, np.ndarray)) else None
+
+
+def _not_comparable(note: str, regression: bool = False) -> dict:
+    return {
         "ratio": np.nan,
         "ratio_low": np.nan,
         "ratio_high": np.nan,
         "significant": False,
         "verdict": NOT_COMPARABLE,
-        "note": "",
-        "regression": False,
+        "note": note,
+        "regression": regression,
     }
+
+
+def _from_zero(contender: float) -> dict:
+    """Peak bytes of an in-place update: 0 -> 0 is the same, 0 -> more is worse."""
+    grew = contender != 0
+    return {
+        **_not_comparable("baseline was zero" if grew else ""),
+        "ratio": math.inf if grew else 1.0,
+        "significant": grew,
+        "verdict": SLOWER if grew else SAME,
+        "regression": grew,
+    }
+
+
+def _interval_and_significance(row, ratio: float) -> tuple[tuple[float, float], bool, str]:
+    """The ratio's 99% interval and asv compare's significance decision for one pair."""
+    base_stats, cont_stats = _stats(row, "baseline"), _stats(row, "contender")
+    base_samples, cont_samples = _samples(row, "baseline"), _samples(row, "contender")
+    if base_samples and cont_samples:
+        interval = stats.ratio_interval_from_samples(base_samples, cont_samples)
+    elif base_stats and cont_stats:
+        interval = stats.ratio_interval_from_bounds(
+            (base_stats["ci_99_a"], base_stats["ci_99_b"]),
+            (cont_stats["ci_99_a"], cont_stats["ci_99_b"]),
+        )
+    else:  # asv compare falls back to the factor alone without stats
+        return (math.nan, math.nan), True, "no statistics recorded"
+    # asv compare skips the test when either side has a single sample (repeat == 1).
+    testable = bool(base_stats and cont_stats) and 1 not in (
+        base_stats["repeat"],
+        cont_stats["repeat"],
+    )
+    significant = not testable or asv_stats.is_different(
+        base_samples, cont_samples, base_stats, cont_stats
+    )
+    return stats.enclose(ratio, interval), bool(significant), ""
+
+
+def _verdict(ratio: float, interval: tuple[float, float], significant: bool, factor: float):
+    """slower/faster needs the ratio past the factor, asv's significance, and an interval that
+    lies wholly on that side of 1: a verdict never contradicts the interval printed beside it."""
+    low, high = interval
+    known = not math.isnan(low)
+    if significant and ratio > factor and (not known or low > 1):
+        return SLOWER, ""
+    if significant and ratio < 1 / factor and (not known or high < 1):
+        return FASTER, ""
+    past_factor = ratio > factor or ratio < 1 / factor
+    return SAME, "not significant" if past_factor else ""
+
+
+def _judge(row, factor: float) -> dict:
+    """Ratio, its 99% interval, significance and verdict for one pair, as asv compare judges."""
+    base_status, cont_status = row.status_baseline, row.status_contender
     if base_status != STATUS_OK or cont_status != STATUS_OK:
-        verdict["note"] = f"baseline {base_status}, contender {cont_status}"
         # A benchmark that worked and now fails is a regression, as asv continuous counts it.
-        verdict["regression"] = base_status == STATUS_OK and cont_status == STATUS_FAILED
-        return verdict
+        return _not_comparable(
+            f"baseline {base_status}, contender {cont_status}",
+            regression=base_status == STATUS_OK and cont_status == STATUS_FAILED,
+        )
     # The same benchmark with another definition (asv's version) measures something else.
     # Different benchmarks (eig vs eigh) always differ in version; that is the point there.
     same_benchmark = "benchmark_baseline" not in row._fields  # paired on the benchmark
     if same_benchmark and row.version_baseline != row.version_contender:
-        verdict["note"] = "benchmark definition changed"
-        return verdict
+        return _not_comparable("benchmark definition changed")
     base, cont = row.value_baseline, row.value_contender
-    if base == 0:  # peak bytes of an in-place update: 0 -> 0 is the same, 0 -> more is worse
-        verdict.update(
-            ratio=1.0 if cont == 0 else math.inf,
-            significant=cont != 0,
-            verdict=SAME if cont == 0 else SLOWER,
-            regression=cont != 0,
-            note="" if cont == 0 else "baseline was zero",
-        )
-        return verdict
+    if base == 0:
+        return _from_zero(cont)
     ratio = cont / base
-    verdict["ratio"] = ratio
-    base_stats, cont_stats = _stats(row, "baseline"), _stats(row, "contender")
-    if base_stats and cont_stats:
-        verdict["ratio_low"] = cont_stats["ci_99_a"] / base_stats["ci_99_b"]
-        verdict["ratio_high"] = cont_stats["ci_99_b"] / base_stats["ci_99_a"]
-        # asv compare skips the test when either side has a single sample (repeat == 1).
-        testable = base_stats["repeat"] != 1 and cont_stats["repeat"] != 1
-        significant = (not testable) or asv_stats.is_different(
-            row.samples_baseline, row.samples_contender, base_stats, cont_stats
-        )
-    else:
-        significant = True  # asv compare falls back to the factor alone without stats
-        verdict["note"] = "no statistics recorded"
-    verdict["significant"] = bool(significant)
-    if significant and ratio > factor:
-        verdict.update(verdict=SLOWER, regression=True)
-    elif significant and ratio < 1 / factor:
-        verdict["verdict"] = FASTER
-    else:
-        verdict["verdict"] = SAME
-        if not significant and (ratio > factor or ratio < 1 / factor):
-            verdict["note"] = "not significant"
-    return verdict
+    interval, significant, note = _interval_and_significance(row, ratio)
+    verdict, why = _verdict(ratio, interval, significant, factor)
+    return {
+        "ratio": ratio,
+        "ratio_low": interval[0],
+        "ratio_high": interval[1],
+        "significant": significant,
+        "verdict": verdict,
+        "note": note or why,
+        "regression": verdict == SLOWER,
+    }

@@ -12,7 +12,7 @@ import time
 
 import torch
 
-DEVICES: tuple[str, ...] = ("cpu", "cuda")
+from ptbench.schema import DEVICES
 
 
 def check_device(device: str) -> str:
@@ -66,3 +66,19 @@ def synchronized_timer() -> float:
     if torch.cuda.is_initialized():
         torch.cuda.synchronize()
     return time.perf_counter()
+
+
+def float32_matmul_precision() -> str:
+    """torch's float32 matmul precision now: ``highest``, ``high`` or ``medium``.
+
+    torch keeps one setting behind both APIs: ``torch.backends.cuda.matmul.allow_tf32 = True``
+    reads back as ``high``, and ``set_float32_matmul_precision("high")`` allows TF32.
+    """
+    return torch.get_float32_matmul_precision()
+
+
+def float32_matmul_is_reduced(precision: str | None = None) -> bool:
+    """True when float32 matmul may use reduced precision (TF32, or bfloat16 passes) under
+    ``precision`` (a recorded setting; the current one when None). The one place ptbench
+    decides it: for tolerances, the settings track, the peak a result is judged against."""
+    return (precision or float32_matmul_precision()) in ("high", "medium")

@@ -21,9 +21,9 @@ from asv import _stats as asv_stats
 from asv import step_detect
 from scipy.stats import mannwhitneyu
 
-from ptbench.results import STATUS_OK
+from ptbench.schema import COMPARED_UNITS, SERIES_RUN_KEYS, STATUS_OK
 
-SERIES_KEYS = ("machine", "env")
+SERIES_KEYS = SERIES_RUN_KEYS
 
 
 def _weight(row) -> float | None:
@@ -51,7 +51,7 @@ def change_points(
     """Every significant step of relative size >= ``threshold`` in every series with at least
     3 commits (see the module docstring)."""
     rows = []
-    timed = frame[(frame["status"] == STATUS_OK) & frame["unit"].isin(["seconds", "bytes"])]
+    timed = frame[(frame["status"] == STATUS_OK) & frame["unit"].isin(COMPARED_UNITS)]
     keys = series_keys(frame)
     for identity, series in timed.groupby(keys, dropna=False, sort=False):
         series = series.sort_values("commit_date", kind="stable").reset_index(drop=True)

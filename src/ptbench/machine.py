@@ -12,6 +12,7 @@ Never called at import: it initialises CUDA, which asv's forkserver parent must 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -23,25 +24,21 @@ import torch
 from asv import util as asv_util
 from asv.machine import Machine, MachineCollection
 
-from ptbench import peaks
-from ptbench.errors import InputError
-from ptbench.names import slug
+from ptbench import devices, outputs, peaks
+from ptbench.errors import MachineError
+from ptbench.names import check_machine_name, slug
 
-MACHINE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 NVIDIA_SMI_TIMEOUT_SECONDS = 10
-
-
-class MachineError(InputError):
-    """A machine name or machine file the user must fix; exit status 2."""
-
-
-def check_name(name: str) -> str:
-    if not MACHINE_NAME.match(name):
-        raise MachineError(
-            f"machine name {name!r} cannot name a results folder; use letters, "
-            "digits, '.', '_' and '-', starting with a letter or digit"
-        )
-    return name
+# GPU facts a CPU-only machine states as absent, rather than leaving out.
+NO_GPU = {
+    "gpu": "none",
+    "gpu_count": "0",
+    "cuda_runtime": "none",
+    "cudnn": "none",
+    "cuda_driver": "none",
+}
+check_name = check_machine_name  # the rules live with the other name rules
+__all__ = ["MachineError", "check_name", "collect", "default_name", "write"]
 
 
 def torch_build() -> str:
@@ -77,13 +74,27 @@ def driver_version() -> tuple[str | None, str | None]:
     return (", ".join(versions), None) if versions else (None, "nvidia-smi printed no driver")
 
 
+def _no_gpu(why: str, cuda_runtime: str = "none") -> tuple[dict[str, str], dict[str, str]]:
+    """Facts of a machine torch cannot use a GPU on: stated as absent, with why."""
+    return _with_driver({**NO_GPU, "cuda_runtime": cuda_runtime}, {"gpu": why})
+
+
+def _with_driver(facts: dict[str, str], unknown: dict[str, str]) -> tuple[dict, dict]:
+    """``facts`` with the driver version, or ``unknown`` with why it is not known."""
+    driver, reason = driver_version()
+    if driver:
+        facts["cuda_driver"] = driver
+    else:
+        unknown["cuda_driver"] = reason
+    return facts, unknown
+
+
 def gpu_facts() -> tuple[dict[str, str], dict[str, str]]:
     """(facts, unknown) about CUDA devices as torch sees them."""
-    unknown: dict[str, str] = {}
     if not torch.version.cuda:
-        return {"gpu": "none"}, {"gpu": f"torch {torch.__version__} is a CPU-only build"}
+        return _no_gpu(f"torch {torch.__version__} is a CPU-only build")
     if not torch.cuda.is_available():
-        return {"gpu": "none"}, {"gpu": "this CUDA build of torch sees no CUDA device"}
+        return _no_gpu("this CUDA build of torch sees no CUDA device", torch.version.cuda)
     count = torch.cuda.device_count()
     properties = [torch.cuda.get_device_properties(index) for index in range(count)]
     names = sorted({p.name for p in properties})
@@ -98,12 +109,7 @@ def gpu_facts() -> tuple[dict[str, str], dict[str, str]]:
         else "none",
         "linalg_library": str(torch.backends.cuda.preferred_linalg_library()).split(".")[-1],
     }
-    driver, reason = driver_version()
-    if driver:
-        facts["cuda_driver"] = driver
-    else:
-        unknown["cuda_driver"] = reason
-    return facts, unknown
+    return _with_driver(facts, {})
 
 
 def default_name(facts: dict[str, str]) -> str:
@@ -128,7 +134,7 @@ def collect() -> dict[str, Any]:
         torch_build=torch_build(),
         blas=blas(),
         torch_threads=str(torch.get_num_threads()),
-        float32_matmul_precision=torch.get_float32_matmul_precision(),
+        float32_matmul_precision=devices.float32_matmul_precision(),
     )
     if not facts.get("cpu"):
         unknown["cpu"] = "the CPU model is not in /proc/cpuinfo or the platform module"
@@ -162,6 +168,23 @@ def peak_facts(facts: dict[str, Any], existing: dict[str, str], probe: bool) -> 
     return found
 
 
+def _existing_entry(name: str) -> dict[str, Any]:
+    """What asv's machine file already holds for ``name`` (empty when nothing)."""
+    where = MachineCollection.get_machine_file_path()
+    try:
+        existing = MachineCollection.load(name)
+    except asv_util.UserError as error:
+        if "No information stored" in str(error):
+            return {}
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else "unreadable"
+        raise MachineError(f"{where} is unreadable ({reason}); fix or remove it") from None
+    except (ValueError, TypeError, AttributeError, KeyError) as error:  # broken JSON or shape
+        raise MachineError(f"{where} is unreadable ({error}); fix or remove it") from None
+    if not isinstance(existing, dict):
+        raise MachineError(f"{where}: the entry for {name!r} is not an object; fix or remove it")
+    return existing
+
+
 def write(
     name: str | None = None,
     facts: dict[str, Any] | None = None,
@@ -173,19 +196,7 @@ def write(
     """
     facts = facts or collect()
     name = check_name(name or default_name(facts))
-    try:
-        existing = MachineCollection.load(name)
-    except asv_util.UserError as error:
-        if "No information stored" not in str(error):
-            raise MachineError(
-                f"{MachineCollection.get_machine_file_path()} is unreadable "
-                f"({error}); fix or remove it"
-            ) from None
-        existing = {}
-    except ValueError as error:  # broken JSON
-        raise MachineError(
-            f"{MachineCollection.get_machine_file_path()} is unreadable ({error}); fix or remove it"
-        ) from None
+    existing = _existing_entry(name)
     entry = {
         **existing,
         **{key: facts[key] for key in MACHINE_KEYS if key in facts},
@@ -196,5 +207,6 @@ def write(
     if results_dir is not None:  # as asv run does: the facts beside the machine's results
         folder = Path(results_dir) / name
         folder.mkdir(parents=True, exist_ok=True)
-        asv_util.write_json(str(folder / "machine.json"), entry, api_version=1)
+        text = json.dumps({**entry, "version": 1}, indent=4, sort_keys=True)
+        outputs.write_text_atomically(folder / "machine.json", text)
     return name, entry

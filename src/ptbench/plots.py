@@ -22,11 +22,10 @@ from matplotlib.colors import LogNorm  # noqa: E402
 from ptbench.compare import FASTER, SLOWER, Comparison  # noqa: E402
 from ptbench.efficiency import peak  # noqa: E402
 from ptbench.operations import OPERATIONS  # noqa: E402
-from ptbench.results import STATUS_OK  # noqa: E402
+from ptbench.schema import SECONDS, STATUS_OK, UNIT_AXIS_LABELS, latest, operation_name  # noqa: E402
 
 VERDICT_COLOURS = {SLOWER: "#c0392b", FASTER: "#1e8449"}
 OTHER_COLOUR = "#95a5a6"
-UNIT_LABELS = {"seconds": "time per call (s)", "bytes": "peak memory (bytes)"}
 
 
 def describe(selector: dict[str, str]) -> str:
@@ -97,12 +96,7 @@ def _line_labels(pairs: pd.DataFrame, keys: list[str]) -> pd.Series:
         for key in keys
         if key not in ("benchmark", "size") and key in pairs and pairs[key].nunique(dropna=True) > 1
     ]
-    names = (
-        pairs["benchmark"]
-        .str.rsplit(".", n=1)
-        .str[-1]
-        .str.replace(r"^(time|track)_", "", regex=True)
-    )
+    names = pairs["benchmark"].map(operation_name)
     # Missing values (no dtype for a creation op, say) are left out, not printed as "nan".
     columns = [names, *(pairs[key] for key in varying)]
     labels = [
@@ -218,11 +212,7 @@ def scaling(
     rows = frame[(frame["benchmark"] == benchmark) & (frame["status"] == STATUS_OK)]
     for key, value in (where or {}).items():
         rows = rows[rows[key].astype(str) == str(value)]
-    # The latest result of each combination.
-    rows = rows.sort_values("commit_date").drop_duplicates(
-        [c for c in ("size", "device", "dtype", "method", "machine", "env") if c in rows],
-        keep="last",
-    )
+    rows = latest(rows)
     figure, (time_axes, rate_axes) = plt.subplots(1, 2, figsize=(11, 4.5))
     unit = ""
     for label, line in rows.groupby(rows[by].astype(str)):
@@ -275,8 +265,8 @@ def history(frame: pd.DataFrame, identity: dict, changes: pd.DataFrame) -> plt.F
             )
     axes.set_xticks(positions, commits, rotation=45, fontsize=7)
     axes.set_xlabel("commit (oldest to newest)")
-    unit = rows["unit"].iloc[0] if len(rows) else "seconds"
-    axes.set_ylabel(UNIT_LABELS.get(unit, unit))
+    unit = rows["unit"].iloc[0] if len(rows) else SECONDS
+    axes.set_ylabel(UNIT_AXIS_LABELS.get(unit, unit))
     axes.set_yscale("log")
     axes.set_title("History of " + ", ".join(f"{k}={v}" for k, v in identity.items()))
     axes.legend(fontsize=7)
@@ -317,13 +307,6 @@ def speedup_heatmap(
     return figure
 
 
-def _latest(rows: pd.DataFrame) -> pd.DataFrame:
-    keys = [
-        c for c in ("benchmark", "size", "device", "dtype", "method", "machine", "env") if c in rows
-    ]
-    return rows.sort_values("commit_date").drop_duplicates(keys, keep="last")
-
-
 def roofline(frame: pd.DataFrame, machine: str, env: str, device: str = "cpu") -> plt.Figure:
     """Achieved GFLOP/s against arithmetic intensity (FLOP per byte moved), under the machine's
     roofs: peak matmul FLOP/s per dtype and copy bandwidth x intensity."""
@@ -334,7 +317,7 @@ def roofline(frame: pd.DataFrame, machine: str, env: str, device: str = "cpu") -
         & frame["intensity"].notna()
         & frame["achieved"].notna()
     ]
-    rows = _latest(rows)
+    rows = latest(rows)
     gflops = np.where(
         rows["achieved_unit"] == "GFLOP/s", rows["achieved"], rows["achieved"] * rows["intensity"]
     )

@@ -18,9 +18,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ptbench import compare, history, plots, tables
+from ptbench import compare, history, outputs, plots, schema, tables
 from ptbench.names import slug
-from ptbench.results import STATUS_OK, load_results
+from ptbench.results import load_results
+from ptbench.schema import STATUS_FAILED, STATUS_OK, STATUS_SKIPPED
 
 # (title, baseline, contender, what a user learns): asked whenever the data holds both sides.
 STANDARD_QUESTIONS = (
@@ -77,12 +78,6 @@ class FigureFolder:
         return self.writer.add(figure, self.folder / name)
 
 
-def latest_per_run(frame: pd.DataFrame) -> pd.DataFrame:
-    """Only each machine and environment's newest commit: what the standard questions read."""
-    newest = frame.groupby(["machine", "env"])["commit_date"].transform("max")
-    return frame[frame["commit_date"] == newest]
-
-
 def overview(frame: pd.DataFrame, results_dir: Path) -> Section:
     runs = (
         frame.groupby(["machine", "env", "commit"], dropna=False)
@@ -90,8 +85,8 @@ def overview(frame: pd.DataFrame, results_dir: Path) -> Section:
             date=("commit_date", "max"),
             torch=("torch", "first"),
             ok=("status", lambda s: int((s == STATUS_OK).sum())),
-            n_a=("status", lambda s: int((s == "skipped").sum())),
-            failed=("status", lambda s: int((s == "failed").sum())),
+            n_a=("status", lambda s: int((s == STATUS_SKIPPED).sum())),
+            failed=("status", lambda s: int((s == STATUS_FAILED).sum())),
         )
         .reset_index()
         .sort_values("date")
@@ -213,7 +208,7 @@ def scaling_section(frame: pd.DataFrame, figures: FigureFolder) -> Section:
         by = "device" if rows["device"].nunique() > 1 else "env"
         figure = plots.scaling(frame, benchmark, by=by, where=where)
         section.figures.append(figures.add(figure, f"scaling-{slug(benchmark)}"))
-    newest = frame.sort_values("commit_date").drop_duplicates(["machine", "device"], keep="last")
+    newest = schema.latest(frame, by=("machine", "device"))
     for row in newest.itertuples():
         if (
             pd.isna(row.device)
@@ -250,7 +245,7 @@ def build(
                 figures,
             )
         )
-    latest = latest_per_run(frame)
+    latest = schema.newest_run(frame)
     for title, base, cont, question in STANDARD_QUESTIONS:
         try:
             sections.append(
@@ -309,9 +304,10 @@ def write(
     factor: float = 1.1,
 ) -> list[Path]:
     """Build the report; write report.md, report.html and figures/ under ``out_dir``."""
+    compare.check_factor(factor)
     out_dir.mkdir(parents=True, exist_ok=True)
     sections = build(results_dir, out_dir, baseline, contender, factor)
     markdown, page = out_dir / "report.md", out_dir / "report.html"
-    markdown.write_text(to_markdown(sections, out_dir))
-    page.write_text(to_html(sections))
+    outputs.write_text_atomically(markdown, to_markdown(sections, out_dir))
+    outputs.write_text_atomically(page, to_html(sections))
     return [markdown, page]

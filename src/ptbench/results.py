@@ -4,6 +4,13 @@ A row per benchmark x parameter combination x machine x commit x environment. Fi
 with asv's own ``Results.load`` (format versions, stats and samples as asv understands them);
 parameter names and units come from ``benchmarks.json``. Skipped (NaN) and failed (null) entries
 are kept, with ``status`` saying which.
+
+Every fact a row is judged by (machine, torch build, peaks) comes from its own result file:
+``machine.json`` beside the results is rewritten by every asv run, so reading peaks from it
+would silently change the "% of peak" of older results.
+
+A file that cannot be read, or that holds an impossible value (a time of zero, negative or
+infinite seconds), is bad input: :class:`ResultsError` names the file and what is wrong with it.
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ from __future__ import annotations
 import ast
 import itertools
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -18,53 +26,63 @@ import numpy as np
 import pandas as pd
 from asv.results import Results
 
+from ptbench import schema
+from ptbench.efficiency import COLUMNS as EFFICIENCY_COLUMNS
 from ptbench.efficiency import add_efficiency
-from ptbench.errors import InputError
+from ptbench.errors import ResultsError
 
-# Facts about the run (machine, software), as opposed to a benchmark's own parameters.
-RUN_KEYS = (
-    # the run
-    "machine", "commit", "env",
-    # the Python environment (ptbench run records these in each result's params)
-    "torch", "torch_build", "torch_cuda", "blas", "python", "torch_threads",
-    "float32_matmul_precision",
-    # the machine (asv's machine file, extended by `ptbench machine`)
-    "cpu", "num_cpu", "ram", "arch", "os", "gpu", "gpu_count", "gpu_memory",
-    "compute_capability", "cuda_driver",
-)  # fmt: skip
-STATUS_OK, STATUS_SKIPPED, STATUS_FAILED = "ok", "skipped", "failed"
-SUITE_PARAMS = ("device", "size", "dtype", "method")  # ptbench's params, in its order
+# Re-exported: the names of statuses and run keys that callers have always read from here.
+STATUS_OK, STATUS_SKIPPED, STATUS_FAILED = schema.STATUSES
+RUN_KEYS, SUITE_PARAMS = schema.RUN_KEYS, schema.SUITE_PARAMS
+__all__ = ["ResultsError", "load_results", "result_files", "check_results_dir"]
 
 
-class ResultsError(InputError):
-    """Results that cannot be read; the message names the file or folder."""
+def check_results_dir(results_dir: Path | str) -> Path:
+    """``results_dir`` as a Path, refusing an empty name (which would mean the current folder)."""
+    if str(results_dir).strip() == "":
+        raise ResultsError("--results is empty; give a results folder, e.g. --results results")
+    return Path(results_dir)
 
 
-def _parse_param(text: str) -> Any:
+def _parse_param(text: Any) -> Any:
     """asv stores param values as their repr ("'cpu'", "1024"); give back the value."""
     try:
         return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
+    except (ValueError, SyntaxError, TypeError):
         return text
 
 
-def _benchmark_catalogue(results_dir: Path) -> dict[str, dict]:
+def _read_json(path: Path, what: str) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise ResultsError(f"{path}: not a readable {what} ({error})") from None
+
+
+def benchmark_catalogue(results_dir: Path) -> dict[str, dict]:
+    """``benchmarks.json``: benchmark name -> asv's description (params, unit, version...)."""
     path = results_dir / "benchmarks.json"
     if not path.is_file():
         return {}
-    try:
-        catalogue = json.loads(path.read_text())
-    except (OSError, ValueError) as error:
-        raise ResultsError(f"{path}: not a readable asv benchmarks.json ({error})") from None
+    catalogue = _read_json(path, "asv benchmarks.json")
+    if not isinstance(catalogue, dict):
+        raise ResultsError(
+            f"{path}: holds a {type(catalogue).__name__}, not asv's benchmark catalogue "
+            "(an object of benchmark names); restore it or remove it"
+        )
     return {name: entry for name, entry in catalogue.items() if isinstance(entry, dict)}
 
 
 def result_files(results_dir: Path) -> list[Path]:
     """Every asv result file under ``results_dir`` (``<machine>/<commit>-<env>.json``)."""
-    results_dir = Path(results_dir)
+    results_dir = check_results_dir(results_dir)
     if not results_dir.is_dir():
         raise ResultsError(f"results folder {results_dir} does not exist")
-    files = sorted(path for path in results_dir.glob("*/*.json") if path.name != "machine.json")
+    files = sorted(
+        path
+        for path in results_dir.glob("*/*.json")
+        if path.name != "machine.json" and path.is_file()
+    )
     if not files:
         raise ResultsError(
             f"no asv result files in {results_dir} (expected "
@@ -73,12 +91,18 @@ def result_files(results_dir: Path) -> list[Path]:
     return files
 
 
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 def _load(path: Path) -> Results:
     try:
         return Results.load(str(path), machine_name=path.parent.name)
     except Exception as error:  # asv raises UserError, ValueError, KeyError... on bad files
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise ResultsError(f"{path}: not a readable asv result file ({reason})") from None
+        raise ResultsError(
+            f"{path}: not a readable asv result file ({_first_line(error)})"
+        ) from None
 
 
 def _status(value: Any) -> str:
@@ -89,43 +113,161 @@ def _status(value: Any) -> str:
     return STATUS_OK
 
 
-def _machine_file_facts(folder: Path) -> dict[str, str]:
-    """The machine's facts as asv last stored them beside its results (machine.json)."""
-    path = folder / "machine.json"
-    try:
-        data = json.loads(path.read_text()) if path.is_file() else {}
-    except (OSError, ValueError) as error:
-        raise ResultsError(f"{path}: not a readable asv machine file ({error})") from None
-    return {key: str(value) for key, value in data.items() if key != "version"}
+def _commit_date(result: Results) -> pd.Timestamp:
+    date = result.date
+    if isinstance(date, bool) or not isinstance(date, (int, float)) or not math.isfinite(date):
+        raise ValueError(f"date {date!r} is not a time in milliseconds since 1970")
+    return pd.to_datetime(date, unit="ms", utc=True)
 
 
-def _run_facts(result: Results, path: Path, machine_facts: dict[str, str]) -> dict[str, Any]:
-    # A result's own params win; the machine file fills in facts recorded after it (peaks).
-    facts = {**machine_facts, **{key: str(value) for key, value in result.params.items()}}
+def _run_facts(result: Results, path: Path) -> dict[str, Any]:
+    if not isinstance(result.commit_hash, str) or not isinstance(result.env_name, str):
+        raise ValueError("commit_hash and env_name must be strings")
+    facts = {key: str(value) for key, value in result.params.items()}
     facts.update(
         machine=path.parent.name,
         commit=result.commit_hash,
         env=result.env_name,
-        commit_date=pd.to_datetime(result.date, unit="ms", utc=True),
+        commit_date=_commit_date(result),
     )
     return facts
 
 
+def param_names(entry: dict, params: list) -> list[str]:
+    """Names for a result's parameter lists, from ``benchmarks.json``'s entry.
+
+    A suite that gained a parameter since a result was recorded has more names than the result
+    has lists: each list is then given the first remaining name whose catalogue values it shares
+    (so an old row simply has no value for the new parameter); ``param<i>`` when none fits.
+    """
+    names = list(entry.get("param_names") or [])
+    if len(names) == len(params):
+        return names
+    catalogue_values = list(entry.get("params") or [])
+    chosen, start = [], 0
+    for index, values in enumerate(params):
+        for position in range(start, len(names)):
+            known = catalogue_values[position] if position < len(catalogue_values) else []
+            if set(map(str, values)) & set(map(str, known)):
+                chosen.append(names[position])
+                start = position + 1
+                break
+        else:
+            chosen.append(f"param{index}")
+    return chosen
+
+
+def _check_value(value: Any, unit: str, where: str) -> None:
+    """Refuse a number no benchmark can produce: bad input, named, rather than a wrong answer."""
+    if _status(value) != STATUS_OK:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{where} has value {value!r}, not a number")
+    if not math.isfinite(value) or value < 0 or (unit == schema.SECONDS and value == 0):
+        need = "positive" if unit == schema.SECONDS else "non-negative"
+        raise ValueError(f"{where} has {unit or 'value'} {value!r}; it must be {need} and finite")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _check_samples_and_stats(samples: Any, stat: dict, unit: str, where: str) -> None:
+    """Samples: None or a list of numbers (NaN for a missing one; times positive); stats:
+    numbers or None. Anything else would only fail later, deep in the statistics."""
+    if samples is not None:
+        if not isinstance(samples, list) or not all(_is_number(s) for s in samples):
+            raise ValueError(f"{where} has samples that are not a list of numbers")
+        if unit == schema.SECONDS and any(s <= 0 or s == math.inf for s in samples):
+            raise ValueError(f"{where} has a sample that is not a positive, finite time")
+    if not isinstance(stat, dict):
+        raise ValueError(f"{where} has statistics that are not an object")
+    for key, value in stat.items():
+        if value is not None and not _is_number(value):
+            raise ValueError(f"{where} has statistic {key} = {value!r}, not a number")
+
+
+def _benchmark_rows(result: Results, name: str, entry: dict, facts: dict) -> list[dict]:
+    params = result.get_result_params(name)
+    values = result.get_result_value(name, params)
+    stats = result.get_result_stats(name, params)
+    samples = result.get_result_samples(name, params)
+    names = param_names(entry, params)
+    unit = entry.get("unit", schema.SECONDS if ".time_" in name else "")
+    rows = []
+    for index, combination in enumerate(itertools.product(*params)):
+        value, stat = values[index], stats[index] or {}
+        where = f"{name}({', '.join(map(str, combination))})"
+        _check_value(value, unit, where)
+        _check_samples_and_stats(samples[index], stat, unit, where)
+        rows.append(
+            {
+                "benchmark": name,
+                "operation": schema.operation_name(name),
+                "kind": entry.get("type", schema.benchmark_kind(name)),
+                "unit": unit,
+                "version": result.benchmark_version.get(name),
+                **{key: _parse_param(text) for key, text in zip(names, combination, strict=True)},
+                "value": np.nan if value is None else float(value),
+                "status": _status(value),
+                "ci_99_low": stat.get("ci_99_a"),
+                "ci_99_high": stat.get("ci_99_b"),
+                "q_25": stat.get("q_25"),
+                "q_75": stat.get("q_75"),
+                "repeat": stat.get("repeat"),
+                "number": stat.get("number"),
+                "samples": samples[index],
+                **facts,
+            }
+        )
+    return rows
+
+
+def file_rows(path: Path, catalogue: dict[str, dict]) -> list[dict]:
+    """Every row of one result file; ResultsError, naming the file, if it is damaged."""
+    result = _load(path)
+    try:
+        facts = _run_facts(result, path)
+        return [
+            row
+            for name in result.get_all_result_keys()
+            for row in _benchmark_rows(result, name, catalogue.get(name, {}), facts)
+        ]
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as error:
+        raise ResultsError(
+            f"{path}: damaged asv result file ({_first_line(error)}); restore it from version "
+            "control or move it out of the results folder"
+        ) from None
+
+
+def _with_param_columns(frame: pd.DataFrame, catalogue: dict[str, dict]) -> tuple:
+    """``frame`` with a column for every parameter its benchmarks have now (empty for results
+    recorded before a parameter existed), and the parameter names in the suite's order."""
+    present = set(frame["benchmark"])
+    found = {
+        key
+        for name, entry in catalogue.items()
+        if name in present
+        for key in entry.get("param_names") or []
+    }
+    found |= {column for column in frame.columns if column.startswith("param")}
+    missing = sorted(found - set(frame.columns))
+    if missing:
+        frame = frame.assign(**dict.fromkeys(missing, np.nan))
+    suite = [key for key in SUITE_PARAMS if key in found]
+    return frame, suite + sorted(found - set(SUITE_PARAMS))
+
+
 def load_results(results_dir: Path | str) -> pd.DataFrame:
-    """All results under ``results_dir`` as a tidy DataFrame (see module docstring)."""
-    results_dir = Path(results_dir)
-    catalogue = _benchmark_catalogue(results_dir)
-    rows: list[dict[str, Any]] = []
-    run_fact_keys: set[str] = set()
-    machine_files: dict[Path, dict[str, str]] = {}
-    for path in result_files(results_dir):
-        result = _load(path)
-        if path.parent not in machine_files:
-            machine_files[path.parent] = _machine_file_facts(path.parent)
-        facts = _run_facts(result, path, machine_files[path.parent])
-        run_fact_keys |= set(facts) - {"commit_date"}
-        for name in result.get_all_result_keys():
-            rows.extend(_benchmark_rows(result, name, catalogue.get(name, {}), facts))
+    """All results under ``results_dir`` as a tidy DataFrame (see module docstring).
+
+    ``frame.attrs`` names the columns that are benchmark parameters (``param_keys``) and those
+    that describe the run (``run_keys``); pandas keeps attrs through filtering.
+    """
+    results_dir = check_results_dir(results_dir)
+    files = result_files(results_dir)
+    catalogue = benchmark_catalogue(results_dir)
+    rows = [row for path in files for row in file_rows(path, catalogue)]
     frame = pd.DataFrame(rows)
     if frame.empty:
         raise ResultsError(f"the result files in {results_dir} hold no benchmark results")
@@ -134,62 +276,18 @@ def load_results(results_dir: Path | str) -> pd.DataFrame:
     frame = frame.sort_values(
         ["benchmark", "machine", "commit_date", "env"], kind="stable", ignore_index=True
     )
-    # Which columns are benchmark parameters, and which describe the run; pandas keeps attrs
-    # through filtering.
-    names = frame["benchmark"].unique()
-    found = {key for name in names for key in _param_names(catalogue, name, frame)}
-    frame.attrs["param_keys"] = [key for key in SUITE_PARAMS if key in found] + sorted(
-        found - set(SUITE_PARAMS)
-    )
+    frame, param_keys = _with_param_columns(add_efficiency(frame), catalogue)
+    frame.attrs["param_keys"] = param_keys
     frame.attrs["run_keys"] = [
-        key for key in frame.columns if key in RUN_KEYS or key in run_fact_keys
+        key
+        for key in frame.columns
+        if key not in _ROW_COLUMNS and key not in param_keys and key not in EFFICIENCY_COLUMNS
     ]
-    return add_efficiency(frame)
+    return frame
 
 
-def _param_names(catalogue: dict, name: str, frame_or_count) -> list[str]:
-    """Parameter names from benchmarks.json; ``param0``... for a benchmark it does not list."""
-    names = catalogue.get(name, {}).get("param_names")
-    if names:
-        return list(names)
-    if isinstance(frame_or_count, int):
-        return [f"param{index}" for index in range(frame_or_count)]
-    return [
-        column
-        for column in frame_or_count.columns
-        if column.startswith("param")
-        and frame_or_count.loc[frame_or_count["benchmark"] == name, column].notna().any()
-    ]
-
-
-def _benchmark_rows(result: Results, name: str, entry: dict, facts: dict) -> list[dict]:
-    params = result.get_result_params(name)
-    values = result.get_result_value(name, params)
-    stats = result.get_result_stats(name, params)
-    samples = result.get_result_samples(name, params)
-    names = _param_names({name: entry}, name, len(params))
-    combinations = list(itertools.product(*params))
-    rows = []
-    for index, combination in enumerate(combinations):
-        value = values[index]
-        stat = stats[index] or {}
-        row = {
-            "benchmark": name,
-            "operation": name.rsplit(".", 1)[-1].split("_", 1)[-1],
-            "kind": entry.get("type", name.rsplit(".", 1)[-1].split("_", 1)[0]),
-            "unit": entry.get("unit", "seconds" if ".time_" in name else ""),
-            "version": result.benchmark_version.get(name),
-            **{key: _parse_param(text) for key, text in zip(names, combination, strict=True)},
-            "value": np.nan if value is None else float(value),
-            "status": _status(value),
-            "ci_99_low": stat.get("ci_99_a"),
-            "ci_99_high": stat.get("ci_99_b"),
-            "q_25": stat.get("q_25"),
-            "q_75": stat.get("q_75"),
-            "repeat": stat.get("repeat"),
-            "number": stat.get("number"),
-            "samples": samples[index],
-            **facts,
-        }
-        rows.append(row)
-    return rows
+# Columns every row has that are neither parameters nor facts of the run.
+_ROW_COLUMNS = {
+    "benchmark", "operation", "kind", "unit", "version", "value", "status", "ci_99_low",
+    "ci_99_high", "q_25", "q_75", "repeat", "number", "samples", "commit_date",
+}  # fmt: skip

@@ -15,24 +15,28 @@ asv does the discovery, timing, statistics and result files. ptbench adds what a
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 from asv import util as asv_util
 from asv.environment import get_env_name
+from asv.results import Results
 
-from ptbench import devices
+from ptbench import devices, outputs
 from ptbench import machine as machine_facts
-from ptbench.errors import InputError
+from ptbench.errors import ResultsError, RunFailed, UsageError
 from ptbench.operations import OPERATIONS
 from ptbench.tiers import TIER_VARIABLE, check_tier
 
@@ -44,9 +48,9 @@ TIER_ATTRIBUTES = {
     "full": [],
 }
 
-
-class UsageError(InputError):
-    """Bad input from the user: reported as one line, exit status 2, nothing written."""
+# asv run's exit statuses: 0 all ran, 2 some benchmark failed (its results are still saved);
+# anything else means asv itself stopped (bad config, refused results file, interrupted).
+ASV_COMPLETED = (0, 2)
 
 
 @dataclass
@@ -185,21 +189,17 @@ def asv_bench_regexes(selection: dict[str, list[str]]) -> list[str]:
     ]
 
 
-def ensure_machine(name: str | None) -> str:
+def ensure_machine(name: str, facts: dict) -> str:
     """Record this machine's facts in ~/.asv-machine.json (asv copies them into every result's
-    params); print and return its name."""
-    try:
-        name, entry = machine_facts.write(name)
-    except machine_facts.MachineError as error:
-        raise UsageError(str(error)) from None
+    params, so each result keeps the facts and peaks it was measured with); print its name."""
+    name, entry = machine_facts.write(name, facts)
     ram = str(entry.get("ram", ""))
     ram = f"{int(ram) / 2**30:.0f} GiB" if ram.isdigit() else ram or "? GiB"
     gpu = entry.get("gpu", "none")
     gpus = f", {entry.get('gpu_count', 1)} x {gpu}" if gpu != "none" else ", no GPU"
-    print(
+    outputs.emit(
         f"ptbench: machine {name}: {entry.get('cpu', '?')}, {entry.get('num_cpu', '?')} CPUs, "
-        f"{ram}{gpus}",
-        flush=True,
+        f"{ram}{gpus}"
     )
     return name
 
@@ -213,7 +213,7 @@ def settings() -> dict[str, str]:
         "torch_cuda": torch.version.cuda or "none",
         "blas": machine_facts.blas(),
         "torch_threads": str(torch.get_num_threads()),
-        "float32_matmul_precision": torch.get_float32_matmul_precision(),
+        "float32_matmul_precision": devices.float32_matmul_precision(),
         "python": f"{sys.version_info.major}.{sys.version_info.minor}",  # asv's form
     }
 
@@ -242,13 +242,16 @@ def _relabel(result: dict, env_name: str, facts: dict[str, str]) -> dict:
     return result
 
 
-def _count(result: dict, selection: dict[str, list[str]], summary: RunSummary) -> None:
-    """Tally the selected combinations only: the rest of the file is earlier runs' or n/a."""
+def _count(
+    result: dict, selection: dict[str, list[str]], summary: RunSummary, since_ms: float = 0
+) -> None:
+    """Tally the selected combinations that this run timed (``started_at`` >= ``since_ms``):
+    the rest of the file is earlier runs' or n/a."""
     columns = result["result_columns"]
     for name, row in result["results"].items():
-        if name not in selection:
-            continue
         entry = dict(zip(columns, row, strict=False))
+        if name not in selection or (entry.get("started_at") or 0) < since_ms:
+            continue
         values = entry["result"] if isinstance(entry["result"], list) else [entry["result"]]
         labels = [", ".join(combo) for combo in itertools.product(*entry.get("params", []))]
         selected = set(selection[name])
@@ -263,11 +266,176 @@ def _count(result: dict, selection: dict[str, list[str]], summary: RunSummary) -
                 summary.timed += 1
 
 
-def _write_atomically(path: Path, data: dict) -> None:
+def _write_json_atomically(path: Path, data: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".json.partial")
-    temporary.write_text(json.dumps(data, indent=1, sort_keys=True))
-    os.replace(temporary, path)
+    outputs.write_text_atomically(path, json.dumps(data, indent=1, sort_keys=True))
+
+
+@dataclass
+class Plan:
+    """What a run will do, decided and checked before anything is written."""
+
+    project: Path
+    commit: str
+    tier: str
+    selection: dict[str, list[str]]
+    results_dir: Path
+    machine: str
+    machine_facts: dict
+    env_name: str = field(default_factory=environment_name)
+
+    @property
+    def target(self) -> Path:
+        return self.results_dir / self.machine / f"{self.commit[:8]}-{self.env_name}.json"
+
+
+def check_results_dir(results: Path | None, project: Path, config: dict) -> Path:
+    if results is not None and str(results).strip() == "":
+        raise UsageError("--results is empty; give a results folder, e.g. --results results")
+    results_dir = (results or project / config.get("results_dir", "results")).resolve()
+    if results_dir.exists() and not results_dir.is_dir():
+        raise UsageError(f"--results {results_dir} is a file; give a folder")
+    return results_dir
+
+
+def check_target(target: Path) -> None:
+    """The earlier result this run merges into must be readable now, not after minutes of asv."""
+    if target.exists() and not target.is_file():
+        raise ResultsError(f"{target} is in the way of this run's result file; move it aside")
+    if not target.exists():
+        return
+    try:
+        earlier = Results.load(str(target), machine_name=target.parent.name)
+        earlier.get_all_result_keys()
+    except Exception as error:  # asv raises UserError, ValueError, KeyError... on bad files
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ResultsError(
+            f"{target}: this run would merge into it, but it is not a readable asv result file "
+            f"({reason}); restore it or move it aside, then run again"
+        ) from None
+
+
+def plan(
+    tier: str,
+    bench: str | None,
+    results: Path | None,
+    device: list[str] | None,
+    machine: str | None,
+    project: Path | None,
+) -> Plan:
+    """Check every input and decide what runs; raises an InputError, having written nothing."""
+    try:
+        check_tier(tier)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    if machine is not None:
+        machine_facts.check_name(machine)
+    project = find_project(project)
+    run_devices = check_devices(device)
+    commit = current_commit(project)
+    config = asv_util.load_json(str(project / CONFIG_NAME), js_comments=True)
+    results_dir = check_results_dir(results, project, config)
+    benchmarks = discover(project / config.get("benchmark_dir", "benchmarks"))
+    selection = select(benchmarks, tier, run_devices, bench)
+    facts = machine_facts.collect()
+    name = machine_facts.check_name(machine or machine_facts.default_name(facts))
+    chosen = Plan(project, commit, tier, selection, results_dir, name, facts)
+    check_target(chosen.target)
+    return chosen
+
+
+def _asv_command(plan: Plan, config_path: Path) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "asv",
+        "--config",
+        str(config_path),
+        "run",
+        "--python=same",
+        "--set-commit-hash",
+        plan.commit,
+        "--record-samples",
+        "--machine",
+        plan.machine,
+        "--launch-method",
+        "forkserver",
+        "--show-stderr",
+        *(f"--bench={regex}" for regex in asv_bench_regexes(plan.selection)),
+        *(f"--attribute={attribute}" for attribute in TIER_ATTRIBUTES[plan.tier]),
+    ]
+
+
+def run_asv(command: list[str], cwd: Path, environment: dict[str, str]) -> int:
+    """Run asv and return its exit status.
+
+    asv runs in a session of its own, so Ctrl-C reaches ptbench alone: ptbench then stops asv
+    and its benchmark processes quietly (SIGTERM to the group, SIGKILL after a grace period)
+    and reports the interruption in one line, instead of every process printing a traceback.
+    """
+    process = subprocess.Popen(command, cwd=cwd, env=environment, start_new_session=True)
+    try:
+        return process.wait()
+    except BaseException:
+        for signal_number, grace_seconds in ((signal.SIGTERM, 5), (signal.SIGKILL, 5)):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal_number)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=grace_seconds)
+                break
+        raise
+
+
+# The name asv gives this interpreter's environment with --python=same.
+ASV_ENV_NAME = get_env_name("existing", sys.executable.replace(os.path.sep, "_"), {}, {})
+
+
+def asv_result_path(scratch: Path, machine: str, commit: str) -> Path:
+    """Where asv, run with ``scratch``'s config, writes this environment's result."""
+    return scratch / "results" / machine / f"{commit[:8]}-{ASV_ENV_NAME}.json"
+
+
+def invoke(plan: Plan, scratch: Path) -> tuple[dict, float]:
+    """Run asv into ``scratch``, seeded with the earlier result so asv merges as it would its
+    own; return asv's result and when the run started (ms since 1970, asv's ``started_at``)."""
+    config_path = _scratch_config(plan.project, scratch)
+    asv_result = asv_result_path(scratch, plan.machine, plan.commit)
+    if plan.target.is_file():
+        earlier = json.loads(plan.target.read_text())
+        _write_json_atomically(asv_result, {**earlier, "env_name": ASV_ENV_NAME})
+    started_ms = time.time() * 1000
+    environment = {**os.environ, TIER_VARIABLE: plan.tier}
+    returncode = run_asv(_asv_command(plan, config_path), plan.project, environment)
+    if returncode not in ASV_COMPLETED or not asv_result.is_file():
+        raise RunFailed(
+            f"asv run stopped (exit status {returncode}) before recording results; "
+            f"its messages are above. Nothing was filed under {plan.results_dir}"
+        )
+    return json.loads(asv_result.read_text()), started_ms
+
+
+def file(plan: Plan, result: dict, started_ms: float, scratch: Path) -> RunSummary:
+    """File asv's result and the shared files under the results folder; count what ran."""
+    summary = RunSummary()
+    result = _relabel(result, plan.env_name, settings())
+    _count(result, plan.selection, summary, since_ms=started_ms)
+    if not (summary.timed or summary.skipped or summary.failed):
+        raise RunFailed(
+            "asv finished but recorded none of the selected benchmarks; its messages are "
+            f"above. Nothing was filed under {plan.results_dir}"
+        )
+    _write_json_atomically(plan.target, result)
+    summary.written.append(plan.target)
+    for shared in ("benchmarks.json", f"{plan.machine}/machine.json"):
+        source = scratch / "results" / shared
+        if source.is_file():
+            destination = plan.results_dir / shared
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            outputs.write_atomically(
+                destination, lambda temporary, s=source: shutil.copyfile(s, temporary)
+            )
+            summary.written.append(destination)
+    return summary
 
 
 def run(
@@ -278,70 +446,11 @@ def run(
     machine: str | None = None,
     project: Path | None = None,
 ) -> RunSummary:
-    """Run the suite through asv; return what was written. Raises UsageError on bad input."""
-    try:
-        check_tier(tier)
-    except ValueError as error:
-        raise UsageError(str(error)) from None
-    project = find_project(project)
-    run_devices = check_devices(device)
-    commit = current_commit(project)
-    config = asv_util.load_json(str(project / CONFIG_NAME), js_comments=True)
-    results_dir = (results or project / config.get("results_dir", "results")).resolve()
-    if results_dir.exists() and not results_dir.is_dir():
-        raise UsageError(f"--results {results_dir} is a file; give a folder")
-    if machine is not None:
-        try:
-            machine_facts.check_name(machine)
-        except machine_facts.MachineError as error:
-            raise UsageError(str(error)) from None
-    benchmarks = discover(project / config.get("benchmark_dir", "benchmarks"))
-    selection = select(benchmarks, tier, run_devices, bench)
-    # Input is valid: only now write anything (the machine entry, then results).
-    machine = ensure_machine(machine)
-    env_name = environment_name()
-    asv_env_name = get_env_name("existing", sys.executable.replace(os.path.sep, "_"), {}, {})
-    target = results_dir / machine / f"{commit[:8]}-{env_name}.json"
-
-    summary = RunSummary()
+    """Run the suite through asv; return what was written. Bad input raises an InputError before
+    anything is written; asv stopping raises RunFailed with nothing filed."""
+    chosen = plan(tier, bench, results, device, machine, project)
+    chosen.machine = ensure_machine(chosen.machine, chosen.machine_facts)
     with tempfile.TemporaryDirectory(prefix="ptbench-run-") as scratch_name:
         scratch = Path(scratch_name)
-        config_path = _scratch_config(project, scratch)
-        asv_result = scratch / "results" / machine / f"{commit[:8]}-{asv_env_name}.json"
-        if target.is_file():  # let asv merge this run into the earlier one, as it would its own
-            earlier = json.loads(target.read_text())
-            _write_atomically(asv_result, {**earlier, "env_name": asv_env_name})
-        command = [
-            sys.executable,
-            "-m",
-            "asv",
-            "--config",
-            str(config_path),
-            "run",
-            "--python=same",
-            "--set-commit-hash",
-            commit,
-            "--record-samples",
-            "--machine",
-            machine,
-            "--launch-method",
-            "forkserver",
-            "--show-stderr",
-            *(f"--bench={regex}" for regex in asv_bench_regexes(selection)),
-            *(f"--attribute={attribute}" for attribute in TIER_ATTRIBUTES[tier]),
-        ]
-        environment = {**os.environ, TIER_VARIABLE: tier}
-        completed = subprocess.run(command, cwd=project, env=environment, check=False)
-        if not asv_result.is_file():
-            raise RuntimeError(f"asv run exited {completed.returncode} and wrote no results")
-        result = _relabel(json.loads(asv_result.read_text()), env_name, settings())
-        _count(result, selection, summary)
-        _write_atomically(target, result)
-        summary.written.append(target)
-        for shared in ("benchmarks.json", f"{machine}/machine.json"):
-            source = scratch / "results" / shared
-            if source.is_file():
-                (results_dir / shared).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(source, results_dir / shared)
-                summary.written.append(results_dir / shared)
-    return summary
+        result, started_ms = invoke(chosen, scratch)
+        return file(chosen, result, started_ms, scratch)

@@ -27,7 +27,9 @@ import torch
 from asv_runner.benchmarks.mark import SkipNotImplemented
 
 from ptbench import devices, timing
-from ptbench.operations import Operation, Unsupported
+from ptbench.operations import Case, Operation, Unsupported
+from ptbench.operations._base import SEED
+from ptbench.schema import BYTES
 
 # Per combination: preparation (inputs of up to a few GiB, a host-side check) plus asv's samples.
 TIMEOUT_SECONDS = 300
@@ -71,16 +73,58 @@ def asv_benchmark(benchmark_dir: Path, name: str, params: tuple):
     return benchmark
 
 
+def _is_ours(value: Any) -> bool:
+    return (getattr(value, "__module__", None) or "").startswith("ptbench")
+
+
+def _describe(value: Any, seen: set[int]) -> list[str]:
+    """Deterministic text for ``value`` as the work depends on it: ptbench's own functions and
+    classes by their source (and, recursively, what they read), constants by their value."""
+    if isinstance(value, (int, float, str, bool, type(None))):
+        return [repr(value)]
+    if isinstance(value, (tuple, list, frozenset, set)):
+        items = sorted(value, key=repr) if isinstance(value, (set, frozenset)) else value
+        return [part for item in items for part in _describe(item, seen)]
+    if isinstance(value, dict):
+        return [
+            part
+            for key in sorted(value, key=repr)
+            for part in [repr(key), *_describe(value[key], seen)]
+        ]
+    if not (_is_ours(value) or isinstance(value, property)) or id(value) in seen:
+        return []
+    seen.add(id(value))
+    if isinstance(value, property):
+        return _describe(value.fget, seen)
+    if inspect.isclass(value):  # its methods (as they are now) and class constants
+        return [value.__qualname__] + [
+            part
+            for name, member in sorted(vars(value).items())
+            if not name.startswith("__")
+            for part in [name, *_describe(member, seen)]
+        ]
+    parts = [inspect.getsource(value)]
+    reached = inspect.getclosurevars(value)
+    for name, item in sorted({**reached.globals, **reached.nonlocals}.items()):
+        parts += [name, *_describe(item, seen)]
+    return parts
+
+
 def definition_version(operation: Operation) -> str:
-    """A hash of what determines the timing: inputs, calls and params (not the check).
+    """A hash of everything that determines the work timed (not the check).
 
     The benchmark functions are generated, so asv's default version (a hash of their source)
-    would never change; this one changes when the operation's definition does, which is when asv
-    should stop comparing new results with old ones.
+    would never change. This one hashes the source of the operation's input builder and calls
+    and, followed through ``inspect.getclosurevars``, of every ptbench function and constant
+    they reach (batch sizes, helper functions, factories' arguments), plus the ``Case`` class
+    and ``SEED`` behind every input, and the params. It changes when the work does, which is
+    when asv must stop comparing new results with old ones.
     """
-    parts = [inspect.getsource(operation.make_inputs), repr(operation.params)]
-    calls = operation.methods.values() if operation.methods else [operation.call]
-    parts += [inspect.getsource(call) for call in calls]
+    seen: set[int] = set()
+    calls = list(operation.methods.values()) if operation.methods else [operation.call]
+    parts = [repr(operation.params), f"SEED={SEED}", *_describe(Case, seen)]
+    for function in (operation.make_inputs, *calls):
+        parts += _describe(function, seen)
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
@@ -119,7 +163,7 @@ def peak_memory_benchmark(operation: Operation) -> Callable:
         call = get_call(param_values)
         return timing.peak_bytes(call, operation.case(*param_values).device)
 
-    benchmark.unit = "bytes"
+    benchmark.unit = BYTES
     return _declare(benchmark, f"track_{operation.name}_peak_bytes", operation)
 
 
@@ -148,9 +192,6 @@ track_threads = _setting_benchmark(
 track_float32_matmul_allows_tf32 = _setting_benchmark(
     "track_float32_matmul_allows_tf32",
     "flag",
-    lambda device: float(
-        torch.get_float32_matmul_precision() != "highest"
-        or (device == "cuda" and torch.backends.cuda.matmul.allow_tf32)
-    ),
+    lambda device: float(devices.float32_matmul_is_reduced()),
     "1 when float32 matmul may use reduced precision (TF32 or bfloat16), else 0",
 )

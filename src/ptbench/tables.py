@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from ptbench.compare import Comparison
+from ptbench import schema
+from ptbench.compare import FASTER, SLOWER, UNDECIDED, VERDICTS, Comparison
+from ptbench.errors import UsageError
 
 FORMATS = ("table", "markdown", "csv", "json")
-UNIT_WORDS = {"seconds": "time", "bytes": "peak memory"}
-_TIME_UNITS = ((1.0, "s"), (1e-3, "ms"), (1e-6, "us"), (1e-9, "ns"))
-_BYTE_UNITS = ((2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB"), (1, "B"))
+# What a verdict says of memory: "faster" means "takes less" there.
+MEMORY_VERDICTS = {SLOWER: "more memory", FASTER: "less memory"}
 
 
 def format_value(value: float, unit: str) -> str:
     """12.3us, 4.00MiB: a value in the unit a person reads."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
-    scales = _TIME_UNITS if unit == "seconds" else _BYTE_UNITS if unit == "bytes" else None
+    scales = {schema.SECONDS: schema.TIME_SCALES, schema.BYTES: schema.BYTE_SCALES}.get(unit)
     if scales is None:
         return f"{value:g} {unit}".strip()
     for scale, suffix in scales:
@@ -63,17 +66,24 @@ def comparison_table(comparison: Comparison) -> pd.DataFrame:
                 pairs["fraction_of_peak_baseline"], pairs["fraction_of_peak_contender"], strict=True
             )
         ]
-    table["verdict"] = pairs["verdict"]
+    table["verdict"] = [
+        MEMORY_VERDICTS.get(verdict, verdict) if unit == schema.BYTES else verdict
+        for verdict, unit in zip(pairs["verdict"], pairs["unit_baseline"], strict=True)
+    ]
     table["note"] = pairs["note"]
     return table
 
 
 def summary_line(comparison: Comparison) -> str:
     counts = comparison.pairs["verdict"].value_counts()
-    parts = [f"{counts.get(v, 0)} {v}" for v in ("slower", "faster", "same", "not comparable")]
+    parts = [
+        f"{counts.get(verdict, 0)} {verdict}"
+        for verdict in VERDICTS
+        if verdict != UNDECIDED or counts.get(verdict, 0)
+    ]
     means = (
         ", ".join(
-            f"{UNIT_WORDS.get(unit, unit)} {mean:.3f}"
+            f"{schema.UNIT_WORDS.get(unit, unit)} {mean:.3f}"
             for unit, mean in comparison.geometric_means.items()
         )
         or "n/a"
@@ -85,36 +95,72 @@ def summary_line(comparison: Comparison) -> str:
     )
 
 
+def _plain(value):
+    """A table cell as a JSON value: numpy scalars as Python numbers, times as ISO strings, and
+    null for what is missing or not a finite number (JSON has no NaN or Infinity)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
+
+
+def to_json(document: dict) -> str:
+    """``document`` as strict JSON (non-finite numbers as null), indented."""
+    return json.dumps(_plain(document), indent=1, allow_nan=False, default=str)
+
+
+def pair_records(pairs: pd.DataFrame) -> list[dict]:
+    """The pairs as JSON-ready records (samples left out)."""
+    columns = [c for c in pairs.columns if not c.startswith("samples")]
+    return _plain(pairs[columns].to_dict(orient="records"))
+
+
 def render(comparison: Comparison, output_format: str = "table") -> str:
+    columns = [c for c in comparison.pairs.columns if not c.startswith("samples")]
     if output_format == "json":
-        columns = [c for c in comparison.pairs.columns if not c.startswith("samples")]
-        records = json.loads(comparison.pairs[columns].to_json(orient="records", date_format="iso"))
-        return json.dumps(
+        return to_json(
             {
                 "factor": comparison.factor,
                 "geometric_means": comparison.geometric_means,
                 "matched_on": comparison.keys,
-                "pairs": records,
-            },
-            indent=1,
+                "pairs": pair_records(comparison.pairs),
+            }
         )
     if output_format == "csv":
-        columns = [c for c in comparison.pairs.columns if not c.startswith("samples")]
         return comparison.pairs[columns].to_csv(index=False)
     table = comparison_table(comparison)
     style = "github" if output_format == "markdown" else "simple"
     return table.to_markdown(index=False, tablefmt=style) + "\n\n" + summary_line(comparison)
 
 
-def export(frame: pd.DataFrame, path) -> None:
-    """Write the results table as CSV, Parquet or JSON, chosen by the file's suffix."""
-    suffix = path.suffix.lower()
+EXPORT_SUFFIXES = (".csv", ".parquet", ".json")
+
+
+def check_export_suffix(path: Path) -> None:
+    if path.suffix.lower() not in EXPORT_SUFFIXES:
+        raise UsageError(
+            f"cannot export to {path.name!r}: use a file ending in {', '.join(EXPORT_SUFFIXES)}"
+        )
+
+
+def export(frame: pd.DataFrame, path: Path, named: Path | None = None) -> None:
+    """Write the results table to ``path`` as CSV, Parquet or JSON, chosen by the suffix of
+    ``named`` (default ``path``; a temporary file is written under another name)."""
+    suffix = (named or path).suffix.lower()
+    check_export_suffix(named or path)
     if suffix == ".parquet":
         frame.to_parquet(path, index=False)
     elif suffix == ".csv":
         flat = frame.assign(samples=frame["samples"].map(json.dumps))
         flat.to_csv(path, index=False)
-    elif suffix == ".json":
+    else:  # pandas writes NaN and infinities as null: strict JSON
         frame.to_json(path, orient="records", date_format="iso", indent=1)
-    else:
-        raise ValueError(f"cannot export to {path.name!r}: use a .csv, .parquet or .json file")

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ptbench.devices import DEVICES
+from ptbench.devices import DEVICES, float32_matmul_is_reduced
 from ptbench.tiers import Ladder
 
 # One seed for every input, so every run times the same data (as pandas' asv_bench does).
@@ -170,7 +170,7 @@ def tolerance(dtype: torch.dtype) -> float:
         return 3e-2
     if dtype == torch.float32:
         # TF32 (when the user allows it on CUDA) keeps 10 mantissa bits.
-        return 1e-2 if torch.get_float32_matmul_precision() != "highest" else 1e-4
+        return 1e-2 if float32_matmul_is_reduced() else 1e-4
     return 1e-10
 
 

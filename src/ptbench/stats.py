@@ -1,0 +1,84 @@
+"""Intervals for ratios of times: what a comparison prints beside a ratio.
+
+Two independent runs (``ptbench compare``): Moses' distribution-free interval for the shift
+between two samples, on the log of the times, so it becomes an interval for the ratio
+contender/baseline. It is the interval that belongs to the Mann-Whitney U test asv compare uses
+(Hollander, Wolfe & Chicken, *Nonparametric Statistical Methods*, 3rd ed., section 4.3): the
+99% interval excludes 1 whenever the test rejects at p < 0.01, and asv's threshold is stricter
+(p < 0.002), so a pair asv calls significant never gets an interval that contains 1. The
+critical values are asv's own exact U distribution (``asv._stats.mann_whitney_u_cdf``) up to
+20 samples a side, the normal approximation beyond, as asv's test does.
+
+Without samples (results recorded without ``--record-samples``), asv's own 99% intervals of
+each side are divided; asv can give a negative lower end with few samples, so ends are clamped
+(a ratio interval is never negative, and low <= high always).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from asv import _stats as asv_stats
+from scipy.stats import norm
+
+EXACT_UP_TO = 20  # samples a side: asv's mann_whitney_u switches to the normal law above this
+
+
+def finite_positive(samples: Sequence[float] | None) -> np.ndarray:
+    """The usable samples: finite and positive (asv marks missing ones as NaN)."""
+    if samples is None:
+        return np.empty(0)
+    values = np.asarray([s for s in samples if s is not None], dtype=float)
+    return values[np.isfinite(values) & (values > 0)]
+
+
+def _moses_rank(m: int, n: int, confidence: float) -> int:
+    """k such that [d_(k), d_(mn-k+1)] of the m*n sorted differences covers ``confidence``;
+    0 when the samples are too few for any finite interval."""
+    tail = (1 - confidence) / 2
+    if max(m, n) <= EXACT_UP_TO:
+        memo = asv_stats._mann_whitney_u_memo
+        k = 0
+        while k < m * n // 2 and asv_stats.mann_whitney_u_cdf(m, n, k, memo) <= tail:
+            k += 1  # P(U <= k - 1) <= tail still holds for this k
+        return k
+    half_width = norm.ppf(1 - tail) * math.sqrt(m * n * (m + n + 1) / 12)
+    return max(int(math.floor(m * n / 2 - half_width)), 0)
+
+
+def ratio_interval_from_samples(
+    baseline: Sequence[float], contender: Sequence[float], confidence: float = 0.99
+) -> tuple[float, float]:
+    """Moses' interval for contender/baseline from two independent samples (see module doc).
+
+    ``(0, inf)`` when the samples are too few for the confidence asked.
+    """
+    base, cont = np.log(finite_positive(baseline)), np.log(finite_positive(contender))
+    if not len(base) or not len(cont):
+        return 0.0, math.inf
+    k = _moses_rank(len(base), len(cont), confidence)
+    if k == 0:
+        return 0.0, math.inf
+    differences = np.sort(np.subtract.outer(cont, base).ravel())
+    return float(np.exp(differences[k - 1])), float(np.exp(differences[-k]))
+
+
+def ratio_interval_from_bounds(
+    baseline: tuple[float, float], contender: tuple[float, float]
+) -> tuple[float, float]:
+    """contender/baseline interval from each side's own (low, high) interval, clamped so it is
+    never negative: a lower end at or below zero makes the other end of the ratio unbounded."""
+    base_low, base_high = baseline
+    cont_low, cont_high = contender
+    low = max(cont_low, 0.0) / base_high if base_high > 0 else 0.0
+    high = cont_high / base_low if base_low > 0 else math.inf
+    return (low, high) if low <= high else (high, low)
+
+
+def enclose(ratio: float, interval: tuple[float, float]) -> tuple[float, float]:
+    """``interval`` widened to hold ``ratio`` (the ratio of medians can sit just outside a
+    rank-based interval when the samples are few and tied)."""
+    low, high = interval
+    return min(low, ratio), max(high, ratio)

@@ -1,0 +1,400 @@
+"""Hostile input, damaged history and interrupted runs (issue 8): each case gets one line on
+stderr that says what is wrong and what would be right, the right exit status, and leaves the
+results folder exactly as it was."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import (
+    FIXTURE_MACHINE,
+    PROJECT,
+    checksums,
+    edit_result,
+    fixture_runs,
+    run_cli,
+)
+
+
+def one_line(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+def commits(results: Path) -> tuple[str, str]:
+    return tuple(json.loads(path.read_text())["commit_hash"] for path in fixture_runs(results))
+
+
+def compare_arguments(results: Path, *more: str) -> list[str]:
+    first, second = commits(results)
+    return ["compare", "--results", results, "--baseline", f"commit={first}",
+            "--contender", f"commit={second}", *more]  # fmt: skip
+
+
+# Data safety --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("target", ["result", "benchmarks.json", "machine.json"])
+def test_export_never_writes_into_the_results_folder(results_copy, capsys, target):
+    paths = {
+        "result": fixture_runs(results_copy)[0],
+        "benchmarks.json": results_copy / "benchmarks.json",
+        "machine.json": results_copy / FIXTURE_MACHINE / "machine.json",
+    }
+    before = checksums(results_copy)
+    status, out, err = run_cli(capsys, "export", "--results", results_copy, "--out", paths[target])
+    assert status == 2 and out == ""
+    assert "is inside --results" in one_line(err) and "write it elsewhere" in err
+    assert checksums(results_copy) == before
+
+
+def test_peaks_come_from_each_result_never_from_the_rewritable_machine_file(results_copy):
+    """machine.json is rewritten by every asv run; a result keeps the peaks it was judged by."""
+    from ptbench.results import load_results
+
+    first, second = fixture_runs(results_copy)
+    edit_result(first, lambda data: data["params"].update(peak_cpu_copy_gbps="40"))
+    machine_file = results_copy / FIXTURE_MACHINE / "machine.json"
+    edit_result(machine_file, lambda data: data.update(peak_cpu_copy_gbps="10"))
+    frame = load_results(results_copy)
+    rows = frame[(frame["operation"] == "multiply") & (frame["status"] == "ok")]
+    own = rows[rows["commit"] == json.loads(first.read_text())["commit_hash"]]
+    other = rows[rows["commit"] == json.loads(second.read_text())["commit_hash"]]
+    assert (own["peak"] == 40).all() and (own["peak_source"] == "measured").all()
+    assert other["peak"].isna().all() and other["fraction_of_peak"].isna().all()
+
+
+def test_an_empty_results_argument_is_refused_everywhere(capsys, tmp_path):
+    for command in (
+        ["export", "--results", "", "--out", tmp_path / "t.csv"],
+        ["compare", "--results", "", "--baseline", "a=b", "--contender", "a=c"],
+        ["report", "--results", "", "--out", tmp_path / "r"],
+        ["report", "--results", tmp_path, "--out", ""],
+    ):
+        status, _out, err = run_cli(capsys, *command)
+        assert status == 2 and "is empty; give a folder" in one_line(err)
+    assert list(tmp_path.iterdir()) == []
+
+
+# Damaged history: one line naming the file, exit 2 ------------------------------------------
+
+
+def damage_row(data):
+    data["results"]["bench_elementwise.time_sum"] = [1, 2]
+
+
+def zero_time(data):
+    data["results"]["bench_elementwise.time_sum"][0][0] = 0.0
+
+
+def negative_time(data):
+    data["results"]["bench_elementwise.time_sum"][0][0] = -1e-6
+
+
+def infinite_time(data):
+    data["results"]["bench_elementwise.time_sum"][0][0] = float("inf")
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (damage_row, "damaged asv result file"),
+        (zero_time, "has seconds 0.0; it must be positive and finite"),
+        (negative_time, "has seconds -1e-06; it must be positive and finite"),
+        (infinite_time, "has seconds inf; it must be positive and finite"),
+        (lambda data: data.update(date="yesterday"), "date 'yesterday' is not a time in ms"),
+        (lambda data: data.update(params=[]), "not a readable asv result file"),
+        (lambda data: data.clear(), "not a readable asv result file (No version specified"),
+        (lambda data: data.update(version=1), "stored in an old file format"),
+    ],
+)
+def test_a_damaged_result_file_is_named_in_one_line(results_copy, capsys, damage, message):
+    first = fixture_runs(results_copy)[0]
+    comparison = compare_arguments(results_copy)
+    edit_result(first, damage)
+    before = checksums(results_copy)
+    for command in (
+        comparison,
+        ["export", "--results", results_copy, "--out", results_copy.parent / "t.csv"],
+    ):
+        status, out, err = run_cli(capsys, *command)
+        assert status == 2 and out == ""
+        line = one_line(err)
+        assert str(first) in line and message.replace("in ms", "in milliseconds") in line
+    assert checksums(results_copy) == before
+    assert not (results_copy.parent / "t.csv").exists()
+
+
+def test_damaged_shared_files(results_copy, capsys):
+    (results_copy / FIXTURE_MACHINE / "machine.json").write_text("[1, 2]")
+    out = results_copy.parent / "t.csv"
+    status, _out, err = run_cli(capsys, "export", "--results", results_copy, "--out", out)
+    assert status == 0, err  # machine.json is not read: results carry their own facts
+    (results_copy / "benchmarks.json").write_text("[]")
+    status, _out, err = run_cli(capsys, "export", "--results", results_copy, "--out", out)
+    assert status == 2
+    assert "benchmarks.json: holds a list, not asv's benchmark catalogue" in one_line(err)
+
+
+def test_results_from_before_a_new_parameter_still_load(results_copy):
+    """The suite gained a ``layout`` parameter after these results were recorded."""
+    from ptbench.results import load_results
+
+    def add_parameter(catalogue):
+        entry = catalogue["bench_elementwise.time_sum"]
+        entry["param_names"].insert(1, "layout")
+        entry["params"].insert(1, ["'contiguous'", "'strided'"])
+
+    edit_result(results_copy / "benchmarks.json", add_parameter)
+    frame = load_results(results_copy)
+    sums = frame[frame["benchmark"] == "bench_elementwise.time_sum"]
+    assert "layout" in frame.columns and sums["layout"].isna().all()
+    assert set(sums["device"]) == {"cpu", "cuda"} and 1024 in set(sums["size"])
+    assert (sums["status"] == "ok").sum() > 0
+    assert "layout" in frame.attrs["param_keys"]
+
+
+# Output: pipes, full disks, folders and files --------------------------------------------------
+
+
+def test_a_closed_pipe_ends_output_quietly_with_the_comparisons_status(results_copy):
+    command = [sys.executable, "-m", "ptbench.cli", *map(str, compare_arguments(results_copy))]
+    with subprocess.Popen(
+        [*command, "--format", "csv"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as process:
+        assert process.stdout.readline().startswith(b"benchmark,")
+        process.stdout.close()  # `| head -1`
+        stderr = process.stderr.read()
+        status = process.wait()
+    assert status == 0 and stderr == b""
+
+
+def test_a_full_disk_on_stdout_is_one_line_exit_2(results_copy):
+    with open("/dev/full", "w") as full:
+        completed = subprocess.run(
+            [sys.executable, "-m", "ptbench.cli", *map(str, compare_arguments(results_copy))],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    assert completed.returncode == 2
+    assert one_line(completed.stderr) == (
+        "ptbench: error: cannot write to standard output (No space left on device)"
+    )
+
+
+def test_arguments_that_are_not_utf8_are_refused():
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ptbench.cli",
+            "compare",
+            "--baseline",
+            b"torch=\xff\xfe",
+            "--contender",
+            "torch=2",
+        ],  # fmt: skip
+        capture_output=True,
+        check=False,
+    )
+    assert completed.returncode == 2
+    assert completed.stderr.decode() == (
+        "ptbench: error: argument 'torch=\\udcff\\udcfe' is not valid UTF-8 text\n"
+    )
+
+
+def test_export_and_report_targets_of_the_wrong_kind(results_copy, capsys, tmp_path):
+    folder_named_csv = tmp_path / "x.csv"
+    folder_named_csv.mkdir()
+    a_file = tmp_path / "report.txt"
+    a_file.write_text("keep me")
+    cases = [
+        (["export", "--out", folder_named_csv], "x.csv is a folder; give a file name"),
+        (["export", "--out", tmp_path / "no" / "t.csv"], "does not exist; create it first"),
+        (["export", "--out", "/proc/ptbench.csv"], "cannot write /proc/ptbench.csv"),
+        (["export", "--out", tmp_path / "t.xlsx"], "use a file ending in .csv, .parquet, .json"),
+        (["report", "--out", a_file], "report.txt is a file; give a folder"),
+    ]
+    before = checksums(results_copy)
+    for arguments, message in cases:
+        status, _out, err = run_cli(capsys, *arguments, "--results", results_copy)
+        assert status == 2 and message in one_line(err), err
+    assert a_file.read_text() == "keep me" and checksums(results_copy) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.txt", "results", "x.csv"]
+
+
+# Silent nonsense, made loud ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--factor", "inf"], "argument --factor: 'inf' must be a number greater than 1"),
+        (["--factor", "nan"], "argument --factor: 'nan' must be a number greater than 1"),
+        (["--factor", "1"], "argument --factor: '1' must be a number greater than 1"),
+        (["--factor", "x"], "argument --factor: 'x' must be a number greater than 1"),
+        (["--format", "xml"], "argument --format: invalid choice: 'xml'"),
+    ],
+)
+def test_bad_options_of_compare(results_copy, capsys, arguments, message):
+    status, out, err = run_cli(capsys, *compare_arguments(results_copy), *arguments)
+    assert status == 2 and out == "" and message in one_line(err)
+
+
+def test_report_refuses_a_factor_that_is_not_a_number(results_copy, capsys, tmp_path):
+    status, _out, err = run_cli(
+        capsys, "report", "--results", results_copy, "--out", tmp_path / "r", "--factor", "nan"
+    )
+    assert status == 2 and "'nan' must be a number greater than 1" in one_line(err)
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_key_given_twice_in_a_selector_is_refused(results_copy, capsys):
+    status, _out, err = run_cli(
+        capsys, "compare", "--results", results_copy, "--baseline", "torch=A,torch=B",
+        "--contender", "torch=C",
+    )  # fmt: skip
+    assert status == 2
+    assert one_line(err) == (
+        "ptbench: error: selector 'torch=A,torch=B' gives torch twice ('A' and 'B'); "
+        "give each key once"
+    )
+
+
+def test_json_output_is_strict_json(results_copy, capsys):
+    """A memory pair from 0 bytes has an infinite ratio: JSON has no Infinity, so it is null."""
+    arguments = compare_arguments(results_copy, "--format", "json")
+
+    def no_memory_in_the_baseline(data):
+        row = data["results"]["bench_updates.track_update_peak_bytes"]
+        row[0] = [0.0 if value else value for value in row[0]]
+
+    edit_result(fixture_runs(results_copy)[0], no_memory_in_the_baseline)
+    status, out, _err = run_cli(capsys, *arguments)
+
+    def refuse(constant):
+        raise AssertionError(f"{constant} is not JSON")
+
+    document = json.loads(out, parse_constant=refuse)
+    grown = [p for p in document["pairs"] if p["note"] == "baseline was zero"]
+    assert status == 1 and grown and all(p["ratio"] is None for p in grown)
+
+
+# Failures that are not the input's: exit 3 and a log; Ctrl-C: 130 ------------------------------
+
+
+def test_an_internal_error_is_one_line_with_a_log_never_exit_1(results_copy, capsys, monkeypatch):
+    from ptbench import compare
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(compare, "compare", broken)
+    status, _out, err = run_cli(capsys, *compare_arguments(results_copy))
+    line = one_line(err)
+    assert status == 3
+    assert line.startswith("ptbench: internal error (ZeroDivisionError: division by zero); ")
+    assert line.endswith("; rerun with --debug for the traceback")
+    log = Path(line.split("details in ")[1].split(";")[0])
+    assert "Traceback" in log.read_text() and "broken" in log.read_text()
+    status, _out, err = run_cli(capsys, "--debug", *compare_arguments(results_copy))
+    assert status == 3 and "Traceback (most recent call last)" in err
+
+
+def test_ctrl_c_is_one_line_and_exit_130(results_copy, capsys, monkeypatch):
+    from ptbench import results
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(results, "load_results", interrupted)
+    before = checksums(results_copy)
+    status, out, err = run_cli(capsys, *compare_arguments(results_copy))
+    assert status == 130 and out == ""
+    assert one_line(err) == "ptbench: interrupted; results/ holds only completed files"
+    assert checksums(results_copy) == before
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_a_real_run_keeps_the_results_folder(tmp_path, asv_home):
+    results = tmp_path / "results"
+    results.mkdir()
+    (results / "kept.txt").write_text("kept")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ptbench.cli",
+            "run",
+            "--results",
+            str(results),
+            "--machine",
+            "interrupted",
+            "--bench",
+            "time_solve",
+        ],  # fmt: skip
+        cwd=PROJECT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    for line in process.stdout:  # wait until asv is benchmarking
+        if "Benchmarking" in line:
+            break
+    time.sleep(1.0)
+    os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+    _out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err[-2000:]
+    assert (
+        err.strip().splitlines()[-1] == "ptbench: interrupted; results/ holds only completed files"
+    )
+    assert "Traceback" not in err
+    assert checksums(results) == {"kept.txt": checksums(results)["kept.txt"]}
+
+
+def test_machine_states_what_a_cpu_only_machine_lacks(monkeypatch):
+    import torch
+
+    from ptbench import machine
+
+    monkeypatch.setattr(torch.version, "cuda", None)
+    monkeypatch.setenv("PATH", "/nonexistent")
+    facts = machine.collect()
+    assert (facts["gpu"], facts["gpu_count"]) == ("none", "0")
+    assert (facts["cuda_runtime"], facts["cudnn"], facts["cuda_driver"]) == ("none",) * 3
+    assert facts["unknown"]["gpu"].endswith("is a CPU-only build")
+    assert facts["unknown"]["cuda_driver"] == "nvidia-smi not found on PATH"
+
+
+def test_machine_write_refuses_asvs_reserved_name(asv_home, capsys):
+    status, out, err = run_cli(capsys, "machine", "--write", "--machine", "version")
+    assert status == 2 and out == ""
+    assert "machine name 'version' is reserved by asv" in one_line(err)
+    assert not (asv_home / ".asv-machine.json").exists()
+
+
+def test_files_written_atomically_keep_the_usual_permissions(tmp_path):
+    from ptbench import outputs
+
+    new, kept = tmp_path / "new.md", tmp_path / "kept.md"
+    kept.write_text("old")
+    kept.chmod(0o640)
+    outputs.write_text_atomically(new, "text")
+    outputs.write_text_atomically(kept, "text")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert new.stat().st_mode & 0o777 == 0o666 & ~umask
+    assert kept.stat().st_mode & 0o777 == 0o640 and kept.read_text() == "text"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kept.md", "new.md"]
