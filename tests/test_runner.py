@@ -241,7 +241,10 @@ def test_a_run_files_what_asv_recorded(tmp_path, fake_asv, capsys):
     assert status == 0, err
     assert "ptbench: 2 timed, 0 skipped, 0 failed" in out
     (target,) = (results / "m").glob("*-existing-*.json")
-    assert json.loads(target.read_text())["params"]["torch"] == torch.__version__
+    params = json.loads(target.read_text())["params"]
+    assert params["torch"] == torch.__version__
+    assert params["noise"] == "quiet" or params["noise"].startswith("disturbed: ")
+    assert float(params["noise_load_before"]) >= 0
     assert [p.name for p in (results / "m").iterdir()] == [target.name]  # no partial file
 
 

@@ -51,11 +51,16 @@ def _common() -> argparse.ArgumentParser:
 # Argument types: argparse reports their ArgumentTypeError as "argument --x: <message>".
 
 
-def factor(text: str) -> float:
+def _number(text: str) -> float:
+    """``text`` as a float; NaN when it is not a number (every check then fails)."""
     try:
-        value = float(text)
+        return float(text)
     except ValueError:
-        value = math.nan
+        return math.nan
+
+
+def factor(text: str) -> float:
+    value = _number(text)
     if not (math.isfinite(value) and 1 < value <= 1000):
         raise argparse.ArgumentTypeError(
             f"{text!r} must be a number greater than 1 and at most 1000 (e.g. 1.1 for 10%)"
@@ -85,6 +90,22 @@ def _add_comparison_arguments(parser: argparse.ArgumentParser, required: bool) -
     )
 
 
+def _add_selection(parser: argparse.ArgumentParser, default_tier: str) -> None:
+    """What runs: the tier's sizes, a name(params) pattern, the devices."""
+    parser.add_argument(
+        "--tier", default=default_tier, choices=TIERS, help=f"which sizes run ({default_tier})"
+    )
+    parser.add_argument(
+        "--bench", metavar="REGEX", help="only benchmarks whose name or name(params) matches"
+    )
+    parser.add_argument(
+        "--device",
+        action="append",
+        choices=DEVICES,
+        help="repeat for both (default: every device present)",
+    )
+
+
 def _add_run(commands) -> None:
     run = commands.add_parser(
         "run",
@@ -92,17 +113,8 @@ def _add_run(commands) -> None:
         description="Benchmark the current Python environment with asv at the current commit, "
         "recording samples, into results/ (or --results DIR).",
     )
-    run.add_argument("--tier", default="smoke", choices=TIERS, help="which sizes run (smoke)")
-    run.add_argument(
-        "--bench", metavar="REGEX", help="only benchmarks whose name or name(params) matches"
-    )
+    _add_selection(run, default_tier="smoke")
     run.add_argument("--results", metavar="DIR", type=folder, help="results folder (results/)")
-    run.add_argument(
-        "--device",
-        action="append",
-        choices=DEVICES,
-        help="repeat for both (default: every device present)",
-    )
     run.add_argument(
         "--machine", metavar="NAME", type=machine_name, help="results folder name (hardware's)"
     )
@@ -162,11 +174,45 @@ def _add_report(commands) -> None:
     _add_comparison_arguments(report, required=False)
 
 
+def seconds(text: str) -> float:
+    value = _number(text)
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a number of seconds, 0 or more")
+    return value
+
+
+def _add_ab(commands) -> None:
+    ab = commands.add_parser(
+        "ab",
+        help="compare two Python environments, interleaved round by round, with confirmation",
+        description="Time the selection in two environments (each PYTHON must have torch and "
+        "ptbench), alternating the sides round by round (ABBA), each round a fresh process "
+        "with the suite's own timing. Judges each pair from the paired rounds with family-wise "
+        "error control; undecided pairs get more rounds within --budget. Writes both sides as "
+        "asv result files into --results. Exit status 1 only for a confirmed regression.",
+    )
+    ab.add_argument("--baseline", metavar="PYTHON", required=True)
+    ab.add_argument("--contender", metavar="PYTHON", required=True)
+    _add_selection(ab, default_tier="default")
+    ab.add_argument(
+        "--factor", type=factor, default=1.1, help="smallest ratio that counts as a change (1.1)"
+    )
+    ab.add_argument(
+        "--budget",
+        type=seconds,
+        default=600.0,
+        metavar="SECONDS",
+        help="time for confirming undecided pairs with more rounds (600)",
+    )
+    ab.add_argument("--results", metavar="DIR", type=folder, help="(default: a new scratch folder)")
+    ab.add_argument("--format", dest="output_format", default="table", choices=FORMATS)
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = _common()
     parser = _Parser(prog="ptbench", description=__doc__.splitlines()[0], parents=[common])
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for add in (_add_run, _add_export, _add_compare, _add_machine, _add_report):
+    for add in (_add_run, _add_ab, _add_export, _add_compare, _add_machine, _add_report):
         add(_WithCommon(commands, common))
     return parser
 
@@ -253,8 +299,32 @@ def _run(args: argparse.Namespace) -> int:
     return EXIT_REGRESSION if summary.failed else EXIT_OK
 
 
+def _ab(args: argparse.Namespace) -> int:
+    from ptbench import tables
+    from ptbench.ab import session
+
+    request = session.Request(
+        baseline=args.baseline,
+        contender=args.contender,
+        tier=args.tier,
+        bench=args.bench,
+        devices=args.device,
+        factor=args.factor,
+        budget_seconds=args.budget,
+        results=args.results,
+    )
+    outcome = session.run(request)
+    for path in outcome.written:
+        print(f"ptbench: wrote {path}", file=sys.stderr)
+    comparison = session.comparison(outcome)
+    status = EXIT_REGRESSION if len(comparison.regressions) else EXIT_OK
+    emit(tables.render(comparison, args.output_format))
+    return status
+
+
 COMMANDS = {
     "run": _run,
+    "ab": _ab,
     "machine": _machine,
     "export": _export,
     "compare": _compare,

@@ -21,7 +21,7 @@ import pandas as pd
 from asv import _stats as asv_stats
 from scipy.stats import gmean
 
-from ptbench import stats
+from ptbench import noise, stats
 from ptbench.errors import SelectorError, UsageError
 from ptbench.schema import COMPARED_UNITS, SECONDS, STATUS_FAILED, STATUS_OK, STATUS_SKIPPED
 
@@ -273,6 +273,15 @@ def _verdict(ratio: float, interval: tuple[float, float], significant: bool, fac
     return SAME, "not significant" if past_factor else ""
 
 
+def _disturbed(row) -> str | None:
+    """The noise verdict of whichever side's run was disturbed, or None."""
+    for side in ("baseline", "contender"):
+        verdict = getattr(row, f"{noise.VERDICT_KEY}_{side}", None)
+        if noise.is_disturbed(verdict):
+            return f"{side}: {verdict.split(': ', 1)[-1]}"
+    return None
+
+
 def _judge(row, factor: float) -> dict:
     """Ratio, its 99% interval, significance and verdict for one pair, as asv compare judges."""
     base_status, cont_status = row.status_baseline, row.status_contender
@@ -293,6 +302,10 @@ def _judge(row, factor: float) -> dict:
     ratio = cont / base
     interval, significant, note = _interval_and_significance(row, ratio)
     verdict, why = _verdict(ratio, interval, significant, factor)
+    disturbed = _disturbed(row)
+    if disturbed:  # the noise guard: a busy machine's slowdown is not a regression
+        verdict = UNDECIDED if verdict == SLOWER else verdict
+        why = f"disturbed run ({disturbed})"
     return {
         "ratio": ratio,
         "ratio_low": interval[0],

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ptbench import compare, history, outputs, plots, schema, tables
+from ptbench.ab import paired
 from ptbench.names import slug
 from ptbench.results import load_results
 from ptbench.schema import STATUS_FAILED, STATUS_OK, STATUS_SKIPPED
@@ -79,15 +80,19 @@ class FigureFolder:
 
 
 def overview(frame: pd.DataFrame, results_dir: Path) -> Section:
+    """A row per run: when, which torch, how many results, and how quiet the machine was."""
+    columns = {
+        "date": ("commit_date", "max"),
+        "torch": ("torch", "first"),
+        "ok": ("status", lambda s: int((s == STATUS_OK).sum())),
+        "n_a": ("status", lambda s: int((s == STATUS_SKIPPED).sum())),
+        "failed": ("status", lambda s: int((s == STATUS_FAILED).sum())),
+    }
+    if "noise" in frame:  # runs recorded before the noise guard have none
+        columns["machine noise"] = ("noise", "first")
     runs = (
         frame.groupby(["machine", "env", "commit"], dropna=False)
-        .agg(
-            date=("commit_date", "max"),
-            torch=("torch", "first"),
-            ok=("status", lambda s: int((s == STATUS_OK).sum())),
-            n_a=("status", lambda s: int((s == STATUS_SKIPPED).sum())),
-            failed=("status", lambda s: int((s == STATUS_FAILED).sum())),
-        )
+        .agg(**columns)
         .reset_index()
         .sort_values("date")
     )
@@ -224,6 +229,83 @@ def scaling_section(frame: pd.DataFrame, figures: FigureFolder) -> Section:
     return section
 
 
+def _sequential(frame: pd.DataFrame, document: dict) -> dict[str, str] | None:
+    """The newest commit on the document's machine where the same two torch builds were run
+    one after the other by ``ptbench run`` (environments ``existing-...``), if any."""
+    envs = document.get("sequential_envs")
+    if not envs:
+        return None
+    rows = frame[(frame["machine"] == document["machine"]) & frame["env"].isin(envs)]
+    both = rows.groupby("commit")["env"].nunique()
+    commits = both[both == 2].index
+    if commits.empty:
+        return None
+    return rows[rows["commit"].isin(commits)].sort_values("commit_date")["commit"].iloc[-1]
+
+
+def _disagreements(frame, document, interleaved: compare.Comparison) -> Section | None:
+    """Where the sequential comparison of the same builds said something else."""
+    commit = _sequential(frame, document)
+    if commit is None:
+        return None
+    base_env, cont_env = document["sequential_envs"]
+    sequential = compare.compare(
+        frame, {"env": base_env, "commit": commit}, {"env": cont_env, "commit": commit},
+        document["factor"],
+    )  # fmt: skip
+    keys = [key for key in ("benchmark", *frame.attrs["param_keys"]) if key in sequential.pairs]
+    columns = [*keys, "ratio", "ratio_low", "ratio_high", "verdict"]
+    both = sequential.pairs[columns].merge(
+        interleaved.pairs[columns], on=keys, suffixes=(" sequential", " interleaved")
+    )
+    differ = both[both["verdict sequential"] != both["verdict interleaved"]]
+    text = [
+        f"The same builds run one after the other by `ptbench run` (commit {commit[:8]}), "
+        f"judged by `ptbench compare`: {len(differ)} of {len(both)} pairs get another verdict "
+        "from the interleaved rounds."
+    ]
+    table = differ.copy()
+    for side in ("sequential", "interleaved"):
+        table[f"ratio {side}"] = [
+            tables.ratio_text(r, lo, hi)
+            for r, lo, hi in zip(
+                differ[f"ratio {side}"], differ[f"ratio_low {side}"],
+                differ[f"ratio_high {side}"], strict=True,
+            )
+        ]  # fmt: skip
+    table = table.drop(columns=[c for c in table if c.startswith("ratio_")])
+    return Section("Sequential against interleaved", text, table.head(TABLE_ROWS))
+
+
+def ab_sections(frame: pd.DataFrame, results_dir: Path, figures: FigureFolder) -> list[Section]:
+    """One section per ``ptbench ab`` run in the folder, judged by its paired rounds, and
+    where the sequential comparison of the same builds disagreed."""
+    sections = []
+    for document in paired.documents(results_dir):
+        result = paired.comparison(frame, document)
+        sides = [document[side]["torch"] for side in ("baseline", "contender")]
+        title = f"Interleaved A/B: torch {sides[1]} vs {sides[0]}"
+        section = Section(
+            title,
+            [
+                f"`ptbench ab` at commit {document['commit'][:8]} on {document['machine']}: "
+                "rounds of the two environments alternated (ABBA), each pair judged from its "
+                "paired rounds with family-wise 99% intervals; machine noise: "
+                f"{document['noise'].get('noise', 'not recorded')}.",
+                tables.summary_line(result),
+            ],
+            tables.comparison_table(most_changed(result, TABLE_ROWS)),
+        )
+        section.figures.append(figures.add(plots.comparison_bars(result, {"torch": sides[0]},
+                                                                 {"torch": sides[1]}),
+                                           f"{slug(title)}-bars"))  # fmt: skip
+        sections.append(section)
+        disagreement = _disagreements(frame, document, result)
+        if disagreement:
+            sections.append(disagreement)
+    return sections
+
+
 def build(
     results_dir: Path,
     out_dir: Path,
@@ -233,7 +315,7 @@ def build(
 ) -> list[Section]:
     frame = load_results(results_dir)
     figures = FigureFolder(out_dir / "figures")
-    sections = [overview(frame, results_dir)]
+    sections = [overview(frame, results_dir), *ab_sections(frame, results_dir, figures)]
     if baseline and contender:  # the user's own question: errors in it are the user's to fix
         sections.append(
             comparison_section(

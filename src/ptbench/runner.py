@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,19 +35,13 @@ from asv import util as asv_util
 from asv.environment import get_env_name
 from asv.results import Results
 
-from ptbench import devices, outputs
+from ptbench import devices, noise, outputs
 from ptbench import machine as machine_facts
 from ptbench.errors import ResultsError, RunFailed, UsageError
 from ptbench.operations import OPERATIONS
-from ptbench.tiers import TIER_VARIABLE, check_tier
+from ptbench.tiers import TIER_TIMING, TIER_VARIABLE, check_tier
 
 CONFIG_NAME = "asv.conf.json"
-# Timing attributes per tier (asv -a); params never change with the tier, only what runs.
-TIER_ATTRIBUTES = {
-    "smoke": ["rounds=1", "repeat=(4,6,1.0)", "warmup_time=0.02"],
-    "default": [],
-    "full": [],
-}
 
 # asv run's exit statuses: 0 all ran, 2 some benchmark failed (its results are still saved);
 # anything else means asv itself stopped (bad config, refused results file, interrupted).
@@ -83,6 +78,17 @@ def find_project(start: Path | None = None) -> Path:
         if (folder / CONFIG_NAME).is_file():
             return folder
     raise UsageError(f"no {CONFIG_NAME} in {here} or above; run ptbench inside a ptbench checkout")
+
+
+def commit_date_ms(project: Path, commit: str) -> int:
+    """The commit's date in milliseconds since 1970: asv's ``date`` of a result."""
+    out = subprocess.run(
+        ["git", "-C", str(project), "log", "-1", "--format=%ct", commit],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return int(out.stdout.strip() or time.time()) * 1000
 
 
 def current_commit(project: Path) -> str:
@@ -189,19 +195,22 @@ def asv_bench_regexes(selection: dict[str, list[str]]) -> list[str]:
     ]
 
 
-def ensure_machine(name: str, facts: dict) -> str:
+def ensure_machine(
+    name: str, facts: dict, say: Callable[[str], None] = outputs.emit
+) -> tuple[str, dict]:
     """Record this machine's facts in ~/.asv-machine.json (asv copies them into every result's
-    params, so each result keeps the facts and peaks it was measured with); print its name."""
+    params, so each result keeps the facts and peaks it was measured with); ``say`` what it is.
+    Returns the name and the recorded entry."""
     name, entry = machine_facts.write(name, facts)
     ram = str(entry.get("ram", ""))
     ram = f"{int(ram) / 2**30:.0f} GiB" if ram.isdigit() else ram or "? GiB"
     gpu = entry.get("gpu", "none")
     gpus = f", {entry.get('gpu_count', 1)} x {gpu}" if gpu != "none" else ", no GPU"
-    outputs.emit(
+    say(
         f"ptbench: machine {name}: {entry.get('cpu', '?')}, {entry.get('num_cpu', '?')} CPUs, "
         f"{ram}{gpus}"
     )
-    return name
+    return name, entry
 
 
 def settings() -> dict[str, str]:
@@ -235,8 +244,11 @@ def _scratch_config(project: Path, scratch: Path) -> Path:
 
 
 def _relabel(result: dict, env_name: str, facts: dict[str, str]) -> dict:
+    earlier = result.get("params", {})
     result["env_name"] = env_name
-    result["params"] = {**result.get("params", {}), **facts}
+    result["params"] = {**earlier, **facts}
+    if noise.is_disturbed(earlier.get(noise.VERDICT_KEY)):  # merged: the worst run's verdict
+        result["params"][noise.VERDICT_KEY] = earlier[noise.VERDICT_KEY]
     result["requirements"] = {"torch": facts["torch"]}
     result["python"] = f"{sys.version_info.major}.{sys.version_info.minor}"
     return result
@@ -362,7 +374,10 @@ def _asv_command(plan: Plan, config_path: Path) -> list[str]:
         "forkserver",
         "--show-stderr",
         *(f"--bench={regex}" for regex in asv_bench_regexes(plan.selection)),
-        *(f"--attribute={attribute}" for attribute in TIER_ATTRIBUTES[plan.tier]),
+        *(
+            f"--attribute={key}={value!r}".replace(" ", "")
+            for key, value in TIER_TIMING[plan.tier].items()
+        ),
     ]
 
 
@@ -414,10 +429,13 @@ def invoke(plan: Plan, scratch: Path) -> tuple[dict, float]:
     return json.loads(asv_result.read_text()), started_ms
 
 
-def file(plan: Plan, result: dict, started_ms: float, scratch: Path) -> RunSummary:
-    """File asv's result and the shared files under the results folder; count what ran."""
+def file(
+    plan: Plan, result: dict, started_ms: float, scratch: Path, quiet: dict[str, str]
+) -> RunSummary:
+    """File asv's result (with the environment's settings and the run's noise facts,
+    ``quiet``) and the shared files under the results folder; count what ran."""
     summary = RunSummary()
-    result = _relabel(result, plan.env_name, settings())
+    result = _relabel(result, plan.env_name, {**settings(), **quiet})
     _count(result, plan.selection, summary, since_ms=started_ms)
     if not (summary.timed or summary.skipped or summary.failed):
         raise RunFailed(
@@ -449,8 +467,18 @@ def run(
     """Run the suite through asv; return what was written. Bad input raises an InputError before
     anything is written; asv stopping raises RunFailed with nothing filed."""
     chosen = plan(tier, bench, results, device, machine, project)
-    chosen.machine = ensure_machine(chosen.machine, chosen.machine_facts)
+    chosen.machine, _entry = ensure_machine(chosen.machine, chosen.machine_facts)
+    before = noise.snapshot()
+    busy = noise.busy_reason(before, os.cpu_count() or 1)
+    if busy:
+        print(
+            f"ptbench: warning: the machine is busy ({busy}); results are marked disturbed "
+            "if it stays so, and compare never calls them regressions",
+            file=sys.stderr,
+            flush=True,
+        )
     with tempfile.TemporaryDirectory(prefix="ptbench-run-") as scratch_name:
         scratch = Path(scratch_name)
         result, started_ms = invoke(chosen, scratch)
-        return file(chosen, result, started_ms, scratch)
+        quiet = noise.assess(before, noise.snapshot())
+        return file(chosen, result, started_ms, scratch, quiet)

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 from asv import _stats as asv_stats
 from scipy.stats import norm
+from scipy.stats import t as student_t
 
 EXACT_UP_TO = 20  # samples a side: asv's mann_whitney_u switches to the normal law above this
 
@@ -82,3 +83,36 @@ def enclose(ratio: float, interval: tuple[float, float]) -> tuple[float, float]:
     rank-based interval when the samples are few and tied)."""
     low, high = interval
     return min(low, ratio), max(high, ratio)
+
+
+# Paired rounds (ptbench ab) ------------------------------------------------------------------
+
+
+def paired_log_ratios(pairs: Sequence[tuple[float, float]]) -> np.ndarray:
+    """log(contender / baseline) of each round pair whose two values are positive and finite."""
+    values = np.asarray(pairs, dtype=float).reshape(-1, 2)
+    usable = np.all(np.isfinite(values) & (values > 0), axis=1)
+    return np.log(values[usable, 1] / values[usable, 0])
+
+
+def paired_ratio(log_ratios: np.ndarray, alpha: float) -> tuple[float, float, float, float]:
+    """(estimate, low, high, p): the geometric mean of the paired ratios, its two-sided
+    ``1 - alpha`` interval and the p-value of "no change", from Student's t on the logs.
+
+    Each pair's two rounds ran back to back (ABBA order), so slow drift of the machine cancels
+    within a pair, and the spread of the pairs' ratios is the noise the estimate must beat
+    (Kalibera & Jones, "Rigorous benchmarking in reasonable time", ISMM 2013; Bulej et al.,
+    "Duet benchmarking", ICPE 2020). Fewer than two pairs: no interval, p = 1.
+    """
+    count = len(log_ratios)
+    if count == 0:
+        return math.nan, math.nan, math.nan, 1.0
+    mean = float(np.mean(log_ratios))
+    if count < 2:
+        return math.exp(mean), 0.0, math.inf, 1.0
+    error = float(np.std(log_ratios, ddof=1)) / math.sqrt(count)
+    if error == 0:  # identical ratios (a deterministic track): exact
+        return math.exp(mean), math.exp(mean), math.exp(mean), 0.0 if mean else 1.0
+    half_width = float(student_t.ppf(1 - alpha / 2, count - 1)) * error
+    p_value = float(2 * student_t.sf(abs(mean) / error, count - 1))
+    return math.exp(mean), math.exp(mean - half_width), math.exp(mean + half_width), p_value

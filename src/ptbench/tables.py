@@ -31,14 +31,19 @@ def format_value(value: float, unit: str) -> str:
     return f"{value:g}"
 
 
-def _ratio_text(row: pd.Series) -> str:
-    if math.isnan(row["ratio"]):
+def ratio_text(ratio: float, low: float, high: float) -> str:
+    """``1.23 [1.10, 1.38]``: a ratio and its interval, as people read them."""
+    if ratio is None or math.isnan(ratio):
         return "n/a"
-    if math.isinf(row["ratio"]):
+    if math.isinf(ratio):
         return "inf"
-    if math.isnan(row["ratio_low"]):
-        return f"{row['ratio']:.2f}"
-    return f"{row['ratio']:.2f} [{row['ratio_low']:.2f}, {row['ratio_high']:.2f}]"
+    if low is None or math.isnan(low):
+        return f"{ratio:.2f}"
+    return f"{ratio:.2f} [{low:.2f}, {high:.2f}]"
+
+
+def _ratio_text(row: pd.Series) -> str:
+    return ratio_text(row["ratio"], row["ratio_low"], row["ratio_high"])
 
 
 def comparison_table(comparison: Comparison) -> pd.DataFrame:

@@ -9,6 +9,13 @@ from dataclasses import dataclass
 
 TIERS: tuple[str, ...] = ("smoke", "default", "full")
 TIER_VARIABLE = "PTBENCH_TIER"
+# asv-runner timing attributes per tier (what asv's ``-a`` sets); params never change with the
+# tier, only what runs and how long each process samples. The smoke tier takes one short round.
+TIER_TIMING: dict[str, dict[str, object]] = {
+    "smoke": {"rounds": 1, "repeat": (4, 6, 1.0), "warmup_time": 0.02},
+    "default": {},
+    "full": {},
+}
 
 
 def check_tier(tier: str) -> str:

@@ -1,0 +1,120 @@
+"""How quiet the machine was while a run measured: recorded with every result.
+
+Three signals that cost nothing to read, taken at the start and the end of a run:
+
+- the load average (``/proc/loadavg``): runnable processes beyond this machine's cores mean
+  benchmarks shared their CPUs;
+- steal time (``/proc/stat``'s ``cpu`` line): time the hypervisor gave this VM's CPUs to
+  someone else, the main source of noise on cloud machines;
+- a calibration workload (a fixed pure-Python loop, best of a few): the same work taking
+  longer at the end than at the start means the machine slowed down during the run.
+
+``assess`` turns them into facts for a result's params (strings, as asv stores params) and a
+verdict: ``quiet``, or ``disturbed`` with the reasons. ``compare`` and ``report`` never call a
+pair from a disturbed run a regression.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+
+# A run is disturbed when, at its start or end, more processes were runnable than there are
+# cores plus this margin (the benchmark process itself is one of them) ...
+LOAD_MARGIN = 1.0
+# ... when the hypervisor took more than this share of the CPUs' time ...
+STEAL_LIMIT = 0.05
+# ... or when the calibration workload took this much longer (or shorter) at the end.
+CALIBRATION_LIMIT = 0.25
+CALIBRATION_LOOPS = 200_000
+CALIBRATION_REPEATS = 5
+QUIET, DISTURBED = "quiet", "disturbed"
+VERDICT_KEY = "noise"  # the params key holding the verdict; the others start with "noise_"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The machine's state at one moment."""
+
+    seconds: float  # time.monotonic()
+    load: float  # 1-minute load average; NaN where unknown
+    steal_ticks: int  # cumulative steal time in clock ticks; -1 where unknown
+    calibration_seconds: float  # best time of the calibration workload
+
+
+def _load_average() -> float:
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return float("nan")
+
+
+def _steal_ticks() -> int:
+    """Cumulative steal ticks of all CPUs (8th value of /proc/stat's first line), or -1."""
+    try:
+        with open("/proc/stat") as stat:
+            fields = stat.readline().split()
+        return int(fields[8]) if fields[0] == "cpu" and len(fields) > 8 else -1
+    except (OSError, ValueError, IndexError):
+        return -1
+
+
+def calibrate() -> float:
+    """Seconds the fixed workload takes at best (about 10 ms a repeat on a 2020s core)."""
+    best = float("inf")
+    for _ in range(CALIBRATION_REPEATS):
+        start = time.perf_counter()
+        total = 0
+        for value in range(CALIBRATION_LOOPS):
+            total += value * value
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def snapshot() -> Snapshot:
+    return Snapshot(time.monotonic(), _load_average(), _steal_ticks(), calibrate())
+
+
+def _steal_share(before: Snapshot, after: Snapshot, cpus: int) -> float:
+    if before.steal_ticks < 0 or after.steal_ticks < 0:
+        return float("nan")
+    ticks_per_second = os.sysconf("SC_CLK_TCK")
+    elapsed = max(after.seconds - before.seconds, 1e-9) * cpus * ticks_per_second
+    return (after.steal_ticks - before.steal_ticks) / elapsed
+
+
+def busy_reason(state: Snapshot, cpus: int) -> str | None:
+    """Why the machine is too busy to measure on, or None."""
+    if state.load > cpus + LOAD_MARGIN:
+        return f"load {state.load:.1f} on {cpus} CPUs"
+    return None
+
+
+def assess(before: Snapshot, after: Snapshot, cpus: int | None = None) -> dict[str, str]:
+    """The run's noise facts, for its result's params: loads, steal share, calibration change,
+    and ``noise`` = ``quiet`` or ``disturbed: <reasons>``."""
+    cpus = cpus or os.cpu_count() or 1
+    steal = _steal_share(before, after, cpus)
+    change = after.calibration_seconds / before.calibration_seconds - 1
+    reasons = [
+        f"{when} {reason}"
+        for when, state in (("start:", before), ("end:", after))
+        if (reason := busy_reason(state, cpus))
+    ]
+    if steal > STEAL_LIMIT:
+        reasons.append(f"hypervisor steal {steal:.0%} of CPU time")
+    if abs(change) > CALIBRATION_LIMIT:
+        reasons.append(f"calibration workload {change:+.0%} from start to end")
+    return {
+        "noise_load_before": f"{before.load:.2f}",
+        "noise_load_after": f"{after.load:.2f}",
+        "noise_steal_share": f"{steal:.4f}",
+        "noise_calibration_change": f"{change:+.3f}",
+        VERDICT_KEY: f"{DISTURBED}: {'; '.join(reasons)}" if reasons else QUIET,
+    }
+
+
+def is_disturbed(verdict: object) -> bool:
+    """True for a recorded ``noise`` verdict that says the run was disturbed."""
+    return isinstance(verdict, str) and verdict.startswith(DISTURBED)

@@ -1,0 +1,306 @@
+"""ptbench ab: paired statistics, verdicts, the ABBA schedule with fresh workers and
+confirmation, the recorded files, bad input, and real A/A and A/B runs."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import PROJECT, checksums, edit_result, fixture_runs, ptbench, run_cli
+from ptbench import stats
+from ptbench.ab import record, schedule, verdicts
+from ptbench.ab.schedule import Combination
+from ptbench.compare import FASTER, NOT_COMPARABLE, SAME, SLOWER, UNDECIDED
+
+sys.path.insert(0, str(PROJECT / "scripts"))
+import slowed_env  # noqa: E402
+
+
+def ok(*samples: float) -> dict:
+    return {"status": "ok", "samples": list(samples), "number": 10}
+
+
+# Paired statistics ---------------------------------------------------------------------------
+
+
+def test_the_paired_estimate_is_the_geometric_mean_with_a_t_interval():
+    pairs = [(1.0, 1.25), (2.0, 2.4), (1.0, 1.3), (1.0, 1.27)]
+    logs = stats.paired_log_ratios(pairs)
+    estimate, low, high, p_value = stats.paired_ratio(logs, alpha=0.01)
+    expected = math.exp(np.mean(np.log([1.25, 1.2, 1.3, 1.27])))
+    assert estimate == pytest.approx(expected)
+    assert low < estimate < high and low > 1  # consistent ratios: the interval excludes 1
+    assert p_value == pytest.approx(0.000887, rel=0.01)  # scipy's one-sample t, df = 3
+
+
+def test_paired_ratios_skip_unusable_rounds_and_need_two_pairs():
+    assert len(stats.paired_log_ratios([(1, 2), (0, 1), (1, math.nan), (2, 2)])) == 2
+    assert stats.paired_ratio(stats.paired_log_ratios([(1, 2)]), 0.01) == (2.0, 0.0, math.inf, 1.0)
+    estimate, low, high, p_value = stats.paired_ratio(np.log([2.0, 2.0, 2.0]), 0.01)
+    assert (estimate, low, high, p_value) == pytest.approx((2.0, 2.0, 2.0, 0.0))
+
+
+def test_the_family_shares_one_percent_over_pairs_and_looks():
+    assert verdicts.LOOKS == 5  # 4, 8, 16, 32, 64 pairs
+    assert verdicts.per_test_alpha(400) == pytest.approx(0.01 / 400 / 5)
+
+
+@pytest.mark.parametrize(
+    ("estimate", "low", "high", "verdict"),
+    [
+        (1.3, 1.1, 1.5, SLOWER),  # past the factor, interval above 1
+        (1.3, 0.9, 1.8, UNDECIDED),  # past the factor, interval holds 1
+        (1.05, 1.02, 1.08, SAME),  # a real but small change: within the factor
+        (0.7, 0.6, 0.8, FASTER),
+        (0.7, 0.4, 1.2, UNDECIDED),
+    ],
+)
+def test_verdicts_follow_the_rules(estimate, low, high, verdict):
+    assert verdicts.decide(estimate, low, high, factor=1.1) == verdict
+
+
+def test_judging_rounds():
+    steady = [(ok(1.0, 1.01), ok(1.5, 1.51))] * 4
+    assert verdicts.judge(steady, 1.1, 0.001)["verdict"] == SLOWER
+    disturbed = verdicts.judge(steady, 1.1, 0.001, disturbed="disturbed: load 5.0 on 2 CPUs")
+    assert disturbed["verdict"] == UNDECIDED and not disturbed["regression"]
+    assert "not a regression: the run was disturbed" in disturbed["note"]
+    failed = [(ok(1.0), {"status": "failed", "reason": "AssertionError: wrong"})]
+    judged = verdicts.judge(failed, 1.1, 0.001)
+    assert judged["verdict"] == NOT_COMPARABLE and judged["regression"]
+    assert judged["note"] == "baseline ok, contender failed"
+    zero = [({"status": "ok", "value": 0.0}, {"status": "ok", "value": 64.0})] * 2
+    grown = verdicts.judge(zero, 1.1, 0.001)
+    assert grown["ratio"] == math.inf and grown["verdict"] == SLOWER
+
+
+# The schedule: ABBA, fresh workers every pass, confirmation within the budget ------------------
+
+
+class FakeWorker:
+    """Answers rounds with a fixed ratio and deterministic noise; logs what it was asked."""
+
+    def __init__(self, side: str, log: list, ratio: dict[str, float], started: int):
+        self.side, self.log, self.ratio, self.started = side, log, ratio, started
+        self.facts = {"settings": {}, "env_name": "existing-py3.11-torch0"}
+
+    def ask(self, request):
+        self.log.append((self.started, self.side, request["benchmark"]))
+        count = sum(1 for entry in self.log if entry[1:] == (self.side, request["benchmark"]))
+        wobble = 1 + 0.3 * math.sin(count * 2.1 + (self.side == "contender"))
+        scale = self.ratio.get(request["benchmark"], 1.0) if self.side == "contender" else 1.0
+        return ok(1e-3 * scale * wobble)
+
+    def close(self):
+        pass
+
+
+@pytest.fixture
+def fake_alternation(tmp_path, monkeypatch):
+    log: list = []
+    ratio = {"slowed": 1.6}
+    alternation = schedule.Alternation(("a", "b"), tmp_path, "smoke", tmp_path, lambda line: None)
+
+    def start(self):
+        self.started = getattr(self, "started", 0) + 1
+        return [FakeWorker(side, log, ratio, self.started) for side in schedule.SIDES]
+
+    monkeypatch.setattr(schedule.Alternation, "start", start)
+    return alternation, log
+
+
+def test_pairs_alternate_abba_with_fresh_workers_every_pass(fake_alternation):
+    alternation, log = fake_alternation
+    combinations = [Combination("one", [1]), Combination("two", [2])]
+    alternation.fill([(c, 4) for c in combinations])
+    assert alternation.passes == 4 and all(len(c.rounds) == 4 for c in combinations)
+    one = [(started, side) for started, side, name in log if name == "one"]
+    assert [side for _, side in one] == [
+        "baseline", "contender", "contender", "baseline",
+        "baseline", "contender", "contender", "baseline",
+    ]  # fmt: skip
+    assert [started for started, _ in one] == [1, 1, 2, 2, 3, 3, 4, 4]  # a pair a pass
+
+
+def test_confirmation_doubles_the_undecided_until_decided(fake_alternation):
+    alternation, _log = fake_alternation
+    slowed, same = Combination("slowed", [1]), Combination("same", [2])
+    alternation.fill([(c, 4) for c in (slowed, same)])
+    schedule.judge_all([slowed, same], factor=1.1)
+    assert slowed.verdict["verdict"] == UNDECIDED  # 4 noisy pairs: interval holds 1
+    alternation.confirm([slowed, same], factor=1.1, budget=60)
+    assert slowed.verdict["verdict"] == SLOWER and slowed.looks >= 2
+    assert len(slowed.rounds) in (8, 16, 32, 64) and len(same.rounds) == 4
+    assert same.verdict["verdict"] == SAME and same.looks == 1
+
+
+def test_no_budget_no_confirmation(fake_alternation):
+    alternation, _log = fake_alternation
+    slowed = Combination("slowed", [1])
+    alternation.fill([(slowed, 4)])
+    schedule.judge_all([slowed], factor=1.1)
+    alternation.confirm([slowed], factor=1.1, budget=0)
+    assert len(slowed.rounds) == 4 and slowed.verdict["verdict"] == UNDECIDED
+
+
+# Recording: ordinary asv result files that ptbench compare reads ------------------------------
+
+
+def test_both_sides_are_ordinary_asv_results(tmp_path):
+    from ptbench.compare import compare
+    from ptbench.results import load_results
+
+    catalogue = json.loads((PROJECT / "tests/fixtures/results/benchmarks.json").read_text())
+    combination = Combination("bench_elementwise.time_sum", ["cpu", 16])
+    combination.rounds = [(ok(1.0, 2.0), ok(3.0)), (ok(4.0), ok(5.0, 6.0))]
+    params = {"machine": "m", "torch": "2.0", "python": "3.11", "noise": "quiet"}
+    for side, env in enumerate(("ab-baseline-x", "ab-contender-x")):
+        result = record.side_result(side, params, env, "f" * 40, 1_700_000_000_000, [combination],
+                                    catalogue)  # fmt: skip
+        record.save(result, record.result_path(tmp_path, "m", "f" * 40, env))
+    record.save_catalogue(tmp_path, {k: v for k, v in catalogue.items() if k != "version"})
+    frame = load_results(tmp_path)
+    sums = frame[(frame["benchmark"] == "bench_elementwise.time_sum") & (frame["status"] == "ok")]
+    by_env = dict(zip(sums["env"], sums["samples"], strict=True))
+    assert by_env == {"ab-baseline-x": [1.0, 2.0, 4.0], "ab-contender-x": [3.0, 5.0, 6.0]}
+    assert len(frame[frame["benchmark"] == "bench_elementwise.time_sum"]) == 2 * 18  # n/a kept
+    pairs = compare(frame, {"env": "ab-baseline-x"}, {"env": "ab-contender-x"}).pairs
+    assert pairs.iloc[0]["ratio"] == pytest.approx(5.0 / 2.0)
+
+
+def test_an_earlier_ab_run_is_never_replaced(tmp_path):
+    taken = tmp_path / "m" / "x.json"
+    taken.parent.mkdir()
+    taken.write_text("{}")
+    with pytest.raises(Exception, match="exists .an A/B run of these environments"):
+        record.check_free([tmp_path / "free.json", taken])
+
+
+# The command ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--baseline", "/nonexistent/python"], "--baseline /nonexistent/python: cannot start"),
+        (["--budget", "-1"], "argument --budget: '-1' must be a number of seconds"),
+        (["--factor", "0.5"], "argument --factor: '0.5' must be a number greater than 1"),
+        (["--bench", "nothing_matches_this"], "--bench 'nothing_matches_this' matches no"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(tmp_path, asv_home, capsys, arguments, message):
+    defaults = {"--baseline": sys.executable, "--contender": sys.executable}
+    given = dict(zip(arguments[::2], arguments[1::2], strict=True))
+    options = [item for pair in {**defaults, **given}.items() for item in pair]
+    status, out, err = run_cli(capsys, "ab", *options, "--results", tmp_path / "r")
+    assert status == 2 and out == ""
+    lines = [line for line in err.strip().splitlines() if line.startswith("ptbench")]
+    assert len(lines) == 1 and message in lines[0], err
+    assert not (tmp_path / "r").exists() or checksums(tmp_path / "r") == {}
+
+
+def test_a_python_without_ptbench_is_bad_input(tmp_path, asv_home, capsys):
+    bare = tmp_path / "bare"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
+    status, _out, err = run_cli(
+        capsys, "ab", "--baseline", sys.executable, "--contender", bare / "bin" / "python",
+        "--results", tmp_path / "r",
+    )  # fmt: skip
+    assert status == 2
+    assert "cannot run ptbench's worker (" in err and "No module named 'ptbench'" in err
+    assert "give a Python that has torch and ptbench" in err
+
+
+ONE_SOLVE = r"time_solve\('cpu', 64, 'float64', '(lu|cholesky)'\)"
+
+
+@pytest.mark.slow
+def test_a_real_a_a_run_finds_nothing_and_writes_asv_results(tmp_path, asv_home):
+    results = tmp_path / "ab"
+    completed = ptbench(
+        "ab", "--baseline", sys.executable, "--contender", sys.executable, "--tier", "smoke",
+        "--bench", ONE_SOLVE, "--budget", "20", "--results", results, "--format", "json",
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    document = json.loads(completed.stdout)
+    assert {pair["method"] for pair in document["pairs"]} == {"lu", "cholesky"}
+    assert all(pair["verdict"] in (SAME, UNDECIDED) for pair in document["pairs"])
+    assert all(0 < pair["ratio_low"] <= pair["ratio"] <= pair["ratio_high"]
+               for pair in document["pairs"])  # fmt: skip
+    files = sorted(p.name for p in (results).glob("*/*-ab-*.json"))
+    assert [name.split("-ab-")[1].split("-py")[0] for name in files] == ["baseline", "contender"]
+    (rounds,) = results.glob("ab-*.json")
+    assert all(len(pair["rounds"]) >= 4 for pair in json.loads(rounds.read_text())["pairs"])
+    again = ptbench("compare", "--results", results, "--baseline", "env=" + files[0][9:-5],
+                    "--contender", "env=" + files[1][9:-5])  # fmt: skip
+    assert again.returncode == 0, again.stderr
+
+
+@pytest.mark.slow
+def test_a_real_slowdown_is_confirmed_and_exits_1(tmp_path, asv_home):
+    contender = slowed_env.make(tmp_path / "slowed", sys.executable, "torch.linalg.cholesky", 3.0)
+    completed = ptbench(
+        "ab", "--baseline", sys.executable, "--contender", contender, "--tier", "smoke",
+        "--bench", ONE_SOLVE, "--budget", "60", "--results", tmp_path / "ab", "--format", "json",
+    )  # fmt: skip
+    assert completed.returncode == 1, completed.stderr[-3000:]
+    verdict = {pair["method"]: pair for pair in json.loads(completed.stdout)["pairs"]}
+    assert verdict["cholesky"]["verdict"] == SLOWER and verdict["cholesky"]["regression"]
+    assert verdict["cholesky"]["ratio"] > 2 and verdict["cholesky"]["ratio_low"] > 1
+    assert verdict["lu"]["verdict"] in (SAME, UNDECIDED)  # does not call cholesky
+    assert not verdict["lu"]["regression"]
+
+
+def test_the_report_shows_an_ab_run_and_where_the_sequential_one_disagreed(tmp_path):
+    """A folder with an A/B document, its two result files, and a sequential run of the same
+    builds (the fixture, relabelled): the report judges by the rounds and lists disagreements."""
+    import shutil
+
+    from ptbench import report
+
+    shutil.copytree(PROJECT / "tests/fixtures/results", tmp_path / "r")
+    first, second = fixture_runs(tmp_path / "r")  # as if one commit ran two torch builds
+    commit = json.loads(first.read_text())["commit_hash"]
+    edit_result(second, lambda data: data.update(commit_hash=commit, env_name="existing-other"))
+    catalogue = json.loads((tmp_path / "r/benchmarks.json").read_text())
+    combination = Combination("bench_linalg.time_solve", ["cpu", 64, "float64", "lu"])
+    combination.rounds = [(ok(1e-5), ok(1.5e-5 * (1 + 0.01 * i))) for i in range(6)]
+    combination.verdict = verdicts.judge(combination.rounds, 1.1, 0.001)
+    combination.looks = 1
+    envs = ("ab-baseline-x", "ab-contender-x")
+    params = {"machine": "fixture-machine", "torch": "2.13.0+cpu", "python": "3.11"}
+    for side, env in enumerate(envs):
+        result = record.side_result(
+            side,
+            {**params, "torch": ("1.0", "2.0")[side]},
+            env,
+            "a" * 40,
+            1_800_000_000_000,
+            [combination],
+            catalogue,
+        )
+        record.save(result, record.result_path(tmp_path / "r", "fixture-machine", "a" * 40, env))
+    sides = {"baseline": {"torch": "1.0"}, "contender": {"torch": "2.0"}}
+    document = record.document([combination], sides, 1.1, 0.001, {"noise": "quiet"})
+    sequential = [json.loads(first.read_text())["env_name"], "existing-other"]
+    document.update(machine="fixture-machine", commit="a" * 40, envs=list(envs),
+                    sequential_envs=sequential)  # fmt: skip
+    (tmp_path / "r" / "ab-aaaaaaaa-x.json").write_text(json.dumps(document))
+
+    sections = report.build(tmp_path / "r", tmp_path / "out")
+    titles = [section.title for section in sections]
+    assert "Interleaved A/B: torch 2.0 vs 1.0" in titles
+    ab = sections[titles.index("Interleaved A/B: torch 2.0 vs 1.0")]
+    assert list(ab.table["verdict"]) == [SLOWER]
+    assert ab.table.iloc[0]["ratio [99% CI]"].startswith("1.5")
+    assert "machine noise: quiet" in ab.text[0]
+    disagreed = sections[titles.index("Interleaved A/B: torch 2.0 vs 1.0") + 1]
+    assert disagreed.title == "Sequential against interleaved"
+    assert "1 of 1 pairs get another verdict" in disagreed.text[0]
+    row = disagreed.table.iloc[0]
+    assert (row["verdict sequential"], row["verdict interleaved"]) == (SAME, SLOWER)

@@ -1,0 +1,52 @@
+"""The noise guard: how quiet the machine was, recorded with results, and never a regression
+from a disturbed run."""
+
+from __future__ import annotations
+
+from conftest import edit_result, fixture_runs, scale_result
+from ptbench import noise
+from ptbench.compare import UNDECIDED, compare
+from ptbench.results import load_results
+
+
+def state(seconds=0.0, load=0.5, steal=1000, calibration=0.010) -> noise.Snapshot:
+    return noise.Snapshot(seconds, load, steal, calibration)
+
+
+def test_a_quiet_run():
+    facts = noise.assess(state(), state(seconds=100, steal=1010), cpus=2)
+    assert facts["noise"] == "quiet"
+    assert facts["noise_steal_share"] == "0.0005"  # 10 ticks of 100 s x 2 CPUs x 100 ticks/s
+    assert facts["noise_calibration_change"] == "+0.000"
+
+
+def test_each_signal_marks_a_run_disturbed():
+    busy = noise.assess(state(load=3.5), state(seconds=10, load=0.2), cpus=2)
+    assert busy["noise"] == "disturbed: start: load 3.5 on 2 CPUs"
+    stolen = noise.assess(state(), state(seconds=10, steal=1400), cpus=2)
+    assert stolen["noise"] == "disturbed: hypervisor steal 20% of CPU time"
+    slowed = noise.assess(state(), state(seconds=10, calibration=0.015), cpus=2)
+    assert slowed["noise"] == "disturbed: calibration workload +50% from start to end"
+    assert noise.is_disturbed(slowed["noise"]) and not noise.is_disturbed("quiet")
+
+
+def test_the_machine_is_read_for_real():
+    now = noise.snapshot()
+    assert now.load >= 0 and 0 < now.calibration_seconds < 1
+    assert now.steal_ticks >= -1
+
+
+def test_compare_never_calls_a_disturbed_run_a_regression(results_copy):
+    import json
+
+    first, second = fixture_runs(results_copy)
+    base, cont = (json.loads(path.read_text())["commit_hash"] for path in (first, second))
+    scale_result(second, "bench_linalg.time_solve", ("cpu", 64, "float64", "lu"), 1.5)
+    before = compare(load_results(results_copy), {"commit": base}, {"commit": cont})
+    assert len(before.regressions) == 1
+    edit_result(second, lambda data: data["params"].update(noise="disturbed: load 5.0 on 2 CPUs"))
+    judged = compare(load_results(results_copy), {"commit": base}, {"commit": cont})
+    assert judged.regressions.empty
+    (row,) = judged.pairs[judged.pairs["verdict"] == UNDECIDED].itertuples()
+    assert row.note == "disturbed run (contender: load 5.0 on 2 CPUs)"
+    assert row.ratio > 1.4
