@@ -4,8 +4,8 @@ Layers, each importing only the ones above it in this list:
 
 - ``errors``, ``schema``, ``names``, ``outputs``: the error hierarchy and exit statuses; shared
   names (statuses, units, columns, devices); machine-name rules; writing only where asked;
-- ``devices``, ``tiers``: what hardware is present, float32 matmul precision, which sizes a run
-  covers;
+- ``devices``, ``tiers``, ``noise``: what hardware is present, float32 matmul precision, which
+  sizes a run covers, how quiet the machine was;
 - ``operations``: one definition per timed operation (inputs, call, check, work counts);
 - ``timing``: preparing a verified, warmed-up call and timing it correctly on CPU and CUDA;
 - ``suite``: turns operations into asv benchmarks (read by ``benchmarks/``);
@@ -14,6 +14,8 @@ Layers, each importing only the ones above it in this list:
 - ``efficiency``, ``results``: loading asv results into one table, with achieved throughput;
 - ``stats``, ``compare``, ``history``: ratio intervals, baseline-vs-contender verdicts, change
   points along history;
+- ``ab``: ``ptbench ab``, two environments interleaved round by round (its worker runs in each
+  environment; its verdicts read ``stats`` and ``compare``);
 - ``tables``, ``plots``, ``report``: presenting comparisons as text, figures and reports;
 - ``cli``: the ``ptbench`` command, thin, on top.
 

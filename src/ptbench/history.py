@@ -46,57 +46,59 @@ def series_keys(frame: pd.DataFrame) -> list[str]:
 
 
 def change_points(
-    frame: pd.DataFrame, threshold: float = 0.05, p_threshold: float = 0.01
+    frame: pd.DataFrame,
+    threshold: float = 0.05,
+    p_threshold: float = 0.01,
+    *,
+    keys: list[str] | None = None,
+    order: str = "commit_date",
+    at: str = "commit",
 ) -> pd.DataFrame:
     """Every significant step of relative size >= ``threshold`` in every series with at least
-    3 commits (see the module docstring)."""
-    rows = []
+    3 distinct ``at`` values (see the module docstring). A series is a group of ``keys``
+    (benchmark, params, machine, environment by default), its points ordered by ``order``;
+    ``at`` names where the new level began (a commit; :mod:`ptbench.torch_history` passes the
+    torch version) and ``previous_<at>`` the last point before it."""
+    keys = keys or series_keys(frame)
     timed = frame[(frame["status"] == STATUS_OK) & frame["unit"].isin(COMPARED_UNITS)]
-    keys = series_keys(frame)
+    rows = []
     for identity, series in timed.groupby(keys, dropna=False, sort=False):
-        series = series.sort_values("commit_date", kind="stable").reset_index(drop=True)
-        if series["commit"].nunique() < 3:
+        series = series.sort_values(order, kind="stable").reset_index(drop=True)
+        if series[at].nunique() < 3:
             continue
-        weights = [_weight(row) for row in series.itertuples()]
-        steps = step_detect.detect_steps(series["value"].tolist(), weights)
-        for before, after in zip(steps, steps[1:], strict=False):
-            change = after[2] / before[2]
-            if abs(change - 1) < threshold:
-                continue
-            left, right = series.iloc[before[0] : before[1]], series.iloc[after[0] : after[1]]
-            samples_before, samples_after = _pooled(left["samples"]), _pooled(right["samples"])
-            p_value = (
-                mannwhitneyu(samples_before, samples_after).pvalue
-                if samples_before and samples_after
-                else np.nan
-            )
-            if p_value >= p_threshold:  # NaN (no samples) compares False: kept, untested
-                continue
-            rows.append(
-                {
-                    **dict(zip(keys, identity, strict=True)),
-                    "unit": series["unit"].iloc[0],
-                    "direction": "regression" if change > 1 else "improvement",
-                    "change": change,
-                    "before": before[2],
-                    "after": after[2],
-                    "commit": series["commit"].iloc[after[0]],
-                    "commit_date": series["commit_date"].iloc[after[0]],
-                    "previous_commit": series["commit"].iloc[before[1] - 1],
-                    "p_value": p_value,
-                }
-            )
-    columns = [
-        *keys,
-        "unit",
-        "direction",
-        "change",
-        "before",
-        "after",
-        "commit",
-        "commit_date",
-        "previous_commit",
-        "p_value",
-    ]
+        for step in _steps(series, threshold, p_threshold, order, at):
+            rows.append({**dict(zip(keys, identity, strict=True)), **step})
+    columns = [*keys, "unit", "direction", "change", "before", "after", at, order,
+               f"previous_{at}", "p_value"]  # fmt: skip
     changes = pd.DataFrame(rows, columns=columns)
     return changes.sort_values("change", ascending=False, ignore_index=True)
+
+
+def _steps(series: pd.DataFrame, threshold: float, p_threshold: float, order: str, at: str):
+    """The steps asv's detector finds in one ordered series that pass both thresholds."""
+    weights = [_weight(row) for row in series.itertuples()]
+    steps = step_detect.detect_steps(series["value"].tolist(), weights)
+    for before, after in zip(steps, steps[1:], strict=False):
+        change = after[2] / before[2]
+        if abs(change - 1) < threshold:
+            continue
+        left, right = series.iloc[before[0] : before[1]], series.iloc[after[0] : after[1]]
+        samples_before, samples_after = _pooled(left["samples"]), _pooled(right["samples"])
+        p_value = (
+            mannwhitneyu(samples_before, samples_after).pvalue
+            if samples_before and samples_after
+            else np.nan
+        )
+        if p_value >= p_threshold:  # NaN (no samples) compares False: kept, untested
+            continue
+        yield {
+            "unit": series["unit"].iloc[0],
+            "direction": "regression" if change > 1 else "improvement",
+            "change": change,
+            "before": before[2],
+            "after": after[2],
+            at: series[at].iloc[after[0]],
+            order: series[order].iloc[after[0]],
+            f"previous_{at}": series[at].iloc[before[1] - 1],
+            "p_value": p_value,
+        }

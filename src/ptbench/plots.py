@@ -15,16 +15,17 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only; no display on benchmark machines or in CI
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.colors import LogNorm  # noqa: E402
 
-from ptbench.compare import FASTER, SLOWER, Comparison  # noqa: E402
+from ptbench.compare import FASTER, SLOWER, UNDECIDED, Comparison  # noqa: E402
 from ptbench.efficiency import peak  # noqa: E402
 from ptbench.operations import OPERATIONS  # noqa: E402
 from ptbench.schema import SECONDS, STATUS_OK, UNIT_AXIS_LABELS, latest, operation_name  # noqa: E402
 
-VERDICT_COLOURS = {SLOWER: "#c0392b", FASTER: "#1e8449"}
+VERDICT_COLOURS = {SLOWER: "#c0392b", FASTER: "#1e8449", UNDECIDED: "#e6a23c"}
 OTHER_COLOUR = "#95a5a6"
 
 
@@ -123,7 +124,7 @@ def _shown(total: int, most: int) -> str:
 
 
 def speedup_vs_size(
-    comparison: Comparison, baseline: dict, contender: dict, most: int = 12
+    comparison: Comparison, baseline: dict, contender: dict, most: int = 10
 ) -> plt.Figure:
     """Speedup of the contender over the baseline (baseline time / contender time) by size,
     one line per operation variant: the ``most`` most changed, so the picture stays legible."""
@@ -132,77 +133,107 @@ def speedup_vs_size(
     total = labels.nunique()
     keep = _most_changed(pairs, labels, most)
     pairs, labels = pairs[keep], labels[keep]
-    figure, axes = plt.subplots(figsize=(9, 5.5))
+    figure, axes = plt.subplots(figsize=(11, 5.5))
+    low, high = _ratio_view(1 / pairs["ratio"], comparison.factor)
     for label, line in pairs.groupby(labels):
         line = line.sort_values("size")
         speedup = 1 / line["ratio"]
-        low = (speedup - 1 / line["ratio_high"]).clip(lower=0).fillna(0)
-        high = (1 / line["ratio_low"] - speedup).clip(lower=0).fillna(0)
-        axes.errorbar(
-            line["size"].astype(float),
-            speedup,
-            yerr=[low, high],
-            marker="o",
-            markersize=4,
-            capsize=2,
-            label=label,
-        )
+        whiskers = [
+            (speedup - (1 / line["ratio_high"]).clip(lower=low)).clip(lower=0).fillna(0),
+            ((1 / line["ratio_low"]).clip(upper=high) - speedup).clip(lower=0).fillna(0),
+        ]
+        _line, _caps, (bars,) = axes.errorbar(
+            line["size"].astype(float), speedup, yerr=whiskers, marker="o", markersize=4,
+            capsize=2, elinewidth=0.8, label=label,
+        )  # fmt: skip
+        bars.set_alpha(0.35)  # the estimates lead; intervals stay readable behind them
     axes.axhline(1.0, color="black", linewidth=1, linestyle="--", label="equal (1.0)")
     axes.set_xscale("log", base=2)
     axes.set_yscale("log")
+    axes.set_ylim(low, high)  # the estimates, not whiskers of pairs judged from few rounds
+    _ratio_ticks(axes.yaxis, low, high)
     axes.set_xlabel("size (elements, or matrix order n)")
     axes.set_ylabel("speedup: baseline / contender\n(time, or peak bytes; > 1: contender better)")
     axes.set_title(
         f"Speedup of {describe(contender)} over {describe(baseline)}{_shown(total, most)}"
     )
     axes.grid(True, which="both", alpha=0.3)
-    axes.legend(fontsize=7, ncol=2, loc="best")
+    axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # off the data
+    figure.tight_layout()
     return figure
 
 
 def comparison_bars(
     comparison: Comparison, baseline: dict, contender: dict, most: int = 40
 ) -> plt.Figure:
-    """A bar per pair, sorted by ratio, 99% whiskers; the ``most`` largest changes."""
+    """A bar per pair, sorted by ratio, 99% whiskers; the ``most`` largest changes.
+
+    The axis spans the estimates (and the factor), not the whiskers: a pair judged from a few
+    rounds can have an interval of 1e-3 to 1e5, and an axis stretched to it would flatten
+    every bar. Whiskers beyond the axis run to its edge."""
     pairs = _comparable(comparison).copy()
     pairs["distance"] = np.abs(np.log(pairs["ratio"]))
     pairs = pairs.nlargest(most, "distance").sort_values("ratio")
     labels = _line_labels(pairs, comparison.keys)
     if "size" in pairs:
         labels = labels + [f" size={size}" if pd.notna(size) else "" for size in pairs["size"]]
-    figure, axes = plt.subplots(figsize=(9, 1.2 + 0.22 * max(len(pairs), 1)))
+    figure, axes = plt.subplots(figsize=(9, 1.6 + 0.22 * max(len(pairs), 1)))
+    low, high = _ratio_view(pairs["ratio"], comparison.factor)
     colours = [VERDICT_COLOURS.get(verdict, OTHER_COLOUR) for verdict in pairs["verdict"]]
-    left = (pairs["ratio"] - pairs["ratio_low"]).clip(lower=0).fillna(0)
-    right = (pairs["ratio_high"] - pairs["ratio"]).clip(lower=0).fillna(0)
+    whiskers = [
+        (pairs["ratio"] - pairs["ratio_low"].clip(lower=low)).clip(lower=0).fillna(0),
+        (pairs["ratio_high"].clip(upper=high) - pairs["ratio"]).clip(lower=0).fillna(0),
+    ]
     positions = np.arange(len(pairs))
-    axes.barh(
-        positions,
-        pairs["ratio"] - 1,
-        left=1,
-        color=colours,
-        xerr=[left, right],
-        error_kw={"elinewidth": 0.8, "capsize": 2},
-    )
+    axes.barh(positions, pairs["ratio"] - 1, left=1, color=colours)
+    axes.errorbar(
+        pairs["ratio"], positions, xerr=whiskers, fmt="none", ecolor="black", elinewidth=0.8,
+        capsize=2,
+    )  # fmt: skip
     axes.axvline(1.0, color="black", linewidth=1)
     for bound in (comparison.factor, 1 / comparison.factor):
         axes.axvline(bound, color="black", linewidth=0.8, linestyle=":")
-    axes.set_yticks(positions, labels, fontsize=7)
-    axes.set_ylabel("benchmark and parameters")
     axes.set_xscale("log")
-    axes.set_xlabel("ratio: contender / baseline (> 1: contender slower)")
+    axes.set_xlim(low, high)
+    _ratio_ticks(axes.xaxis, low, high)
+    axes.set_yticks(positions, labels, fontsize=7)
+    axes.set_ylim(-0.7, len(pairs) - 0.3)
+    axes.set_ylabel("benchmark and parameters")
+    axes.set_xlabel("ratio: contender / baseline (> 1: contender slower; dotted: --factor)")
     axes.set_title(f"{describe(contender)} vs {describe(baseline)}: {len(pairs)} largest changes")
-    handles = [
-        plt.Rectangle((0, 0), 1, 1, color=c)
-        for c in (VERDICT_COLOURS[SLOWER], VERDICT_COLOURS[FASTER], OTHER_COLOUR)
-    ]
-    axes.legend(
-        handles,
-        ["slower (significant)", "faster (significant)", "same"],
-        fontsize=7,
-        loc="lower right",
-    )
+    _verdict_legend(figure)
     axes.grid(True, axis="x", which="both", alpha=0.3)
+    figure.tight_layout(rect=(0, 0.3 / figure.get_figheight(), 1, 1))
     return figure
+
+
+def _ratio_view(ratios: pd.Series, factor: float) -> tuple[float, float]:
+    """Axis limits that hold every estimate and both factor lines, with a margin."""
+    low = min(float(ratios.min()) if len(ratios) else 1.0, 1 / factor)
+    high = max(float(ratios.max()) if len(ratios) else 1.0, factor)
+    return low / 1.15, high * 1.15
+
+
+RATIO_TICKS = (0.1, 0.2, 0.33, 0.5, 0.67, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 2.0, 3.0, 5.0, 10.0)
+
+
+def _ratio_ticks(axis, low: float, high: float) -> None:
+    """Readable ratios (0.8, 0.9, 1, 1.1, 1.25) on a narrow log axis; decades on a wide one."""
+    ticks = [tick for tick in RATIO_TICKS if low <= tick <= high]
+    if high / low < 20 and len(ticks) >= 3:
+        axis.set_ticks(ticks, [f"{tick:g}" for tick in ticks])
+        axis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+
+
+def _verdict_legend(figure: plt.Figure) -> None:
+    """The verdict colours, below the axes, where they cannot cover a bar."""
+    names = {SLOWER: "slower (confirmed)", FASTER: "faster (confirmed)"}
+    names |= {UNDECIDED: "undecided", None: "same / not significant"}
+    handles = [
+        plt.Rectangle((0, 0), 1, 1, color=VERDICT_COLOURS.get(verdict, OTHER_COLOUR))
+        for verdict in names
+    ]
+    figure.legend(handles, list(names.values()), fontsize=7, ncol=4, loc="lower center")
 
 
 def scaling(

@@ -99,6 +99,8 @@ def overview(frame: pd.DataFrame, results_dir: Path) -> Section:
     runs["commit"] = runs["commit"].str[:8]
     runs["date"] = runs["date"].dt.strftime("%Y-%m-%d %H:%M")
     runs = runs.rename(columns={"n_a": "n/a (skipped or not run)"})
+    if "machine noise" in runs:
+        runs["machine noise"] = runs["machine noise"].fillna("not recorded")
     return Section(
         "Results",
         [
@@ -274,6 +276,7 @@ def _disagreements(frame, document, interleaved: compare.Comparison) -> Section 
             )
         ]  # fmt: skip
     table = table.drop(columns=[c for c in table if c.startswith("ratio_")])
+    table = table.astype(object).where(table.notna(), "")  # absent params print empty
     return Section("Sequential against interleaved", text, table.head(TABLE_ROWS))
 
 
@@ -296,9 +299,9 @@ def ab_sections(frame: pd.DataFrame, results_dir: Path, figures: FigureFolder) -
             ],
             tables.comparison_table(most_changed(result, TABLE_ROWS)),
         )
-        section.figures.append(figures.add(plots.comparison_bars(result, {"torch": sides[0]},
-                                                                 {"torch": sides[1]}),
-                                           f"{slug(title)}-bars"))  # fmt: skip
+        for name, draw in FIGURE_MAKERS.items():
+            figure = draw(result, {"torch": sides[0]}, {"torch": sides[1]})
+            section.figures.append(figures.add(figure, f"{slug(title)}-{name}"))
         sections.append(section)
         disagreement = _disagreements(frame, document, result)
         if disagreement:
