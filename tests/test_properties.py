@@ -41,6 +41,7 @@ ALLOWED = {
     "export": {0, 2},
     "compare": {0, 1, 2},
     "report": {0, 2},
+    "publish": {0, 2},
     "machine": {0, 2},
     "run": {0, 1, 2, 3},  # 3 only as "asv stopped": the stand-in records nothing
 }
@@ -145,6 +146,7 @@ def test_damaged_results_never_crash_or_change(capsys, damage):
         for arguments in (
             compare_commits(folder),
             ["export", "--results", str(folder), "--out", str(Path(scratch) / "t.json")],
+            ["publish", "--results", str(folder), "--out", str(Path(scratch) / "site")],
         ):
             status, _out, err = run_cli(capsys, *arguments)
             assert_contract(arguments[0], status, err)
@@ -195,7 +197,7 @@ OPTIONS = ["--results", "--out", "--baseline", "--contender", "--factor", "--for
 
 @st.composite
 def argument_lists(draw, folder: Path, scratch: Path):
-    command = draw(st.sampled_from(["export", "compare", "report", "machine", "run"]))
+    command = draw(st.sampled_from(["export", "compare", "report", "publish", "machine", "run"]))
     arguments = [command]
     for _ in range(draw(st.integers(0, 6))):
         arguments.append(draw(st.sampled_from(OPTIONS)))

@@ -12,11 +12,12 @@ Layers, each importing only the ones above it in this list:
 - ``peaks``, ``machine``: peak FLOP/s and bandwidth; the machine's hardware and software facts;
 - ``runner``: ``ptbench run`` on top of asv (plan, invoke asv, file the results);
 - ``efficiency``, ``results``: loading asv results into one table, with achieved throughput;
-- ``stats``, ``compare``, ``history``: ratio intervals, baseline-vs-contender verdicts, change
-  points along history;
+- ``stats``, ``compare``, ``history``, ``torch_history``: ratio intervals, baseline-vs-contender
+  verdicts, change points along suite commits and along torch versions (by build line);
 - ``ab``: ``ptbench ab``, two environments interleaved round by round (its worker runs in each
   environment; its verdicts read ``stats`` and ``compare``);
 - ``tables``, ``plots``, ``report``: presenting comparisons as text, figures and reports;
+- ``publish``, ``publish_pages`` (and ``assets/``): ``ptbench publish``, the offline site;
 - ``cli``: the ``ptbench`` command, thin, on top.
 
 Importing ptbench never initialises CUDA, so asv's forkserver can fork benchmark processes.

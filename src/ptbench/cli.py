@@ -174,6 +174,19 @@ def _add_report(commands) -> None:
     _add_comparison_arguments(report, required=False)
 
 
+def _add_publish(commands) -> None:
+    publish = commands.add_parser(
+        "publish",
+        help="write a static site of the history that works offline",
+        description="Write a static site: an index (confirmed regressions and change points "
+        "first), a page per benchmark with graphs along torch versions, run date, suite commit "
+        "or size, and machine against machine. Nothing on it is fetched from the network: open "
+        "OUT/index.html from disk or serve the folder.",
+    )
+    publish.add_argument("--results", metavar="DIR", type=folder, default=Path("results"))
+    publish.add_argument("--out", metavar="DIR", type=folder, required=True)
+
+
 def seconds(text: str) -> float:
     value = _number(text)
     if not (math.isfinite(value) and value >= 0):
@@ -212,7 +225,15 @@ def build_parser() -> argparse.ArgumentParser:
     common = _common()
     parser = _Parser(prog="ptbench", description=__doc__.splitlines()[0], parents=[common])
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for add in (_add_run, _add_ab, _add_export, _add_compare, _add_machine, _add_report):
+    for add in (
+        _add_run,
+        _add_ab,
+        _add_export,
+        _add_compare,
+        _add_machine,
+        _add_report,
+        _add_publish,
+    ):
         add(_WithCommon(commands, common))
     return parser
 
@@ -238,6 +259,16 @@ def _report(args: argparse.Namespace) -> int:
     contender = compare.parse_selector(args.contender) if args.contender else None
     for path in report.write(args.results, args.out, baseline, contender, args.factor):
         emit(f"ptbench: wrote {path}")
+    return EXIT_OK
+
+
+def _publish(args: argparse.Namespace) -> int:
+    from ptbench import outputs, publish
+
+    outputs.check_outside(args.out, args.results, "--out")
+    outputs.check_folder_target(args.out, "--out")
+    written = publish.write(args.results, args.out)
+    emit(f"ptbench: wrote {len(written)} pages into {args.out}; open {written[0]}")
     return EXIT_OK
 
 
@@ -329,6 +360,7 @@ COMMANDS = {
     "export": _export,
     "compare": _compare,
     "report": _report,
+    "publish": _publish,
 }
 
 

@@ -244,7 +244,7 @@ def scaling(
     for key, value in (where or {}).items():
         rows = rows[rows[key].astype(str) == str(value)]
     rows = latest(rows)
-    figure, (time_axes, rate_axes) = plt.subplots(1, 2, figsize=(11, 4.5))
+    figure, (time_axes, rate_axes) = plt.subplots(1, 2, figsize=(11, 5.2))
     unit = ""
     for label, line in rows.groupby(rows[by].astype(str)):
         line = line.sort_values("size")
@@ -261,10 +261,14 @@ def scaling(
         axes.set_xlabel(size_label)
         axes.set_ylabel(ylabel)
         axes.grid(True, which="both", alpha=0.3)
-        axes.legend(title=by, fontsize=8)
-    time_axes.set_title(f"{name}{details}: time")
-    rate_axes.set_title(f"{name}{details}: throughput (nominal work / time)")
-    figure.tight_layout()
+    figure.suptitle(f"{name}{details}")  # one title: two long ones would run into each other
+    time_axes.set_title("time", fontsize=10)
+    rate_axes.set_title("throughput (nominal work / time)", fontsize=10)
+    handles, labels = time_axes.get_legend_handles_labels()
+    figure.legend(handles, labels, title=by, fontsize=8, ncol=min(len(labels), 3) or 1,
+                  loc="lower center")  # below the axes, off the data  # fmt: skip
+    rows_of_legend = math.ceil(len(labels) / 3) if labels else 0
+    figure.tight_layout(rect=(0, (0.35 + 0.22 * rows_of_legend) / figure.get_figheight(), 1, 1))
     return figure
 
 
@@ -302,6 +306,47 @@ def history(frame: pd.DataFrame, identity: dict, changes: pd.DataFrame) -> plt.F
     axes.set_title("History of " + ", ".join(f"{k}={v}" for k, v in identity.items()))
     axes.legend(fontsize=7)
     axes.grid(True, which="both", alpha=0.3)
+    return figure
+
+
+def along_torch(points: pd.DataFrame, identity: dict, changes: pd.DataFrame) -> plt.Figure:
+    """One benchmark on one machine and torch build line along torch versions: a line per size
+    (the other parameters fixed by ``identity``), 99% whiskers, change points ringed."""
+    rows = points
+    for key, value in identity.items():
+        rows = rows[rows[key].astype(str) == str(value)]
+        if key in changes:
+            changes = changes[changes[key].astype(str) == str(value)]
+    versions = list(dict.fromkeys(rows.sort_values("torch_order")["torch_version"]))
+    position = {version: index for index, version in enumerate(versions)}
+    figure, axes = plt.subplots(figsize=(10, 4.8))
+    for size, line in rows.groupby("size", dropna=False, sort=True):
+        line = line.sort_values("torch_order")
+        x = line["torch_version"].map(position)
+        whiskers = [(line["value"] - line["ci_99_low"]).clip(lower=0).fillna(0),
+                    (line["ci_99_high"] - line["value"]).clip(lower=0).fillna(0)]  # fmt: skip
+        axes.errorbar(x, line["value"], yerr=whiskers, marker="o", markersize=4, capsize=2,
+                      label="" if pd.isna(size) else f"size {int(size)}")  # fmt: skip
+        mine = changes[changes["size"] == size] if "size" in changes else changes
+        for change in mine.itertuples():
+            at = line[line["torch_version"] == change.torch_version]
+            axes.plot(at["torch_version"].map(position), at["value"], "o", markersize=13,
+                      markerfacecolor="none", markeredgewidth=2,
+                      color=VERDICT_COLOURS[SLOWER if change.change > 1 else FASTER])  # fmt: skip
+    axes.set_xticks(range(len(versions)), versions)
+    axes.set_xlabel(f"torch version ({identity.get('torch_line', '')} builds, PEP 440 order)")
+    unit = rows["unit"].iloc[0] if len(rows) else SECONDS
+    axes.set_ylabel(UNIT_AXIS_LABELS.get(unit, unit))
+    axes.set_yscale("log")
+    fixed = [str(v) for k, v in identity.items() if k not in ("benchmark", "machine", "torch_line")]
+    name = " ".join([operation_name(identity["benchmark"]), *fixed])
+    axes.set_title(
+        f"{name} on {identity.get('machine')}, along torch versions (rings: change points)"
+    )
+    if axes.get_legend_handles_labels()[1]:  # one unsized line needs no legend
+        axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    axes.grid(True, which="both", alpha=0.3)
+    figure.tight_layout()
     return figure
 
 

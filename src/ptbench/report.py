@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ptbench import compare, history, outputs, plots, schema, tables
+from ptbench import compare, history, outputs, plots, schema, tables, torch_history
 from ptbench.ab import paired
 from ptbench.names import slug
 from ptbench.results import load_results
@@ -187,15 +187,55 @@ def changes_section(frame: pd.DataFrame, figures: FigureFolder) -> Section:
         section.text.append("No change of 5% or more (series need at least 3 commits).")
         return section
     keys = history.series_keys(frame)
-    shown = changes.head(TOP_CHANGES).copy()
-    shown["change"] = shown["change"].map(lambda v: f"x{v:.2f}")
-    shown["commit"] = shown["commit"].str[:8]
-    shown["previous_commit"] = shown["previous_commit"].str[:8]
-    section.table = shown.drop(columns=["commit_date", "unit"])
+    section.table = tables.change_table(changes.head(TOP_CHANGES), "commit")
     for index, change in changes.head(3).iterrows():
         identity = {key: change[key] for key in keys if pd.notna(change[key])}
         figure = plots.history(frame, identity, changes)
         section.figures.append(figures.add(figure, f"history-{index}"))
+    return section
+
+
+SEQUENTIAL_CAVEAT = (
+    "These come from runs taken one after another, where a machine that drifts between runs "
+    "looks the same as a change in torch: confirm one with `ptbench ab` before acting on it."
+)
+ALONG_TORCH = (
+    ("bench_linalg.time_solve", {"device": "cpu", "dtype": "float64", "method": "cholesky"}),
+    ("bench_linalg.time_matmul", {"device": "cpu", "dtype": "float32"}),
+)
+
+
+def torch_section(frame: pd.DataFrame, figures: FigureFolder) -> Section:
+    """Change points along torch versions, and a few benchmarks drawn along them."""
+    changes = torch_history.change_points(frame)
+    points = torch_history.along_torch(frame)
+    section = Section(
+        "Along torch versions",
+        [
+            "A line per benchmark combination, machine and torch build line (`cpu`, `cu130`, ...), "
+            "ordered by torch version (PEP 440; nightlies before their release), the newest "
+            "result of each version; change points by the same detector and test as along "
+            "commits. Versions here: "
+            + ", ".join(f"{line} {', '.join(torch_history.ordered_versions(group))}"
+                        for line, group in points.groupby("torch_line")["torch_version"])
+            + "."
+        ],
+    )  # fmt: skip
+    if not changes.empty:
+        section.text.append(SEQUENTIAL_CAVEAT)
+        section.table = tables.change_table(changes.head(TOP_CHANGES), torch_history.PUBLIC)
+    else:
+        section.text.append("No change of 5% or more (a line needs three torch versions or more).")
+    for benchmark, where in ALONG_TORCH:
+        for (machine, line), group in points[points["benchmark"] == benchmark].groupby(
+            ["machine", "torch_line"]
+        ):
+            if group["torch_version"].nunique() < 2:
+                continue
+            identity = {"benchmark": benchmark, "machine": machine, "torch_line": line, **where}
+            mine = changes[(changes["benchmark"] == benchmark) & (changes["machine"] == machine)]
+            figure = plots.along_torch(points, identity, mine)
+            section.figures.append(figures.add(figure, f"torch-{slug(benchmark)}-{line}"))
     return section
 
 
@@ -341,6 +381,7 @@ def build(
         except compare.SelectorError as missing:
             sections.append(Section(title, [question, f"Not in these results: {missing}."]))
     sections.append(changes_section(frame, figures))
+    sections.append(torch_section(frame, figures))
     sections.append(scaling_section(latest, figures))
     figures.writer.write_all()
     return sections

@@ -100,7 +100,27 @@ def summary_line(comparison: Comparison) -> str:
     )
 
 
-def _plain(value):
+def change_table(changes: pd.DataFrame, at: str) -> pd.DataFrame:
+    """Change points for people: where (previous -> first at the new level), the change, the
+    levels either side in their unit, p; parameters a benchmark lacks print empty."""
+    shown = pd.DataFrame(index=changes.index)
+    skip = {"unit", "direction", "change", "before", "after", at, f"previous_{at}", "p_value",
+            "commit_date", "torch_order"}  # fmt: skip
+    for column in changes.columns:
+        if column not in skip:
+            shown[column] = changes[column].astype(object).where(changes[column].notna(), "")
+    pairs = zip(changes[f"previous_{at}"], changes[at], strict=True)
+    shown["where"] = [f"{str(a)[:12]} -> {str(b)[:12]}" for a, b in pairs]
+    steps = zip(changes["change"], changes["direction"], strict=True)
+    shown["change"] = [f"x{c:.2f} ({d})" for c, d in steps]
+    for side in ("before", "after"):
+        levels = zip(changes[side], changes["unit"], strict=True)
+        shown[side] = [format_value(v, u) for v, u in levels]
+    shown["p"] = [f"{p:.1g}" if pd.notna(p) else "untested" for p in changes["p_value"]]
+    return shown
+
+
+def plain(value):
     """A table cell as a JSON value: numpy scalars as Python numbers, times as ISO strings, and
     null for what is missing or not a finite number (JSON has no NaN or Infinity)."""
     if isinstance(value, np.generic):
@@ -112,21 +132,21 @@ def _plain(value):
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
+        return {key: plain(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
+        return [plain(item) for item in value]
     return value
 
 
 def to_json(document: dict) -> str:
     """``document`` as strict JSON (non-finite numbers as null), indented."""
-    return json.dumps(_plain(document), indent=1, allow_nan=False, default=str)
+    return json.dumps(plain(document), indent=1, allow_nan=False, default=str)
 
 
 def pair_records(pairs: pd.DataFrame) -> list[dict]:
     """The pairs as JSON-ready records (samples left out)."""
     columns = [c for c in pairs.columns if not c.startswith("samples")]
-    return _plain(pairs[columns].to_dict(orient="records"))
+    return plain(pairs[columns].to_dict(orient="records"))
 
 
 def render(comparison: Comparison, output_format: str = "table") -> str:
