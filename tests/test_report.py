@@ -112,6 +112,19 @@ def test_roofline_draws_points_under_the_roofs(frame_and_comparison, tmp_path):
     assert_figure_files(plots.save(figure, tmp_path / "roofline"))
 
 
+def test_a_roofline_without_peaks_says_how_to_measure_them(frame_and_comparison):
+    frame, _comparison = frame_and_comparison  # the fixture's results carry no peaks
+    row = frame.iloc[0]
+    axes = plots.roofline(frame, row["machine"], row["env"], "cpu").axes[0]
+    notes = [text.get_text() for text in axes.texts]
+    assert notes == [
+        f"no peaks recorded for {row['machine']} cpu: measure them with "
+        "`ptbench machine --write --probe`"
+    ]
+    labels = [text.get_text() for text in axes.get_legend().texts]
+    assert not any("peak" in label or "bandwidth" in label for label in labels)
+
+
 def test_report_writes_markdown_html_and_figures(results_copy, tmp_path):
     first, second = (json.loads(p.read_text())["commit_hash"] for p in fixture_runs(results_copy))
     scale_result(

@@ -11,6 +11,8 @@ Layers, each importing only the ones above it in this list:
 - ``suite``: turns operations into asv benchmarks (read by ``benchmarks/``);
 - ``peaks``, ``machine``: peak FLOP/s and bandwidth; the machine's hardware and software facts;
 - ``runner``: ``ptbench run`` on top of asv (plan, invoke asv, file the results);
+- ``asv_plugin``: loaded by asv itself (``asv.conf.json``), so plain ``asv run`` records the same
+  facts and samples;
 - ``efficiency``, ``results``: loading asv results into one table, with achieved throughput;
 - ``stats``, ``compare``, ``history``, ``torch_history``: ratio intervals, baseline-vs-contender
   verdicts, change points along suite commits and along torch versions (by build line);

@@ -30,7 +30,10 @@ OTHER_COLOUR = "#95a5a6"
 
 
 def describe(selector: dict[str, str]) -> str:
-    return ", ".join(f"{key}={value}" for key, value in selector.items())
+    """``torch=2.14.1+cu130``: a selector for a title or legend, commits cut to 8 characters."""
+    return ", ".join(
+        f"{key}={str(value)[:8] if key == 'commit' else value}" for key, value in selector.items()
+    )
 
 
 def save(figure: plt.Figure, stem: Path) -> list[Path]:
@@ -99,9 +102,10 @@ def _line_labels(pairs: pd.DataFrame, keys: list[str]) -> pd.Series:
     ]
     names = pairs["benchmark"].map(operation_name)
     # Missing values (no dtype for a creation op, say) are left out, not printed as "nan".
-    columns = [names, *(pairs[key] for key in varying)]
+    columns = [names, *(pairs[key].astype(str).str[:8] if key == "commit" else pairs[key]
+                        for key in varying)]  # fmt: skip
     labels = [
-        " ".join(str(value)[:40] for value in row if pd.notna(value))
+        " ".join(str(value)[:40] for value in row if pd.notna(value) and value != "nan")
         for row in zip(*columns, strict=True)
     ]
     return pd.Series(labels, index=pairs.index, dtype=object)
@@ -397,7 +401,7 @@ def roofline(frame: pd.DataFrame, machine: str, env: str, device: str = "cpu") -
     gflops = np.where(
         rows["achieved_unit"] == "GFLOP/s", rows["achieved"], rows["achieved"] * rows["intensity"]
     )
-    figure, axes = plt.subplots(figsize=(9, 6))
+    figure, axes = plt.subplots(figsize=(11, 6))
     axes.set_prop_cycle(color=plt.get_cmap("tab20").colors)  # one colour per operation
     for operation, group in pd.DataFrame(
         {"operation": rows["operation"], "x": rows["intensity"], "y": gflops}
@@ -406,34 +410,38 @@ def roofline(frame: pd.DataFrame, machine: str, env: str, device: str = "cpu") -
     facts = rows.iloc[0] if len(rows) else pd.Series(dtype=object)
     low, high = (rows["intensity"].min(), rows["intensity"].max()) if len(rows) else (0.1, 100)
     span = np.logspace(np.log10(low) - 0.5, np.log10(high) + 0.5, 200)
-    # The memory roof rises with intensity until it meets the highest compute roof.
-    ceiling = max(
-        (peak(facts, device, dtype)[0] for dtype in ("float32", "float64")), default=np.inf
-    )
-    bandwidth, source = peak(facts, device, "copy")
-    if bandwidth > 0:
-        axes.plot(
-            span,
-            np.minimum(bandwidth * span, ceiling if ceiling > 0 else np.inf),
-            color="black",
-            linewidth=1.2,
-            label=f"copy bandwidth {bandwidth:g} GB/s ({source})",
-        )
-    for dtype, style in (("float32", "--"), ("float64", ":")):
-        limit, source = peak(facts, device, dtype)
-        if limit > 0:
-            axes.axhline(
-                limit,
-                color="black",
-                linestyle=style,
-                linewidth=1,
-                label=f"{dtype} matmul peak {limit:g} GFLOP/s ({source})",
-            )
+    if _roofs(axes, facts, device, span) == 0:  # say why, rather than draw points in a void
+        axes.text(0.02, 0.97, f"no peaks recorded for {machine} {device}: measure them with "
+                  "`ptbench machine --write --probe`", transform=axes.transAxes, va="top",
+                  fontsize=8, color="#b03a2e")  # fmt: skip
     axes.set_xscale("log")
     axes.set_yscale("log")
     axes.set_xlabel("arithmetic intensity (FLOP per byte read or written)")
     axes.set_ylabel("achieved GFLOP/s")
     axes.set_title(f"Roofline: {machine}, {device}, {env}")
     axes.grid(True, which="both", alpha=0.3)
-    axes.legend(fontsize=7, ncol=2, loc="lower right")
+    axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # off the data
+    figure.tight_layout()
     return figure
+
+
+def _roofs(axes, facts: pd.Series, device: str, span: np.ndarray) -> int:
+    """Draw the machine's roofs: copy bandwidth x intensity up to the highest compute roof, and
+    each dtype's matmul peak. Returns how many it could draw (peaks may be unrecorded)."""
+    ceiling = max(
+        (peak(facts, device, dtype)[0] for dtype in ("float32", "float64")), default=np.inf
+    )
+    drawn = 0
+    bandwidth, source = peak(facts, device, "copy")
+    if bandwidth > 0:
+        axes.plot(span, np.minimum(bandwidth * span, ceiling if ceiling > 0 else np.inf),
+                  color="black", linewidth=1.2,
+                  label=f"copy bandwidth {bandwidth:g} GB/s ({source})")  # fmt: skip
+        drawn += 1
+    for dtype, style in (("float32", "--"), ("float64", ":")):
+        limit, source = peak(facts, device, dtype)
+        if limit > 0:
+            axes.axhline(limit, color="black", linestyle=style, linewidth=1,
+                         label=f"{dtype} matmul peak {limit:g} GFLOP/s ({source})")  # fmt: skip
+            drawn += 1
+    return drawn

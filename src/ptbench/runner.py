@@ -238,6 +238,7 @@ def _scratch_config(project: Path, scratch: Path) -> Path:
     # expands it, benchmarking the one interpreter once per entry and labelling it with the
     # matrix's torch version, not the installed one.
     config["matrix"] = {}
+    config["plugins"] = []  # ptbench.asv_plugin is for plain asv run; ptbench run files its own
     path = scratch / CONFIG_NAME
     asv_util.write_json(str(path), config)
     return path

@@ -55,6 +55,9 @@ def comparison_table(comparison: Comparison) -> pd.DataFrame:
         if key not in ("machine", "commit", "env") and key in pairs and pairs[key].notna().any()
     ]
     table = pairs[identity].astype(object).where(pairs[identity].notna(), "")
+    for key in ("machine", "env", "commit"):  # a run key only where rows come from several runs
+        if key in comparison.keys and key in pairs and pairs[key].nunique() > 1:
+            table[key] = pairs[key].str[:8] if key == "commit" else pairs[key]
     table["baseline"] = [
         format_value(v, u)
         for v, u in zip(pairs["value_baseline"], pairs["unit_baseline"], strict=True)
