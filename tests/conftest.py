@@ -7,6 +7,22 @@ import pytest
 PROJECT = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def private_cache(tmp_path_factory):
+    """The parsed-results cache of this test session, not the user's ~/.cache/ptbench (child
+    processes inherit it through the environment)."""
+    import os
+
+    folder = tmp_path_factory.mktemp("ptbench-cache")
+    previous = os.environ.get("PTBENCH_CACHE")
+    os.environ["PTBENCH_CACHE"] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop("PTBENCH_CACHE", None)
+    else:
+        os.environ["PTBENCH_CACHE"] = previous
+
+
 @pytest.fixture
 def project() -> Path:
     return PROJECT

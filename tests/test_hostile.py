@@ -343,6 +343,8 @@ def test_ctrl_c_during_a_real_run_keeps_the_results_folder(tmp_path, asv_home):
             "interrupted",
             "--bench",
             "time_solve",
+            "--tier",
+            "default",  # a minute of work: Ctrl-C lands while asv is still at it
         ],  # fmt: skip
         cwd=PROJECT,
         stdout=subprocess.PIPE,

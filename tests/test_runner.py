@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import ptbench
+from conftest import ptbench, run_cli
 from ptbench import runner
 from ptbench.tiers import MATRIX, VECTOR
 
@@ -229,10 +229,12 @@ def fresh_row() -> list:
     return [values, params, "v1", time.time() * 1000 + 1, 0.1]
 
 
-def run_sum(results: Path, capsys) -> tuple[int, str, str]:
+def run_sum(results: Path, capsys, *more: str) -> tuple[int, str, str]:
     from conftest import run_cli
 
-    return run_cli(capsys, "run", "--results", results, "--machine", "m", "--bench", "time_sum$")
+    return run_cli(
+        capsys, "run", "--results", results, "--machine", "m", "--bench", "time_sum$", *more
+    )
 
 
 def test_a_run_files_what_asv_recorded(tmp_path, fake_asv, capsys):
@@ -246,6 +248,27 @@ def test_a_run_files_what_asv_recorded(tmp_path, fake_asv, capsys):
     assert params["noise"] == "quiet" or params["noise"].startswith("disturbed: ")
     assert float(params["noise_load_before"]) >= 0
     assert [p.name for p in (results / "m").iterdir()] == [target.name]  # no partial file
+
+
+def test_a_run_with_archive_writes_what_merge_takes(tmp_path, fake_asv, capsys):
+    import tarfile
+
+    from conftest import FIXTURE_RESULTS
+
+    results, archive = tmp_path / "results", tmp_path / "run.tar.gz"
+    results.mkdir()  # the fake asv writes no catalogue; a real run always has one
+    (results / "benchmarks.json").write_bytes((FIXTURE_RESULTS / "benchmarks.json").read_bytes())
+    status, out, err = run_sum(results, capsys, "--archive", str(archive))
+    assert status == 0, err
+    (target,) = (results / "m").glob("*-existing-*.json")
+    assert f"ptbench: wrote {archive} (merge it with ptbench merge {archive}" in out
+    with tarfile.open(archive) as tar:
+        names = sorted(tar.getnames())
+    assert f"results/m/{target.name}" in names and "results/benchmarks.json" in names
+    status, out, _err = run_cli(capsys, "merge", archive, "--into", tmp_path / "history")
+    assert status == 0 and (tmp_path / "history" / "m" / target.name).read_bytes() == (
+        target.read_bytes()
+    )
 
 
 def test_asv_stopping_is_a_failure_even_with_an_earlier_result(tmp_path, fake_asv, capsys):

@@ -13,7 +13,8 @@ Layers, each importing only the ones above it in this list:
 - ``runner``: ``ptbench run`` on top of asv (plan, invoke asv, file the results);
 - ``asv_plugin``: loaded by asv itself (``asv.conf.json``), so plain ``asv run`` records the same
   facts and samples;
-- ``efficiency``, ``results``: loading asv results into one table, with achieved throughput;
+- ``efficiency``, ``cache``, ``results``: loading asv results into one table (parsed files cached
+  as Parquet), with achieved throughput; ``merge``: many machines' results into one history;
 - ``stats``, ``compare``, ``history``, ``torch_history``: ratio intervals, baseline-vs-contender
   verdicts, change points along suite commits and along torch versions (by build line);
 - ``ab``: ``ptbench ab``, two environments interleaved round by round (its worker runs in each

@@ -116,6 +116,10 @@ def _add_run(commands) -> None:
     _add_selection(run, default_tier="smoke")
     run.add_argument("--results", metavar="DIR", type=folder, help="results folder (results/)")
     run.add_argument(
+        "--archive", metavar="FILE", type=Path,
+        help="also write what this run wrote as FILE (.tar.gz), for ptbench merge elsewhere",
+    )  # fmt: skip
+    run.add_argument(
         "--machine", metavar="NAME", type=machine_name, help="results folder name (hardware's)"
     )
 
@@ -187,6 +191,19 @@ def _add_publish(commands) -> None:
     publish.add_argument("--out", metavar="DIR", type=folder, required=True)
 
 
+def _add_merge(commands) -> None:
+    merge = commands.add_parser(
+        "merge",
+        help="add other machines' results (folders or run --archive files) to one history",
+        description="Add result folders, or archives written by ptbench run --archive, to "
+        "--into. Checks everything first and writes nothing if any file is damaged or differs "
+        "from a file of the same name already there; never overwrites; keeps one "
+        "benchmarks.json (the newest suite's, older entries kept).",
+    )
+    merge.add_argument("sources", metavar="SRC", type=Path, nargs="+")
+    merge.add_argument("--into", metavar="DIR", type=folder, required=True)
+
+
 def seconds(text: str) -> float:
     value = _number(text)
     if not (math.isfinite(value) and value >= 0):
@@ -233,6 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_machine,
         _add_report,
         _add_publish,
+        _add_merge,
     ):
         add(_WithCommon(commands, common))
     return parser
@@ -269,6 +287,21 @@ def _publish(args: argparse.Namespace) -> int:
     outputs.check_folder_target(args.out, "--out")
     written = publish.write(args.results, args.out)
     emit(f"ptbench: wrote {len(written)} pages into {args.out}; open {written[0]}")
+    return EXIT_OK
+
+
+def _merge(args: argparse.Namespace) -> int:
+    from ptbench import merge
+
+    done = merge.merge(args.sources, args.into)
+    added = [target for _source, target in done.copies]
+    machines = sorted({p.parent.name for p in added if p.parent != args.into})
+    emit(f"ptbench: added {len(added)} files to {args.into}"
+         + (f" (machines: {', '.join(machines)})" if machines else "")
+         + f"; {len(done.same)} already there")  # fmt: skip
+    if done.catalogue is not None:
+        emit(f"ptbench: {args.into}/benchmarks.json: {len(done.catalogue)} benchmarks, the "
+             f"newest suite's from {done.catalogue_from}")  # fmt: skip
     return EXIT_OK
 
 
@@ -313,8 +346,10 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from ptbench import runner
+    from ptbench import merge, runner
 
+    if args.archive is not None:
+        merge.check_archive_name(args.archive)  # before minutes of benchmarking, not after
     summary = runner.run(
         tier=args.tier,
         bench=args.bench,
@@ -325,6 +360,13 @@ def _run(args: argparse.Namespace) -> int:
     for path in summary.written:
         emit(f"ptbench: wrote {path}")
     emit(f"ptbench: {summary.timed} timed, {summary.skipped} skipped, {len(summary.failed)} failed")
+    if args.archive is not None and summary.written:
+        results_dir = summary.written[0].parent.parent  # <results>/<machine>/<file>
+        catalogue = results_dir / "benchmarks.json"  # merge needs it, even if unchanged
+        files = [*summary.written, *([catalogue] if catalogue.is_file() else [])]
+        merge.write_archive(files, results_dir, args.archive)
+        emit(f"ptbench: wrote {args.archive} (merge it with ptbench merge {args.archive} "
+             "--into results/)")  # fmt: skip
     for line in summary.failure_report():
         print(line, file=sys.stderr)
     return EXIT_REGRESSION if summary.failed else EXIT_OK
@@ -361,6 +403,7 @@ COMMANDS = {
     "compare": _compare,
     "report": _report,
     "publish": _publish,
+    "merge": _merge,
 }
 
 

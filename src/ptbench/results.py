@@ -16,6 +16,7 @@ infinite seconds), is bad input: :class:`ResultsError` names the file and what i
 from __future__ import annotations
 
 import ast
+import functools
 import itertools
 import json
 import math
@@ -26,7 +27,7 @@ import numpy as np
 import pandas as pd
 from asv.results import Results
 
-from ptbench import schema
+from ptbench import cache, schema
 from ptbench.efficiency import COLUMNS as EFFICIENCY_COLUMNS
 from ptbench.efficiency import add_efficiency
 from ptbench.errors import ResultsError
@@ -44,6 +45,7 @@ def check_results_dir(results_dir: Path | str) -> Path:
     return Path(results_dir)
 
 
+@functools.lru_cache(maxsize=4096)  # the same few hundred values recur in every file
 def _parse_param(text: Any) -> Any:
     """asv stores param values as their repr ("'cpu'", "1024"); give back the value."""
     try:
@@ -187,63 +189,84 @@ def _check_samples_and_stats(samples: Any, stat: dict, unit: str, where: str) ->
             raise ValueError(f"{where} has statistic {key} = {value!r}, not a number")
 
 
-def _benchmark_rows(result: Results, name: str, entry: dict, facts: dict) -> list[dict]:
+STAT_COLUMNS = {"ci_99_low": "ci_99_a", "ci_99_high": "ci_99_b", "q_25": "q_25",
+                "q_75": "q_75", "repeat": "repeat", "number": "number"}  # fmt: skip
+
+
+def _float(value: Any) -> float:
+    return np.nan if value is None else float(value)
+
+
+def _benchmark_columns(result: Results, name: str, entry: dict) -> dict[str, list]:
+    """One benchmark's rows in a result file, as columns: parameters parsed once per value
+    (not once per row), every value and its samples checked."""
     params = result.get_result_params(name)
     values = result.get_result_value(name, params)
-    stats = result.get_result_stats(name, params)
+    stats = [stat or {} for stat in result.get_result_stats(name, params)]
     samples = result.get_result_samples(name, params)
     names = param_names(entry, params)
     unit = entry.get("unit", schema.SECONDS if ".time_" in name else "")
-    rows = []
-    for index, combination in enumerate(itertools.product(*params)):
-        value, stat = values[index], stats[index] or {}
-        where = f"{name}({', '.join(map(str, combination))})"
-        _check_value(value, unit, where)
-        _check_samples_and_stats(samples[index], stat, unit, where)
-        rows.append(
-            {
-                "benchmark": name,
-                "operation": schema.operation_name(name),
-                "kind": entry.get("type", schema.benchmark_kind(name)),
-                "unit": unit,
-                "version": result.benchmark_version.get(name),
-                **{key: _parse_param(text) for key, text in zip(names, combination, strict=True)},
-                "value": np.nan if value is None else float(value),
-                "status": _status(value),
-                "ci_99_low": stat.get("ci_99_a"),
-                "ci_99_high": stat.get("ci_99_b"),
-                "q_25": stat.get("q_25"),
-                "q_75": stat.get("q_75"),
-                "repeat": stat.get("repeat"),
-                "number": stat.get("number"),
-                "samples": samples[index],
-                **facts,
-            }
-        )
-    return rows
+    parsed = [[_parse_param(text) for text in values_of] for values_of in params]
+    combinations = list(itertools.product(*parsed))
+    for index, combination in enumerate(combinations):
+        where = f"{name}({', '.join(map(repr, combination))})"
+        _check_value(values[index], unit, where)
+        _check_samples_and_stats(samples[index], stats[index], unit, where)
+    count = len(combinations)
+    columns = {
+        "benchmark": [name] * count,
+        "operation": [schema.operation_name(name)] * count,
+        "kind": [entry.get("type", schema.benchmark_kind(name))] * count,
+        "unit": [unit] * count,
+        "version": [result.benchmark_version.get(name)] * count,
+        **{key: [c[i] for c in combinations] for i, key in enumerate(names)},
+        "value": [np.nan if value is None else float(value) for value in values[:count]],
+        "status": [_status(value) for value in values[:count]],
+        **{column: [_float(stat.get(key)) for stat in stats[:count]]
+           for column, key in STAT_COLUMNS.items()},
+        "samples": list(samples[:count]),
+    }  # fmt: skip
+    return columns
 
 
-def file_rows(path: Path, catalogue: dict[str, dict]) -> list[dict]:
-    """Every row of one result file; ResultsError, naming the file, if it is damaged."""
+def file_frame(path: Path, catalogue: dict[str, dict]) -> pd.DataFrame:
+    """Every row of one result file, with the run's facts as columns; ResultsError, naming the
+    file, if it is damaged."""
     result = _load(path)
     try:
         facts = _run_facts(result, path)
-        return [
-            row
+        parts = [
+            _benchmark_columns(result, name, catalogue.get(name, {}))
             for name in result.get_all_result_keys()
-            for row in _benchmark_rows(result, name, catalogue.get(name, {}), facts)
         ]
     except (ValueError, TypeError, KeyError, IndexError, AttributeError) as error:
         raise ResultsError(
             f"{path}: damaged asv result file ({_first_line(error)}); restore it from version "
             "control or move it out of the results folder"
         ) from None
+    return _one_frame(parts, facts)
+
+
+def _one_frame(parts: list[dict[str, list]], facts: dict[str, Any]) -> pd.DataFrame:
+    """The benchmarks' columns joined into one frame (one construction per file, not one per
+    benchmark: pandas' per-frame cost dominated loading), with the run's facts."""
+    rows = sum(len(part["benchmark"]) for part in parts)
+    if rows == 0:
+        return pd.DataFrame()
+    names = list(dict.fromkeys(name for part in parts for name in part))
+    columns = {
+        name: [v for part in parts
+               for v in part.get(name, itertools.repeat(None, len(part["benchmark"])))]
+        for name in names
+    }  # fmt: skip
+    columns.update({key: itertools.repeat(value, rows) for key, value in facts.items()})
+    return pd.DataFrame({key: list(values) for key, values in columns.items()})
 
 
 def _with_param_columns(frame: pd.DataFrame, catalogue: dict[str, dict]) -> tuple:
     """``frame`` with a column for every parameter its benchmarks have now (empty for results
     recorded before a parameter existed), and the parameter names in the suite's order."""
-    present = set(frame["benchmark"])
+    present = set(frame["benchmark"].unique())
     found = {
         key
         for name, entry in catalogue.items()
@@ -267,14 +290,14 @@ def load_results(results_dir: Path | str) -> pd.DataFrame:
     results_dir = check_results_dir(results_dir)
     files = result_files(results_dir)
     catalogue = benchmark_catalogue(results_dir)
-    rows = [row for path in files for row in file_rows(path, catalogue)]
-    frame = pd.DataFrame(rows)
+    frames = [part for part in cache.frames(files, catalogue, file_frame) if not part.empty]
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     if frame.empty:
         raise ResultsError(f"the result files in {results_dir} hold no benchmark results")
     if "size" in frame:
         frame["size"] = pd.to_numeric(frame["size"], errors="coerce").astype("Int64")
     frame = frame.sort_values(
-        ["benchmark", "machine", "commit_date", "env"], kind="stable", ignore_index=True
+        ["benchmark", "machine", "commit_date", "commit", "env"], kind="stable", ignore_index=True
     )
     frame, param_keys = _with_param_columns(add_efficiency(frame), catalogue)
     frame.attrs["param_keys"] = param_keys

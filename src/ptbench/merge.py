@@ -1,0 +1,204 @@
+"""``ptbench merge``: many machines' results into one history, safely.
+
+A fleet runs the suite on many machines; each writes its own results folder (or, with
+``ptbench run --archive``, a ``.tar.gz`` of exactly what it wrote). ``merge`` adds them to one
+results folder:
+
+- **plan first, then write**: every source is read and checked (each result file must load,
+  as ``ptbench export`` would load it) before anything is written; any problem refuses the
+  whole merge, so a merge is never half done;
+- **never overwrite**: a file that already exists with the same bytes is skipped; one with
+  different bytes is a conflict, named, and the merge is refused (two machines given the same
+  name, or a result rewritten after it was copied: a person must decide);
+- **one catalogue**: ``benchmarks.json`` becomes the newest suite's (the catalogue of the
+  source whose newest result is the latest), keeping entries only older suites had, so every
+  older result still loads; ``machine.json`` (asv's, rewritten by every run) is copied only
+  where the target has none: each result carries its own facts;
+- archives are unpacked with tarfile's ``data`` filter (no absolute paths, no ``..``, no
+  links out of the folder).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import tarfile
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ptbench import cache, outputs
+from ptbench.errors import InputError, ResultsError
+from ptbench.results import benchmark_catalogue, file_frame, result_files
+
+ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar")
+CATALOGUE, MACHINE_FILE = "benchmarks.json", "machine.json"
+CATALOGUE_VERSION = 2  # asv's benchmarks.json format
+
+
+class MergeConflict(InputError):
+    """A file in a source differs from the file of the same name already in the target."""
+
+
+@dataclass
+class Plan:
+    copies: list[tuple[Path, Path]] = field(default_factory=list)  # (source file, target)
+    same: list[Path] = field(default_factory=list)  # already there, same bytes
+    catalogue: dict | None = None  # the merged benchmarks.json, when it changes
+    catalogue_from: str = ""
+
+
+def check_archive_name(path: Path) -> None:
+    if not path.name.endswith(ARCHIVE_SUFFIXES):
+        raise InputError(f"--archive {path}: name it *.tar.gz (or .tgz, .tar)")
+    outputs.check_file_target(path, "--archive")
+
+
+def write_archive(files: list[Path], results_dir: Path, archive: Path) -> None:
+    """A ``.tar.gz`` of ``files`` (under ``results_dir``) as a results folder named
+    ``results/``: what ``merge`` takes on the machine that gathers the fleet's runs."""
+    mode = "w:gz" if archive.name.endswith((".tar.gz", ".tgz")) else "w"
+
+    def write(temporary: Path) -> None:
+        with tarfile.open(temporary, mode) as tar:
+            for path in sorted(set(files)):
+                tar.add(path, arcname=str(Path("results") / path.relative_to(results_dir)))
+
+    outputs.write_atomically(archive, write)
+
+
+def _is_archive(path: Path) -> bool:
+    return path.is_file() and path.name.endswith(ARCHIVE_SUFFIXES)
+
+
+def unpack(archive: Path, into: Path) -> Path:
+    """Extract ``archive`` under ``into``; the results folder inside it."""
+    try:
+        with tarfile.open(archive) as tar:
+            tar.extractall(into, filter="data")  # refuses paths out of ``into``
+    except (tarfile.TarError, OSError) as error:
+        raise InputError(f"{archive}: not a readable results archive ({error})") from None
+    found = [p.parent for p in into.rglob(CATALOGUE)]
+    if len(found) != 1:
+        raise InputError(
+            f"{archive}: holds {len(found)} results folders (with a "
+            f"{CATALOGUE}); an archive from ptbench run --archive holds one"
+        )
+    return found[0]
+
+
+def _incoming(source: Path) -> list[Path]:
+    """The files of one results folder that a merge carries, relative to it."""
+    if not (source / CATALOGUE).is_file():
+        raise InputError(f"{source}: no {CATALOGUE}; give a results folder or an archive "
+                         "written by ptbench run --archive")  # fmt: skip
+    files = [path.relative_to(source) for path in result_files(source)]
+    files += [p.relative_to(source) for p in source.glob(f"*/{MACHINE_FILE}")]
+    files += [p.relative_to(source) for p in source.glob("ab-*.json")]
+    return sorted(files)
+
+
+DATE = re.compile(rb'"date":\s*(\d+)')
+
+
+def _files(folder: Path) -> list[Path]:
+    """The result files of ``folder``; none (not an error) for a new, empty target."""
+    try:
+        return result_files(folder)
+    except ResultsError:
+        return []
+
+
+def _newest_result_ms(folder: Path) -> float:
+    """The date of the newest result in ``folder``. asv writes keys sorted, so ``date`` is in
+    the first few hundred bytes: read those, not whole files (a fleet's target holds
+    thousands)."""
+    dates = []
+    for path in _files(folder):
+        with path.open("rb") as handle:
+            found = DATE.search(handle.read(512))
+        if found:
+            dates.append(float(found[1]))
+    return max(dates, default=float("-inf"))
+
+
+def merged_catalogue(folders: list[Path]) -> tuple[dict, Path]:
+    """The newest suite's catalogue, plus entries only older catalogues have; and its folder."""
+    present = [folder for folder in folders if (folder / CATALOGUE).is_file()]
+    newest = max(present, key=_newest_result_ms)
+    merged: dict = {}
+    for folder in sorted(present, key=_newest_result_ms):  # oldest first: newer entries win
+        merged.update(benchmark_catalogue(folder))
+    return merged, newest
+
+
+def plan(sources: list[Path], target: Path) -> Plan:
+    """What a merge of ``sources`` into ``target`` would do; InputError if it must not."""
+    chosen = Plan()
+    claimed: dict[Path, Path] = {}
+    for source in sources:
+        for relative in _incoming(source):
+            if relative.name == CATALOGUE:
+                continue
+            _place(chosen, claimed, source / relative, target / relative)
+    catalogue, newest = merged_catalogue([target, *sources])
+    if catalogue != benchmark_catalogue(target):
+        chosen.catalogue, chosen.catalogue_from = catalogue, str(newest)
+    results = [s for s, _t in chosen.copies if s.parent.parent in sources
+               and s.name != MACHINE_FILE]  # fmt: skip
+    try:  # every result must load as export will load it (and is then in the cache)
+        for _frame in cache.frames(results, catalogue, file_frame):
+            pass
+    except ResultsError as error:
+        raise InputError(f"nothing was merged: {error}") from None
+    return chosen
+
+
+def _place(chosen: Plan, claimed: dict[Path, Path], source_file: Path, target_file: Path):
+    data = source_file.read_bytes()
+    if target_file in claimed:  # two sources bring the same name
+        if claimed[target_file].read_bytes() != data:
+            raise MergeConflict(f"{claimed[target_file]} and {source_file} are different files "
+                                f"for {target_file}; nothing was merged")  # fmt: skip
+        return
+    claimed[target_file] = source_file
+    if not target_file.exists():
+        chosen.copies.append((source_file, target_file))
+    elif target_file.read_bytes() == data:
+        chosen.same.append(target_file)
+    elif target_file.name != MACHINE_FILE:  # asv's machine file: the target's stays
+        raise MergeConflict(
+            f"{target_file} exists and differs from {source_file}; nothing was "
+            "merged (rename the machine, or remove one of them yourself)"
+        )
+
+
+def apply(chosen: Plan, target: Path) -> None:
+    """Write what ``plan`` decided: new files (atomically), then the catalogue."""
+    for source_file, target_file in chosen.copies:
+        target_file.parent.mkdir(parents=True, exist_ok=True)
+        outputs.write_atomically(target_file, lambda temporary, s=source_file:
+                                 shutil.copyfile(s, temporary))  # fmt: skip
+    if chosen.catalogue is not None:
+        document = {**chosen.catalogue, "version": CATALOGUE_VERSION}
+        text = json.dumps(document, indent=4, sort_keys=True) + "\n"
+        outputs.write_text_atomically(target / CATALOGUE, text)
+
+
+def merge(sources: list[Path], target: Path) -> Plan:
+    """Merge result folders and archives into ``target``; what was done."""
+    with tempfile.TemporaryDirectory(prefix="ptbench-merge-") as scratch:
+        folders = []
+        for index, source in enumerate(sources):
+            if _is_archive(source):
+                folders.append(unpack(source, Path(scratch) / str(index)))
+            elif source.is_dir():
+                folders.append(source)
+            else:
+                raise InputError(f"{source}: neither a results folder nor an archive "
+                                 f"({', '.join(ARCHIVE_SUFFIXES)})")  # fmt: skip
+        target.mkdir(parents=True, exist_ok=True)
+        chosen = plan(folders, target)
+        apply(chosen, target)
+    return chosen

@@ -1,0 +1,66 @@
+"""The cache of parsed result files: the same table warm as cold, nothing stale, never in
+results/, and parsing many files in parallel gives the serial answer."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from conftest import FIXTURE_MACHINE, checksums, fixture_runs, scale_result
+from ptbench import cache
+from ptbench.results import load_results
+
+SUM = "bench_elementwise.time_sum"
+
+
+def sum_value(frame: pd.DataFrame, commit: str) -> float:
+    rows = frame[(frame["benchmark"] == SUM) & (frame["size"] == 65536)
+                 & (frame["commit"] == commit)]  # fmt: skip
+    return float(rows["value"].iloc[0])
+
+
+def test_a_warm_load_is_the_cold_load(results_copy, tmp_path, monkeypatch):
+    monkeypatch.setenv("PTBENCH_CACHE", str(tmp_path / "cache"))
+    before = checksums(results_copy)
+    cold = load_results(results_copy)
+    entries = sorted((tmp_path / "cache").glob("*.parquet"))
+    assert len(entries) == 2  # one per result file
+    warm = load_results(results_copy)
+    pd.testing.assert_frame_equal(cold, warm)
+    assert checksums(results_copy) == before  # the cache lives elsewhere
+
+
+def test_a_changed_file_is_parsed_again(results_copy, tmp_path, monkeypatch):
+    monkeypatch.setenv("PTBENCH_CACHE", str(tmp_path / "cache"))
+    _first, second = fixture_runs(results_copy)
+    commit = json.loads(second.read_text())["commit_hash"]
+    before = sum_value(load_results(results_copy), commit)
+    scale_result(second, SUM, ("cpu", 65536), 2.0)
+    assert sum_value(load_results(results_copy), commit) == 2.0 * before
+
+
+def test_the_cache_can_be_off_or_unwritable(results_copy, tmp_path, monkeypatch):
+    monkeypatch.setenv("PTBENCH_CACHE", "off")
+    assert cache.folder() is None
+    expected = load_results(results_copy)
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder would go")
+    monkeypatch.setenv("PTBENCH_CACHE", str(blocker / "cache"))
+    pd.testing.assert_frame_equal(load_results(results_copy), expected)
+
+
+def test_many_files_parse_in_parallel_to_the_serial_answer(results_copy, tmp_path, monkeypatch):
+    _first, template = fixture_runs(results_copy)
+    data = json.loads(template.read_text())
+    copies = cache.PARALLEL_FROM + 2  # with the fixture's two: parsed by a pool of processes
+    for index in range(copies):
+        commit = f"{index:08x}" + data["commit_hash"][8:]
+        copy = {**data, "commit_hash": commit, "date": data["date"] + index * 1000}
+        path = results_copy / FIXTURE_MACHINE / f"{commit[:8]}-{data['env_name']}.json"
+        path.write_text(json.dumps(copy))
+    monkeypatch.setenv("PTBENCH_CACHE", "off")
+    parallel = load_results(results_copy)
+    monkeypatch.setattr(cache, "PARALLEL_FROM", 10_000)
+    pd.testing.assert_frame_equal(parallel, load_results(results_copy))
+    assert parallel["commit"].nunique() == copies + 2
