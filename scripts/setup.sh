@@ -28,3 +28,14 @@ if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/
         || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1; } \
         || echo "setup: could not install chromium; the browser tests will skip"
 fi
+# Slurm: a test submits a real job to a single-node Slurm it starts on localhost
+# (scripts/local_slurm.py). Debian's packages, as root where missing; without, it skips.
+if ! command -v slurmctld >/dev/null 2>&1 && [ "$(id -u)" = 0 ] \
+    && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing Debian's slurmctld, slurmd and munge for the Slurm test"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q slurmctld slurmd slurm-client munge >/dev/null 2>&1 \
+        || { apt-get update -q >/dev/null 2>&1 \
+             && apt-get install -y -q slurmctld slurmd slurm-client munge >/dev/null 2>&1; } \
+        || echo "setup: could not install Slurm; the Slurm test will skip"
+fi

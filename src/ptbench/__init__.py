@@ -15,6 +15,7 @@ Layers, each importing only the ones above it in this list:
   facts and samples;
 - ``efficiency``, ``cache``, ``results``: loading asv results into one table (parsed files cached
   as Parquet), with achieved throughput; ``merge``: many machines' results into one history;
+  ``slurm``: one Slurm job per machine type, their archives merged;
 - ``stats``, ``compare``, ``history``, ``torch_history``: ratio intervals, baseline-vs-contender
   verdicts, change points along suite commits and along torch versions (by build line);
 - ``ab``: ``ptbench ab``, two environments interleaved round by round (its worker runs in each

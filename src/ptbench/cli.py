@@ -204,6 +204,27 @@ def _add_merge(commands) -> None:
     merge.add_argument("--into", metavar="DIR", type=folder, required=True)
 
 
+def _add_slurm(commands) -> None:
+    slurm = commands.add_parser(
+        "slurm",
+        help="run the suite across a Slurm cluster, one job per machine type",
+        description="Write one job script per --type NAME=PARTITION[:GRES] (a whole node, "
+        "exclusive) that runs ptbench run and archives what it recorded under --collect (on a "
+        "filesystem the nodes share), and submit them with sbatch. With --wait, wait for the "
+        "jobs and, with --merge-into, merge their archives. Exit 1 if a job found a benchmark "
+        "failing its check.",
+    )
+    slurm.add_argument("--type", dest="types", action="append", required=True,
+                       metavar="NAME=PARTITION[:GRES]")  # fmt: skip
+    slurm.add_argument("--collect", metavar="DIR", type=folder, required=True)
+    _add_selection(slurm, default_tier="default")
+    slurm.add_argument("--time", default="04:00:00", help="each job's limit (04:00:00)")
+    slurm.add_argument("--wait", action="store_true", help="wait for the jobs to end")
+    slurm.add_argument("--merge-into", metavar="DIR", type=folder,
+                       help="with --wait: merge the archives into DIR")  # fmt: skip
+    slurm.add_argument("--dry-run", action="store_true", help="write the scripts; submit nothing")
+
+
 def seconds(text: str) -> float:
     value = _number(text)
     if not (math.isfinite(value) and value >= 0):
@@ -251,6 +272,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_report,
         _add_publish,
         _add_merge,
+        _add_slurm,
     ):
         add(_WithCommon(commands, common))
     return parser
@@ -303,6 +325,38 @@ def _merge(args: argparse.Namespace) -> int:
         emit(f"ptbench: {args.into}/benchmarks.json: {len(done.catalogue)} benchmarks, the "
              f"newest suite's from {done.catalogue_from}")  # fmt: skip
     return EXIT_OK
+
+
+def _slurm(args: argparse.Namespace) -> int:
+    from ptbench import merge, runner, slurm
+
+    if args.merge_into is not None and not args.wait:
+        raise UsageError("--merge-into needs --wait (the archives exist once the jobs end)")
+    devices = [part for device in args.device or [] for part in ("--device", device)]
+    selection = ["--tier", args.tier, *(["--bench", args.bench] if args.bench else []), *devices]
+    request = slurm.Request(
+        types=tuple(slurm.parse_type(text) for text in args.types),
+        collect=args.collect.resolve(), project=runner.find_project(),
+        run_arguments=tuple(selection), time=args.time,
+    )  # fmt: skip
+    slurm.check(request)
+    paths = slurm.write_scripts(request)
+    if args.dry_run:
+        for path in paths:
+            emit(f"ptbench: wrote {path}; submit it with: sbatch {path}")
+        return EXIT_OK
+    submitted = slurm.submit(paths, args.wait)
+    for path, status, text in submitted:
+        emit(f"ptbench: {path.stem}: job {text.splitlines()[0] if text else '?'}, exit {status}")
+    status = slurm.outcome(submitted, args.wait)
+    archives = sorted((request.collect / "archives").glob("*.tar.gz"))
+    if args.merge_into is not None and archives:
+        done = merge.merge(archives, args.merge_into)
+        emit(f"ptbench: merged {len(done.copies)} files into {args.merge_into}")
+    elif not args.wait:
+        emit(f"ptbench: when the jobs end: ptbench merge {request.collect}/archives/*.tar.gz "
+             "--into results/")  # fmt: skip
+    return status
 
 
 def _machine(args: argparse.Namespace) -> int:
@@ -404,6 +458,7 @@ COMMANDS = {
     "report": _report,
     "publish": _publish,
     "merge": _merge,
+    "slurm": _slurm,
 }
 
 

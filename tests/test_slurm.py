@@ -1,0 +1,111 @@
+"""``ptbench slurm``: job scripts per machine type, and a real run on a local Slurm."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import PROJECT, run_cli
+from ptbench import slurm
+from ptbench.errors import InputError
+
+sys.path.insert(0, str(PROJECT / "scripts"))
+import local_slurm  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("h100=gpu-h100:gpu:1", slurm.MachineType("h100", "gpu-h100", "gpu:1")),
+        ("a100=gpu:gpu:a100:4", slurm.MachineType("a100", "gpu", "gpu:a100:4")),
+        ("cpu=compute", slurm.MachineType("cpu", "compute", None)),
+    ],
+)
+def test_a_machine_type_is_name_partition_and_gres(text, expected):
+    assert slurm.parse_type(text) == expected
+
+
+@pytest.mark.parametrize("text", ["h100", "=gpu", "h100=", "h100=gpu:gpu", "a b=gpu", "x=y;rm"])
+def test_a_malformed_machine_type_says_what_is_expected(text):
+    with pytest.raises(InputError, match=r"give NAME=PARTITION or NAME=PARTITION:GRES"):
+        slurm.parse_type(text)
+
+
+def test_the_job_script_asks_for_a_whole_node_and_archives_its_run(tmp_path):
+    request = slurm.Request(
+        types=(slurm.parse_type("h100=gpu-h100:gpu:8"),), collect=tmp_path,
+        project=Path("/shared/ptbench checkout"),
+        run_arguments=("--tier", "default", "--bench", "time_(matmul|solve)$"), time="02:00:00",
+        python="/shared/venv/bin/python",
+    )  # fmt: skip
+    text = slurm.script(request, request.types[0])
+    assert text.splitlines()[:8] == [
+        "#!/bin/bash", "#SBATCH --job-name=ptbench-h100", "#SBATCH --partition=gpu-h100",
+        "#SBATCH --gres=gpu:8", "#SBATCH --nodes=1", "#SBATCH --exclusive",
+        "#SBATCH --time=02:00:00", f"#SBATCH --output={tmp_path}/logs/h100-%j.log",
+    ]  # fmt: skip
+    assert "cd '/shared/ptbench checkout'" in text
+    assert text.splitlines()[-1] == (
+        "/shared/venv/bin/python -m ptbench.cli run --tier default --bench "
+        f"'time_(matmul|solve)$' --results \"{tmp_path}/runs/h100-$SLURM_JOB_ID\" "
+        f'--archive "{tmp_path}/archives/h100-$SLURM_JOB_ID.tar.gz"'
+    )
+
+
+def test_a_dry_run_writes_one_script_per_type_and_submits_nothing(tmp_path, capsys):
+    status, out, err = run_cli(capsys, "slurm", "--type", "h100=gpu-h100:gpu:1", "--type",
+                               "cpu=compute", "--collect", tmp_path, "--dry-run")  # fmt: skip
+    assert (status, err) == (0, "")
+    assert sorted(p.name for p in (tmp_path / "jobs").iterdir()) == ["cpu.sbatch", "h100.sbatch"]
+    assert f"submit it with: sbatch {tmp_path}/jobs/h100.sbatch" in out
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--type", "a=p", "--type", "a=q"], "--type names must differ; got a, a"),
+        (["--type", "a=p", "--time", "2h"], "--time '2h': give HH:MM:SS or D-HH:MM:SS"),
+        (["--type", "a=p", "--merge-into", "r"], "--merge-into needs --wait"),
+    ],
+)
+def test_bad_slurm_requests_get_one_line(tmp_path, capsys, arguments, message):
+    status, _out, err = run_cli(capsys, "slurm", "--collect", tmp_path, *arguments)
+    assert status == 2 and message in err and err.count("\n") == 1
+
+
+def test_without_sbatch_it_says_where_to_run(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no sbatch on it
+    status, _out, err = run_cli(capsys, "slurm", "--type", "a=p", "--collect", tmp_path)
+    assert status == 2 and "sbatch not found: run ptbench slurm on a Slurm login node" in err
+
+
+@pytest.fixture
+def local_cluster(tmp_path):
+    reason = local_slurm.missing()
+    if reason:
+        pytest.skip(f"no local Slurm ({reason}); scripts/setup.sh installs it as root")
+    with local_slurm.LocalSlurm(tmp_path / "slurm") as cluster:
+        yield cluster
+
+
+@pytest.mark.slow
+def test_a_real_slurm_runs_the_suite_and_the_history_gets_its_results(
+    tmp_path, asv_home, local_cluster, monkeypatch, capsys
+):
+    monkeypatch.setenv("SLURM_CONF", str(local_cluster.conf))  # jobs inherit HOME (asv_home)
+    history = tmp_path / "history"
+    status, out, err = run_cli(
+        capsys, "slurm", "--type", f"cpu={local_slurm.PARTITION}", "--tier", "smoke",
+        "--bench", "time_sum$", "--device", "cpu", "--collect", tmp_path / "collect",
+        "--wait", "--merge-into", history,
+    )  # fmt: skip
+    assert status == 0, err
+    assert out.splitlines()[0].startswith("ptbench: cpu: job ") and "exit 0" in out
+    (log,) = (tmp_path / "collect" / "logs").glob("cpu-*.log")
+    assert "ptbench: 2 timed, 0 skipped, 0 failed" in log.read_text()
+    (result,) = history.glob("*/*-existing-*.json")
+    assert json.loads(result.read_text())["params"]["machine"] == result.parent.name
+    assert (history / "benchmarks.json").is_file()
