@@ -351,6 +351,9 @@ def test_ctrl_c_during_a_real_run_keeps_the_results_folder(tmp_path, asv_home):
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        # A shell that starts the tests in the background (nohup ... &) leaves SIGINT ignored,
+        # and children inherit that: give this one Ctrl-C back, as a terminal would have it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     # Well into the run (imports take 2-3 s, the run a minute or more), whatever the output's
     # buffering: waiting for a line of asv's output was flaky when it came late, in one block.

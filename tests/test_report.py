@@ -188,3 +188,16 @@ def test_the_report_table_shows_every_significant_change_first(results_copy):
     shown = most_changed(comparison, 3).pairs
     assert list(shown["verdict"][:2]) == ["slower", "faster"]
     assert len(shown) == 3
+
+
+def test_the_overview_says_which_runs_recorded_no_noise_facts(results_copy):
+    from conftest import edit_result, fixture_runs
+    from ptbench import report
+    from ptbench.results import load_results
+
+    first, _second = fixture_runs(results_copy)
+    edit_result(first, lambda data: data["params"].update(noise="quiet"))
+    frame = load_results(results_copy)
+    assert frame["machine"].dtype == "category"  # run facts: a byte a cell, not a string
+    runs = report.overview(frame, results_copy).table
+    assert sorted(runs["machine noise"]) == ["not recorded", "quiet"]

@@ -26,10 +26,10 @@ from ptbench.schema import COMPARED_UNITS, SERIES_RUN_KEYS, STATUS_OK
 SERIES_KEYS = SERIES_RUN_KEYS
 
 
-def _weight(row) -> float | None:
-    if pd.isna(row.ci_99_low) or pd.isna(row.ci_99_high):
+def _weight(low: float, high: float) -> float | None:
+    if pd.isna(low) or pd.isna(high):
         return None
-    return asv_stats.get_weight({"ci_99_a": row.ci_99_low, "ci_99_b": row.ci_99_high})
+    return asv_stats.get_weight({"ci_99_a": low, "ci_99_b": high})
 
 
 def _pooled(samples: pd.Series) -> list[float]:
@@ -76,7 +76,9 @@ def change_points(
 
 def _steps(series: pd.DataFrame, threshold: float, p_threshold: float, order: str, at: str):
     """The steps asv's detector finds in one ordered series that pass both thresholds."""
-    weights = [_weight(row) for row in series.itertuples()]
+    weights = [
+        _weight(*bounds) for bounds in zip(series["ci_99_low"], series["ci_99_high"], strict=True)
+    ]  # not itertuples: 50 columns
     steps = step_detect.detect_steps(series["value"].tolist(), weights)
     for before, after in zip(steps, steps[1:], strict=False):
         change = after[2] / before[2]

@@ -100,7 +100,7 @@ def overview(frame: pd.DataFrame, results_dir: Path) -> Section:
     runs["date"] = runs["date"].dt.strftime("%Y-%m-%d %H:%M")
     runs = runs.rename(columns={"n_a": "n/a (skipped or not run)"})
     if "machine noise" in runs:
-        runs["machine noise"] = runs["machine noise"].fillna("not recorded")
+        runs["machine noise"] = runs["machine noise"].astype(object).fillna("not recorded")
     return Section(
         "Results",
         [
