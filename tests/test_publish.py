@@ -133,7 +133,7 @@ def test_the_hardware_page_compares_two_machines_on_the_same_build(results_copy,
 @pytest.fixture(scope="module")
 def chromium():
     if browser.find_chromium() is None:
-        pytest.skip("no Chromium: scripts/setup.sh installs Debian's chromium as root")
+        pytest.skip("no Chromium: scripts/test installs Debian's chromium as root")
     with browser.Browser() as opened:
         yield opened
 

@@ -86,7 +86,7 @@ def test_without_sbatch_it_says_where_to_run(tmp_path, capsys, monkeypatch):
 def local_cluster(tmp_path):
     reason = local_slurm.missing()
     if reason:
-        pytest.skip(f"no local Slurm ({reason}); scripts/setup.sh installs it as root")
+        pytest.skip(f"no local Slurm ({reason}); scripts/test installs it as root")
     with local_slurm.LocalSlurm(tmp_path / "slurm") as cluster:
         yield cluster
 
