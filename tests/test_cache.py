@@ -64,3 +64,16 @@ def test_many_files_parse_in_parallel_to_the_serial_answer(results_copy, tmp_pat
     monkeypatch.setattr(cache, "PARALLEL_FROM", 10_000)
     pd.testing.assert_frame_equal(parallel, load_results(results_copy))
     assert parallel["commit"].nunique() == copies + 2
+
+
+def test_run_facts_are_categoricals_even_where_a_file_lacks_one(results_copy, monkeypatch):
+    from conftest import edit_result
+
+    monkeypatch.setenv("PTBENCH_CACHE", "off")
+    first, _second = fixture_runs(results_copy)
+    edit_result(first, lambda data: data["params"].update(noise="quiet"))  # only this file
+    frame = load_results(results_copy)
+    assert frame["noise"].dtype == "category" and frame["machine"].dtype == "category"
+    by_commit = frame.groupby("commit", observed=True)["noise"].first()
+    assert by_commit.dropna().to_dict() == {json.loads(first.read_text())["commit_hash"]: "quiet"}
+    assert frame["noise"].isna().sum() == len(frame) / 2  # the other run recorded none

@@ -30,7 +30,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-LOADER_VERSION = "1"  # bump whenever results.file_frame's output changes
+LOADER_VERSION = "2"  # bump whenever results.file_frame's output changes
 
 
 def folder() -> Path | None:

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from asv.results import Results
+from pandas.api.types import union_categoricals
 
 from ptbench import cache, schema
 from ptbench.efficiency import COLUMNS as EFFICIENCY_COLUMNS
@@ -259,8 +260,36 @@ def _one_frame(parts: list[dict[str, list]], facts: dict[str, Any]) -> pd.DataFr
                for v in part.get(name, itertools.repeat(None, len(part["benchmark"])))]
         for name in names
     }  # fmt: skip
-    columns.update({key: itertools.repeat(value, rows) for key, value in facts.items()})
-    return pd.DataFrame({key: list(values) for key, values in columns.items()})
+    frame = pd.DataFrame(columns)
+    for key, value in facts.items():  # one value a file: a categorical, a byte a row
+        frame[key] = (
+            pd.Categorical.from_codes(np.zeros(rows, dtype=np.int8), categories=[value])
+            if isinstance(value, str)
+            else value
+        )
+    return frame
+
+
+def concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Files' frames as one: the categorical run facts joined with ``union_categoricals``
+    (``pd.concat`` would turn categoricals with different categories back into strings, and
+    hold them all at once), the other columns by ``pd.concat``."""
+    categorical = list(dict.fromkeys(
+        column for frame in frames for column in frame.columns
+        if isinstance(frame[column].dtype, pd.CategoricalDtype)
+    ))  # fmt: skip
+    plain = pd.concat([frame.drop(columns=[c for c in categorical if c in frame])
+                       for frame in frames], ignore_index=True)  # fmt: skip
+    for column in categorical:
+        kind = next(f[column].cat.categories.dtype for f in frames if column in f)
+        none = pd.Index([], dtype=kind)  # a file recorded before this fact existed
+        pieces = [
+            frame[column].array if column in frame
+            else pd.Categorical.from_codes(np.full(len(frame), -1, dtype=np.int8), categories=none)
+            for frame in frames
+        ]  # fmt: skip
+        plain[column] = union_categoricals(pieces)
+    return plain
 
 
 def _with_param_columns(frame: pd.DataFrame, catalogue: dict[str, dict]) -> tuple:
@@ -291,7 +320,7 @@ def load_results(results_dir: Path | str) -> pd.DataFrame:
     files = result_files(results_dir)
     catalogue = benchmark_catalogue(results_dir)
     frames = [part for part in cache.frames(files, catalogue, file_frame) if not part.empty]
-    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    frame = concat(frames) if frames else pd.DataFrame()
     if frame.empty:
         raise ResultsError(f"the result files in {results_dir} hold no benchmark results")
     if "size" in frame:
