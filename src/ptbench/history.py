@@ -21,7 +21,7 @@ from asv import _stats as asv_stats
 from asv import step_detect
 from scipy.stats import mannwhitneyu
 
-from ptbench.schema import COMPARED_UNITS, SERIES_RUN_KEYS, STATUS_OK
+from ptbench.schema import SERIES_RUN_KEYS, timed
 
 SERIES_KEYS = SERIES_RUN_KEYS
 
@@ -60,9 +60,9 @@ def change_points(
     ``at`` names where the new level began (a commit; :mod:`ptbench.torch_history` passes the
     torch version) and ``previous_<at>`` the last point before it."""
     keys = keys or series_keys(frame)
-    timed = frame[(frame["status"] == STATUS_OK) & frame["unit"].isin(COMPARED_UNITS)]
+    measured = timed(frame)
     rows = []
-    for identity, series in timed.groupby(keys, dropna=False, sort=False):
+    for identity, series in measured.groupby(keys, dropna=False, sort=False):
         series = series.sort_values(order, kind="stable").reset_index(drop=True)
         if series[at].nunique() < 3:
             continue

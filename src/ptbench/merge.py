@@ -125,12 +125,12 @@ def _newest_result_ms(folder: Path) -> float:
 
 def merged_catalogue(folders: list[Path]) -> tuple[dict, Path]:
     """The newest suite's catalogue, plus entries only older catalogues have; and its folder."""
-    present = [folder for folder in folders if (folder / CATALOGUE).is_file()]
-    newest = max(present, key=_newest_result_ms)
+    newest = {folder: _newest_result_ms(folder) for folder in folders
+              if (folder / CATALOGUE).is_file()}  # fmt: skip
     merged: dict = {}
-    for folder in sorted(present, key=_newest_result_ms):  # oldest first: newer entries win
+    for folder in sorted(newest, key=newest.get):  # oldest first: newer entries win
         merged.update(benchmark_catalogue(folder))
-    return merged, newest
+    return merged, max(newest, key=newest.get)
 
 
 def plan(sources: list[Path], target: Path) -> Plan:
@@ -139,8 +139,6 @@ def plan(sources: list[Path], target: Path) -> Plan:
     claimed: dict[Path, Path] = {}
     for source in sources:
         for relative in _incoming(source):
-            if relative.name == CATALOGUE:
-                continue
             _place(chosen, claimed, source / relative, target / relative)
     catalogue, newest = merged_catalogue([target, *sources])
     if catalogue != benchmark_catalogue(target):
@@ -148,8 +146,7 @@ def plan(sources: list[Path], target: Path) -> Plan:
     results = [s for s, _t in chosen.copies if s.parent.parent in sources
                and s.name != MACHINE_FILE]  # fmt: skip
     try:  # every result must load as export will load it (and is then in the cache)
-        for _frame in cache.frames(results, catalogue, file_frame):
-            pass
+        cache.frames(results, catalogue, file_frame)
     except ResultsError as error:
         raise InputError(f"nothing was merged: {error}") from None
     return chosen

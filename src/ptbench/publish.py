@@ -31,7 +31,7 @@ from ptbench import history, outputs, tables, torch_history
 from ptbench.ab import paired
 from ptbench.publish_pages import hardware_page, index_page, page
 from ptbench.results import load_results
-from ptbench.schema import COMPARED_UNITS, STATUS_OK
+from ptbench.schema import timed
 
 ASSETS = ("ptbench-site.js", "ptbench-site.css")
 POINT_COLUMNS = ("machine", "env", "torch", "commit", "value", "ci_99_low", "ci_99_high")
@@ -109,12 +109,6 @@ def page_data(frame: pd.DataFrame, benchmark: str, changes: dict[str, pd.DataFra
         "points": points(rows, param_keys),
         "changes": marks,
     }
-
-
-def timed(frame: pd.DataFrame) -> pd.DataFrame:
-    rows = frame[(frame["status"] == STATUS_OK) & frame["unit"].isin(COMPARED_UNITS)]
-    rows.attrs = frame.attrs
-    return rows
 
 
 def all_changes(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:

@@ -335,9 +335,6 @@ def load_results(results_dir: Path | str) -> pd.DataFrame:
         for key in frame.columns
         if key not in _ROW_COLUMNS and key not in param_keys and key not in EFFICIENCY_COLUMNS
     ]
-    for key in frame.attrs["run_keys"]:  # a few values over a million rows: a byte a cell
-        if key != "commit_date" and frame[key].dtype != "category":
-            frame[key] = frame[key].astype("category")
     return frame
 
 

@@ -63,6 +63,12 @@ def latest(rows: pd.DataFrame, by: tuple[str, ...] = (*IDENTITY, *SERIES_RUN_KEY
     return rows.sort_values("commit_date", kind="stable").drop_duplicates(keys, keep="last")
 
 
+def timed(rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows that were measured and can be judged: status ok, in a compared unit (time or
+    peak memory; settings tracks are recorded, never judged)."""
+    return rows[(rows["status"] == STATUS_OK) & rows["unit"].isin(COMPARED_UNITS)]
+
+
 def newest_run(rows: pd.DataFrame) -> pd.DataFrame:
     """Every row of each machine and environment's newest commit (by commit date): one whole
     run per series, so its rows still pair with each other (CUDA with CPU, LU with Cholesky)."""

@@ -26,7 +26,7 @@ import pandas as pd
 from packaging.version import InvalidVersion, Version
 
 from ptbench import history
-from ptbench.schema import COMPARED_UNITS, STATUS_OK
+from ptbench.schema import timed
 
 LINE, PUBLIC, ORDER = "torch_line", "torch_version", "torch_order"
 SERIES_KEYS = ("machine", LINE)
@@ -85,8 +85,7 @@ def series_keys(frame: pd.DataFrame) -> list[str]:
 
 def along_torch(frame: pd.DataFrame) -> pd.DataFrame:
     """One point per series and torch version (the newest result of it), oldest version first."""
-    timed = frame[(frame["status"] == STATUS_OK) & frame["unit"].isin(COMPARED_UNITS)]
-    points = with_lines(timed)
+    points = with_lines(timed(frame))
     keys = [key for key in (*series_keys(points), PUBLIC) if key in points]
     points = points.sort_values("commit_date", kind="stable").drop_duplicates(keys, keep="last")
     points = points.sort_values([ORDER, "commit_date"], kind="stable", ignore_index=True)
