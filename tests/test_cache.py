@@ -77,3 +77,32 @@ def test_run_facts_are_categoricals_even_where_a_file_lacks_one(results_copy, mo
     by_commit = frame.groupby("commit", observed=True)["noise"].first()
     assert by_commit.dropna().to_dict() == {json.loads(first.read_text())["commit_hash"]: "quiet"}
     assert frame["noise"].isna().sum() == len(frame) / 2  # the other run recorded none
+
+
+def test_a_warm_load_parses_nothing_even_where_files_disagree_on_a_type(
+    results_copy, tmp_path, monkeypatch
+):
+    """A run with a parameterless track has NaN sizes (double) where the other run's are whole
+    (int64): the entries are still read back together, not parsed again."""
+    from conftest import edit_result
+
+    from ptbench import results
+
+    first, _second = fixture_runs(results_copy)
+
+    def add_track(data):
+        row = {"result": [2.0], "params": []}
+        data["results"]["bench_settings.track_threads"] = [
+            row.get(column) for column in data["result_columns"]
+        ]
+
+    edit_result(first, add_track)
+    monkeypatch.setenv("PTBENCH_CACHE", str(tmp_path / "cache"))
+    cold = load_results(results_copy)
+    assert cold.loc[cold["benchmark"] == "bench_settings.track_threads", "size"].isna().all()
+
+    def parse(path, catalogue):
+        raise AssertionError(f"{path.name} was parsed again")
+
+    monkeypatch.setattr(results, "file_frame", parse)
+    pd.testing.assert_frame_equal(load_results(results_copy), cold)

@@ -104,6 +104,11 @@ def infinite_time(data):
     data["results"]["bench_elementwise.time_sum"][0][0] = float("inf")
 
 
+def version_not_text(data):
+    row = data["results"]["bench_elementwise.time_sum"]
+    row[data["result_columns"].index("version")] = []
+
+
 @pytest.mark.parametrize(
     ("damage", "message"),
     [
@@ -111,6 +116,7 @@ def infinite_time(data):
         (zero_time, "has seconds 0.0; it must be positive and finite"),
         (negative_time, "has seconds -1e-06; it must be positive and finite"),
         (infinite_time, "has seconds inf; it must be positive and finite"),
+        (version_not_text, "damaged asv result file (version [] is not text)"),
         (lambda data: data.update(date="yesterday"), "date 'yesterday' is not a time in ms"),
         (lambda data: data.update(params=[]), "not a readable asv result file"),
         (lambda data: data.clear(), "not a readable asv result file (No version specified"),

@@ -163,13 +163,14 @@ def stand_ins(monkeypatch, asv_home, tmp_path):
     monkeypatch.setattr(runner, "run_asv", lambda command, cwd, environment: 1)
     monkeypatch.setattr(peaks, "probe", lambda device: {f"peak_{device}_copy_gbps": "1"})
 
-    def write_placeholders(writer):
-        for figure, path in writer.files:
-            path.write_bytes(b"")
-            plt.close(figure)
-        writer.files = []
+    def write_placeholders(writer, figure, stem):
+        stem.parent.mkdir(parents=True, exist_ok=True)
+        for suffix in (".png", ".svg"):
+            stem.with_suffix(suffix).write_bytes(b"")
+        plt.close(figure)
+        return stem.with_suffix(".png")
 
-    monkeypatch.setattr(plots.FigureWriter, "write_all", write_placeholders)
+    monkeypatch.setattr(plots.FigureWriter, "add", write_placeholders)
     # Relative paths (--out x) land in a scratch folder, never in the checkout.
     monkeypatch.setattr(runner, "find_project", lambda start=None: PROJECT)
     monkeypatch.chdir(tmp_path)

@@ -30,6 +30,25 @@ def frame_and_comparison(results_copy):
     return frame, comparison
 
 
+def test_log_axes_are_labelled_with_plain_text_powers(tmp_path):
+    """Powers as matplotlib writes them (10^-2, 2^5, 3x10^-1), in Unicode, not mathtext."""
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots()
+    axes.plot([4, 2**20], [0.05, 0.5])
+    axes.set_xscale("log", base=2)
+    axes.set_yscale("log")
+    axes.set_ylim(0.15, 0.5)  # under a decade: matplotlib labels minor ticks too
+    plots.save(figure, tmp_path / "powers")
+    x_labels = [label.get_text() for label in axes.get_xticklabels()]
+    y_labels = [label.get_text() for label in axes.get_yticklabels(minor=True)]
+    assert {"2³", "2¹¹", "2¹⁹"} <= set(x_labels)
+    assert {"2×10⁻¹", "3×10⁻¹", "4×10⁻¹"} <= set(y_labels)
+    assert not any("$" in label for label in x_labels + y_labels)
+    formatter = plots.PlainPowers(plt.matplotlib.ticker.FuncFormatter(lambda x, pos: "1 s"))
+    assert formatter(1.0) == "1 s"  # not a power: as it was
+
+
 def test_every_plot_is_written(frame_and_comparison, tmp_path, results_copy):
     frame, comparison = frame_and_comparison
     base, cont = {"method": "lu"}, {"method": "cholesky"}

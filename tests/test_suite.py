@@ -106,6 +106,32 @@ def test_versions_follow_the_operation_definition():
     assert len(versions) == len(OPERATIONS)
 
 
+VERSIONS = """
+import json, sys
+if sys.argv[1] == "torch first":
+    import torch
+from ptbench.operations import OPERATIONS  # before torch: the operations hold its stand-in
+from ptbench import suite
+print(json.dumps({name: suite.definition_version(op) for name, op in OPERATIONS.items()}))
+print(json.dumps(type(sys.modules["ptbench.operations.linalg"].torch).__name__))
+"""
+
+
+def test_versions_do_not_depend_on_whether_torch_was_imported_first():
+    """The operations bind torch lazily (ptbench.lazy): the stand-in is not part of the work."""
+    outputs = {
+        order: subprocess.run([sys.executable, "-c", VERSIONS, order], capture_output=True,
+                              text=True, check=True).stdout.splitlines()  # fmt: skip
+        for order in ("torch first", "operations first")
+    }
+    assert outputs["torch first"][0] == outputs["operations first"][0]
+    assert json.loads(outputs["torch first"][0]) == {
+        name: suite.definition_version(operation) for name, operation in OPERATIONS.items()
+    }
+    kinds = {order: json.loads(lines[1]) for order, lines in outputs.items()}
+    assert kinds == {"torch first": "module", "operations first": "_Deferred"}
+
+
 def test_versions_change_with_anything_that_determines_the_work(monkeypatch):
     """A new seed, a new SPD construction, a new batch size or a changed helper each change
     the work timed: asv must then stop comparing new results with old ones."""

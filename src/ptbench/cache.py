@@ -17,8 +17,8 @@ cannot store) the file is parsed as before.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
-import itertools
 import json
 import multiprocessing as mp
 import os
@@ -30,7 +30,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-LOADER_VERSION = "2"  # bump whenever results.file_frame's output changes
+LOADER_VERSION = "3"  # bump whenever results.file_frame's output changes
 
 
 def folder() -> Path | None:
@@ -59,61 +59,83 @@ def _read(entries: list[Path]) -> pd.DataFrame | None:
     their schemas unified where a run recorded more facts than another), and pandas converts
     once, not once per file. None if any entry cannot be read (a process died writing it)."""
     if not entries:
-        return None
+        return pd.DataFrame()
     try:
-        schema = pa.unify_schemas([pq.read_schema(entry) for entry in entries])
-        frame = pd.read_parquet([str(entry) for entry in entries], schema=schema)
+        # "permissive": a parameter that is whole in one file and has a NaN in another (int64
+        # and double) becomes double, as pandas' concat of the parsed frames would make it.
+        schemas = [pq.read_schema(entry) for entry in entries]
+        schema = pa.unify_schemas(schemas, promote_options="permissive")
+        table = pq.read_table([str(entry) for entry in entries], schema=schema)
+        return table.to_pandas(types_mapper=_arrow_lists)
     except (OSError, ValueError, pa.ArrowException):
         return None
-    # Parquet gives samples back as arrays; the loader's rows hold lists (or None).
-    frame["samples"] = [None if s is None else s.tolist() for s in frame["samples"]]
-    return frame
 
 
-def _write(frame: pd.DataFrame, entry: Path) -> None:
+def _arrow_lists(kind: pa.DataType) -> pd.ArrowDtype | None:
+    """Lists (samples) stay Arrow lists, as the loader makes them, not an array per row."""
+    return pd.ArrowDtype(kind) if pa.types.is_list(kind) else None
+
+
+def _write(frame: pd.DataFrame, entry: Path) -> bool:
+    """Keep ``frame`` as ``entry``; False when it cannot be written."""
     temporary = entry.with_name(f"{entry.name}.{os.getpid()}.partial")
     try:
         entry.parent.mkdir(parents=True, exist_ok=True)
         frame.to_parquet(temporary, index=False)
         temporary.replace(entry)  # atomic: a reader sees no entry or the whole entry
+        return True
     except (OSError, ValueError, TypeError, NotImplementedError):  # pyarrow's errors derive
         with contextlib.suppress(OSError):  # from these; the caller has the parsed frame
             temporary.unlink(missing_ok=True)
+        return False
+
+
+def _parse_and_keep(path: Path, entry: Path | None, catalogue: dict, parse) -> pd.DataFrame | None:
+    """``parse`` the file and keep its rows as ``entry``: None once kept (they are read back
+    with the other entries, in one read), else the rows themselves."""
+    frame = parse(path, catalogue)
+    if entry is not None and not frame.empty and _write(frame, entry):
+        return None
+    return frame
 
 
 def frames(
     files: Iterable[Path], catalogue: dict, parse: Callable[[Path, dict], pd.DataFrame]
 ) -> list[pd.DataFrame]:
-    """The rows of the files: those in the cache read back in one go, the others ``parse``d (in
-    parallel when there are many, see :func:`parse_all`) and kept for next time. Row order
-    across files is not kept (the loader sorts); within a file it is."""
+    """The rows of the files. Files not in the cache are ``parse``d (in parallel when there are
+    many, see :func:`parse_all`) and kept; then every entry is read back in one go (one read
+    and one conversion beat joining a frame per file). Row order across files is not kept (the
+    loader sorts); within a file it is."""
     where = folder()
-    catalogue_key = catalogue_digest(catalogue)
     files = list(files)
-    entries = [where / f"{key(path, catalogue_key)}.parquet" if where else None for path in files]
-    cached = [entry for entry in entries if entry is not None and entry.exists()]
-    combined = _read(cached)
-    if combined is None:
-        cached = []
-    read = set(cached)
+    if where is None:
+        return parse_all(files, [None] * len(files), catalogue, parse)
+    catalogue_key = catalogue_digest(catalogue)
+    entries = [where / f"{key(path, catalogue_key)}.parquet" for path in files]
     missing = [(path, entry) for path, entry in zip(files, entries, strict=True)
-               if entry is None or entry not in read]  # fmt: skip
-    parsed = parse_all([path for path, _entry in missing], catalogue, parse)
-    for (_path, entry), frame in zip(missing, parsed, strict=True):
-        if entry is not None and not frame.empty:
-            _write(frame, entry)
-    return [*([combined] if combined is not None else []), *parsed]
+               if not entry.exists()]  # fmt: skip
+    unkept = parse_all([path for path, _ in missing], [entry for _, entry in missing],
+                       catalogue, parse)  # fmt: skip
+    unkept = [frame for frame in unkept if frame is not None]
+    combined = _read([entry for entry in entries if entry.exists()])
+    if combined is None:  # an entry that cannot be read: parse everything, as without a cache
+        return parse_all(files, [None] * len(files), catalogue, parse)
+    return [combined, *unkept]
 
 
 PARALLEL_FROM = 16  # files; fewer are parsed in this process (a pool costs more than it saves)
 
 
-def parse_all(files: list[Path], catalogue: dict, parse) -> list[pd.DataFrame]:
-    """``parse`` of every file, on every CPU when there are many. Worker processes are forked
-    (the parent's modules are already imported); an error in one is raised here, as the
+def parse_all(
+    files: list[Path], entries: list[Path | None], catalogue: dict, parse
+) -> list[pd.DataFrame | None]:
+    """Each file's rows, or None where they were kept as its entry (see
+    :func:`_parse_and_keep`), on every CPU when there are many files. Worker processes are
+    forked (the parent's modules are already imported); an error in one is raised here, as the
     serial loop would raise it."""
+    job = functools.partial(_parse_and_keep, catalogue=catalogue, parse=parse)
     workers = min(os.cpu_count() or 1, 8)
     if len(files) < PARALLEL_FROM or workers < 2 or "fork" not in mp.get_all_start_methods():
-        return [parse(path, catalogue) for path in files]
+        return [job(path, entry) for path, entry in zip(files, entries, strict=True)]
     with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
-        return list(pool.map(parse, files, itertools.repeat(catalogue), chunksize=8))
+        return list(pool.map(job, files, entries, chunksize=8))

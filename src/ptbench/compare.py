@@ -7,8 +7,9 @@ with the CPU for each benchmark, size, commit and machine, and ``commit=a`` vs `
 compares two commits benchmark by benchmark.
 
 A pair's verdict needs both the ratio past ``factor`` and statistical significance, decided as
-``asv compare`` decides it (``asv._stats.is_different``: Mann-Whitney U at p < 0.002 on the
-recorded samples, else non-overlap of the 99% intervals).
+``asv compare`` decides it (``asv._stats.is_different``, through ``stats.is_different``, which
+makes the same decisions faster: Mann-Whitney U at p < 0.002 on the recorded samples, else
+non-overlap of the 99% intervals).
 """
 
 from __future__ import annotations
@@ -18,17 +19,24 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from asv import _stats as asv_stats
 from scipy.stats import gmean
 
 from ptbench import noise, stats
 from ptbench.errors import SelectorError, UsageError
-from ptbench.schema import COMPARED_UNITS, SECONDS, STATUS_FAILED, STATUS_OK, STATUS_SKIPPED
+from ptbench.schema import (  # noqa: F401 - the verdicts, re-exported for callers
+    COMPARED_UNITS,
+    FASTER,
+    NOT_COMPARABLE,
+    SAME,
+    SECONDS,
+    SLOWER,
+    STATUS_FAILED,
+    STATUS_OK,
+    STATUS_SKIPPED,
+    UNDECIDED,
+    VERDICTS,
+)
 
-FASTER, SLOWER, SAME, NOT_COMPARABLE = "faster", "slower", "same", "not comparable"
-# ``ptbench ab``: the estimate crosses the factor but the interval still holds 1.
-UNDECIDED = "undecided"
-VERDICTS = (SLOWER, FASTER, UNDECIDED, SAME, NOT_COMPARABLE)
 # A factor above this is no longer a threshold for a change; it is a typo.
 MAX_FACTOR = 1000.0
 
@@ -254,7 +262,7 @@ def _interval_and_significance(row, ratio: float) -> tuple[tuple[float, float], 
         base_stats["repeat"],
         cont_stats["repeat"],
     )
-    significant = not testable or asv_stats.is_different(
+    significant = not testable or stats.is_different(
         base_samples, cont_samples, base_stats, cont_stats
     )
     return stats.enclose(ratio, interval), bool(significant), ""

@@ -10,9 +10,10 @@ from __future__ import annotations
 import os
 import time
 
-import torch
-
+from ptbench import lazy
 from ptbench.schema import DEVICES
+
+torch = lazy.module("torch", globals())  # imported on first use: loading results runs no tensor
 
 
 def check_device(device: str) -> str:

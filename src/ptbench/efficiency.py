@@ -93,23 +93,34 @@ def add_efficiency(frame: pd.DataFrame) -> pd.DataFrame:
     keys = _work_keys(frame)
     if frame.empty or not keys:
         return frame.assign(**{column: math.nan for column in COLUMNS})
-    kinds = frame[keys].drop_duplicates()
-    group = frame.groupby(keys, dropna=False, sort=False).ngroup().to_numpy()
+    # Groups numbered in order of first appearance, so group i's first row is first[i].
+    group = frame.groupby(keys, dropna=False, sort=False, observed=True).ngroup().to_numpy()
+    _ids, first = np.unique(group, return_index=True)
+    kinds = frame[keys].iloc[first]
     table = pd.DataFrame([work(row) for _, row in kinds.iterrows()],
                          columns=["amount", "unit", "intensity", "peak", "source"])  # fmt: skip
-    per_row = table.iloc[group].reset_index(drop=True)
     seconds = frame["value"].to_numpy(dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        achieved = np.where(seconds > 0, per_row["amount"].to_numpy() / seconds / 1e9, np.nan)
+        achieved = np.where(seconds > 0, table["amount"].to_numpy()[group] / seconds / 1e9, np.nan)
+    measured = ~np.isnan(achieved)
+    peaks = np.where(measured, table["peak"].to_numpy()[group], np.nan)
     extra = pd.DataFrame(
         {
             "achieved": achieved,
-            "achieved_unit": np.where(np.isnan(achieved), "", per_row["unit"]),
-            "intensity": per_row["intensity"].to_numpy(),
-            "peak": np.where(np.isnan(achieved), np.nan, per_row["peak"]),
-            "peak_source": np.where(np.isnan(achieved), "", per_row["source"]),
-            "fraction_of_peak": achieved / per_row["peak"].to_numpy(),
+            "achieved_unit": _text(table["unit"], group, measured),
+            "intensity": table["intensity"].to_numpy()[group],
+            "peak": peaks,
+            "peak_source": _text(table["source"], group, measured),
+            "fraction_of_peak": achieved / peaks,
         },
         index=frame.index,
     )
     return pd.concat([frame, extra], axis=1)
+
+
+def _text(per_kind: pd.Series, group: np.ndarray, measured: np.ndarray) -> pd.Categorical:
+    """Each row's kind's text where the row was measured, else "": a categorical, built from
+    codes (no string per row)."""
+    categories = pd.Index(sorted({*per_kind, ""}), dtype="str")
+    codes = np.where(measured, categories.get_indexer(per_kind)[group], categories.get_loc(""))
+    return pd.Categorical.from_codes(codes, categories=categories)

@@ -35,7 +35,7 @@ def _weight(low: float, high: float) -> float | None:
 def _pooled(samples: pd.Series) -> list[float]:
     pooled = []
     for values in samples:
-        if values is None or (isinstance(values, float) and math.isnan(values)):
+        if not isinstance(values, (list, tuple, np.ndarray)):  # None, NA or NaN
             return []  # one commit without samples: no test on this side
         pooled += [v for v in values if v is not None and not math.isnan(v)]
     return pooled
@@ -43,6 +43,10 @@ def _pooled(samples: pd.Series) -> list[float]:
 
 def series_keys(frame: pd.DataFrame) -> list[str]:
     return ["benchmark", *frame.attrs.get("param_keys", []), *SERIES_KEYS]
+
+
+# What :func:`_steps` reads of each point, besides its order and position.
+STEP_COLUMNS = ("value", "ci_99_low", "ci_99_high", "samples", "unit")
 
 
 def change_points(
@@ -60,12 +64,16 @@ def change_points(
     ``at`` names where the new level began (a commit; :mod:`ptbench.torch_history` passes the
     torch version) and ``previous_<at>`` the last point before it."""
     keys = keys or series_keys(frame)
-    measured = timed(frame)
+    # Only the columns a step reads, without the table's attrs (pandas copies them into every
+    # group), and only the series long enough to have a step: a history has thousands of series.
+    columns = list(dict.fromkeys([*keys, order, at, *STEP_COLUMNS]))
+    measured = timed(frame)[columns]
+    measured.attrs = {}
+    groups = measured.groupby(keys, dropna=False, sort=False, observed=True)
+    measured = measured[groups[at].transform("nunique") >= 3]
     rows = []
-    for identity, series in measured.groupby(keys, dropna=False, sort=False):
+    for identity, series in measured.groupby(keys, dropna=False, sort=False, observed=True):
         series = series.sort_values(order, kind="stable").reset_index(drop=True)
-        if series[at].nunique() < 3:
-            continue
         for step in _steps(series, threshold, p_threshold, order, at):
             rows.append({**dict(zip(keys, identity, strict=True)), **step})
     columns = [*keys, "unit", "direction", "change", "before", "after", at, order,

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import math
 import multiprocessing
+import multiprocessing.connection
 import os
-from concurrent.futures import ProcessPoolExecutor
+import re
 from pathlib import Path
 
 import matplotlib
@@ -40,57 +41,122 @@ def save(figure: plt.Figure, stem: Path) -> list[Path]:
     """Write ``stem``.png and ``stem``.svg; return both paths."""
     stem.parent.mkdir(parents=True, exist_ok=True)
     paths = [stem.with_suffix(".png"), stem.with_suffix(".svg")]
-    for path in paths:
-        _render(figure, path)
+    _render_both(figure, paths)
     plt.close(figure)
     return paths
 
 
-def _render(figure: plt.Figure, path: Path) -> None:
-    figure.savefig(path, dpi=110, bbox_inches="tight")
+DPI = 110
 
 
-_PENDING: list[tuple[plt.Figure, Path]] = []
+def _render(
+    figure: plt.Figure, path: Path, bbox: matplotlib.transforms.Bbox | str = "tight"
+) -> None:
+    figure.savefig(path, dpi=DPI, bbox_inches=bbox)
 
 
-def _render_pending(index: int) -> None:
-    _render(*_PENDING[index])
+class PlainPowers(matplotlib.ticker.Formatter):
+    """A log axis' labels as matplotlib's ``LogFormatterSciNotation`` makes them (10^-3, 2^10,
+    3x10^-1), written as plain text with Unicode superscripts (10⁻³, 2¹⁰, 3×10⁻¹) instead of
+    mathtext, which matplotlib parses again on almost every draw: a sixth of a report's
+    rendering. Labels it does not recognise are passed through unchanged."""
+
+    POWER = re.compile(  # $\mathdefault{10^{-3}}$, $\mathdefault{3\times10^{-1}}$
+        r"\$\\mathdefault\{(?:(?P<mantissa>[^{}]+?)\\times)?"
+        r"(?P<base>\d+)\^\{(?P<exponent>-?\d+)\}\}\$"
+    )
+    SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+    def __init__(self, mathtext: matplotlib.ticker.Formatter) -> None:
+        self.mathtext = mathtext
+
+    def set_axis(self, axis) -> None:
+        super().set_axis(axis)
+        self.mathtext.set_axis(axis)
+
+    def set_locs(self, locs) -> None:
+        self.mathtext.set_locs(locs)
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        label = self.mathtext(x, pos)
+        power = self.POWER.fullmatch(label)
+        if power is None:
+            return label
+        mantissa = f"{power['mantissa']}×" if power["mantissa"] else ""
+        return f"{mantissa}{power['base']}{power['exponent'].translate(self.SUPERSCRIPTS)}"
+
+
+def _plain_powers(figure: plt.Figure) -> None:
+    """Every log axis of ``figure`` labelled by :class:`PlainPowers`."""
+    for axes in figure.axes:
+        for axis in (axes.xaxis, axes.yaxis):
+            for get, put in ((axis.get_major_formatter, axis.set_major_formatter),
+                             (axis.get_minor_formatter, axis.set_minor_formatter)):  # fmt: skip
+                if isinstance(get(), matplotlib.ticker.LogFormatterSciNotation):
+                    put(PlainPowers(get()))
+
+
+def _render_both(figure: plt.Figure, paths: list[Path]) -> None:
+    """Lay ``figure`` out once (its tight layout is deferred to here, so a report's layouts run
+    in parallel like its rendering), then write each of ``paths``."""
+    _plain_powers(figure)
+    engine = figure.get_layout_engine()
+    if engine is not None:
+        engine.execute(figure)
+        figure.set_layout_engine("none")
+    # What savefig's bbox_inches="tight" measures, measured once for every format.
+    figure.set_dpi(DPI)
+    tight = figure.get_tightbbox(figure.canvas.get_renderer())
+    bbox = tight.padded(matplotlib.rcParams["savefig.pad_inches"])
+    for path in paths:
+        _render(figure, path, bbox)
 
 
 class FigureWriter:
-    """Collects figures, then renders every PNG and SVG at once, in parallel where it can.
+    """Renders each figure's PNG and SVG as soon as it is added, in a forked process, while the
+    report goes on computing the next section (rendering is most of a report's time).
 
-    Rendering dominates a report's time (about 0.35 s per file). Worker processes are forked, so
-    they inherit the finished figures without pickling; where ``fork`` is unavailable (Windows,
-    macOS' default) or there is one core, files are rendered here, one after another.
+    A forked child inherits the finished figure without pickling and writes both files; at most
+    one child per CPU runs at once. Where ``fork`` is unavailable (Windows, macOS' default) or
+    there is one CPU, figures are rendered here as they are added. :meth:`write_all` waits for
+    every child and raises if one failed.
     """
 
     def __init__(self) -> None:
-        self.files: list[tuple[plt.Figure, Path]] = []
+        self.workers = os.cpu_count() or 1
+        self.forking = self.workers > 1 and "fork" in multiprocessing.get_all_start_methods()
+        self.running: list[tuple[multiprocessing.Process, Path]] = []
 
     def add(self, figure: plt.Figure, stem: Path) -> Path:
-        """Queue ``stem``.png and ``stem``.svg; return the PNG's path."""
+        """Render ``stem``.png and ``stem``.svg (now or in a child); return the PNG's path."""
         stem.parent.mkdir(parents=True, exist_ok=True)
-        self.files += [(figure, stem.with_suffix(".png")), (figure, stem.with_suffix(".svg"))]
-        return stem.with_suffix(".png")
+        paths = [stem.with_suffix(".png"), stem.with_suffix(".svg")]
+        if not self.forking:
+            _render_both(figure, paths)
+        else:
+            self._wait(self.workers - 1)
+            child = multiprocessing.get_context("fork").Process(
+                target=_render_both, args=(figure, paths), daemon=True
+            )
+            child.start()
+            self.running.append((child, paths[0]))
+        plt.close(figure)  # a child has its own copy
+        return paths[0]
+
+    def _wait(self, at_most: int) -> None:
+        """Until at most ``at_most`` children run; raise if one that ended failed."""
+        while self.running:
+            for child, path in [entry for entry in self.running if not entry[0].is_alive()]:
+                self.running.remove((child, path))
+                if child.exitcode != 0:
+                    raise RuntimeError(f"rendering {path.name} failed (exit {child.exitcode})")
+            if len(self.running) <= at_most:
+                return
+            multiprocessing.connection.wait([child.sentinel for child, _ in self.running])
 
     def write_all(self) -> None:
-        global _PENDING
-        _PENDING = self.files
-        workers = min(os.cpu_count() or 1, len(self.files))
-        try:
-            if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
-                context = multiprocessing.get_context("fork")
-                with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-                    list(pool.map(_render_pending, range(len(self.files))))
-            else:
-                for index in range(len(self.files)):
-                    _render_pending(index)
-        finally:
-            _PENDING = []
-            for figure in {id(f): f for f, _ in self.files}.values():
-                plt.close(figure)
-            self.files = []
+        """Wait for every figure to be written."""
+        self._wait(0)
 
 
 def _line_labels(pairs: pd.DataFrame, keys: list[str]) -> pd.Series:
@@ -163,7 +229,7 @@ def speedup_vs_size(
     )
     axes.grid(True, which="both", alpha=0.3)
     axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # off the data
-    figure.tight_layout()
+    figure.set_layout_engine("tight")
     return figure
 
 
@@ -207,7 +273,7 @@ def comparison_bars(
     axes.set_title(f"{describe(contender)} vs {describe(baseline)}: {len(pairs)} largest changes")
     _verdict_legend(figure)
     axes.grid(True, axis="x", which="both", alpha=0.3)
-    figure.tight_layout(rect=(0, 0.3 / figure.get_figheight(), 1, 1))
+    figure.set_layout_engine("tight", rect=(0, 0.3 / figure.get_figheight(), 1, 1))
     return figure
 
 
@@ -272,7 +338,9 @@ def scaling(
     figure.legend(handles, labels, title=by, fontsize=8, ncol=min(len(labels), 3) or 1,
                   loc="lower center")  # below the axes, off the data  # fmt: skip
     rows_of_legend = math.ceil(len(labels) / 3) if labels else 0
-    figure.tight_layout(rect=(0, (0.35 + 0.22 * rows_of_legend) / figure.get_figheight(), 1, 1))
+    figure.set_layout_engine(
+        "tight", rect=(0, (0.35 + 0.22 * rows_of_legend) / figure.get_figheight(), 1, 1)
+    )
     return figure
 
 
@@ -350,7 +418,7 @@ def along_torch(points: pd.DataFrame, identity: dict, changes: pd.DataFrame) -> 
     if axes.get_legend_handles_labels()[1]:  # one unsized line needs no legend
         axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     axes.grid(True, which="both", alpha=0.3)
-    figure.tight_layout()
+    figure.set_layout_engine("tight")
     return figure
 
 
@@ -421,7 +489,7 @@ def roofline(frame: pd.DataFrame, machine: str, env: str, device: str = "cpu") -
     axes.set_title(f"Roofline: {machine}, {device}, {env}")
     axes.grid(True, which="both", alpha=0.3)
     axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # off the data
-    figure.tight_layout()
+    figure.set_layout_engine("tight")
     return figure
 
 

@@ -70,7 +70,8 @@ class Section:
 
 @dataclass
 class FigureFolder:
-    """Where a report's figures go; they are rendered together, in parallel, at the end."""
+    """Where a report's figures go; each is rendered while the report goes on (see
+    :class:`plots.FigureWriter`), and ``writer.write_all`` waits for the last."""
 
     folder: Path
     writer: plots.FigureWriter = field(default_factory=plots.FigureWriter)

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from asv.results import Results
 from pandas.api.types import union_categoricals
 
@@ -190,6 +191,14 @@ def _check_samples_and_stats(samples: Any, stat: dict, unit: str, where: str) ->
             raise ValueError(f"{where} has statistic {key} = {value!r}, not a number")
 
 
+# Each row's samples: one Arrow list of float64 (None where none were recorded), not a Python
+# list of Python floats per row: an eighth of the memory, and the cache stores and reads it as is.
+SAMPLES = pd.ArrowDtype(pa.list_(pa.float64()))
+
+# Row columns that take a few dozen values in a million rows: categoricals (a byte a row; sorting
+# and grouping compare codes, not strings), as the run facts are.
+ROW_CATEGORIES = ("benchmark", "operation", "kind", "unit", "version", "status")
+
 STAT_COLUMNS = {"ci_99_low": "ci_99_a", "ci_99_high": "ci_99_b", "q_25": "q_25",
                 "q_75": "q_75", "repeat": "repeat", "number": "number"}  # fmt: skip
 
@@ -240,12 +249,12 @@ def file_frame(path: Path, catalogue: dict[str, dict]) -> pd.DataFrame:
             _benchmark_columns(result, name, catalogue.get(name, {}))
             for name in result.get_all_result_keys()
         ]
+        return _one_frame(parts, facts)
     except (ValueError, TypeError, KeyError, IndexError, AttributeError) as error:
         raise ResultsError(
             f"{path}: damaged asv result file ({_first_line(error)}); restore it from version "
             "control or move it out of the results folder"
         ) from None
-    return _one_frame(parts, facts)
 
 
 def _one_frame(parts: list[dict[str, list]], facts: dict[str, Any]) -> pd.DataFrame:
@@ -260,13 +269,38 @@ def _one_frame(parts: list[dict[str, list]], facts: dict[str, Any]) -> pd.DataFr
                for v in part.get(name, itertools.repeat(None, len(part["benchmark"])))]
         for name in names
     }  # fmt: skip
-    frame = pd.DataFrame(columns)
+    frame = pd.DataFrame({
+        **columns,
+        **{name: _categorical(columns[name], name) for name in ROW_CATEGORIES},
+        "samples": pd.array(columns["samples"], dtype=SAMPLES),
+    })  # fmt: skip
     for key, value in facts.items():  # one value a file: a categorical, a byte a row
         frame[key] = (
             pd.Categorical.from_codes(np.zeros(rows, dtype=np.int8), categories=[value])
             if isinstance(value, str)
             else value
         )
+    return frame
+
+
+def _categorical(values: list, name: str) -> pd.Categorical:
+    """Text values (None where missing) as a categorical of text; ValueError for anything else
+    (a damaged file's version that is a list, say)."""
+    wrong = [value for value in values if value is not None and not isinstance(value, str)]
+    if wrong:
+        raise ValueError(f"{name} {wrong[0]!r} is not text")
+    present = sorted({value for value in values if value is not None})
+    return pd.Categorical(values, categories=pd.Index(present, dtype="str"))
+
+
+def _lexical(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every categorical's categories in text order, so that sorting and grouping by one orders
+    as its text would, whichever order the files (or the cache) met the values in."""
+    for column in frame.columns:
+        values = frame[column]
+        categorical = isinstance(values.dtype, pd.CategoricalDtype)
+        if categorical and not values.cat.categories.is_monotonic_increasing:
+            frame[column] = values.cat.reorder_categories(values.cat.categories.sort_values())
     return frame
 
 
@@ -289,7 +323,7 @@ def concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
             for frame in frames
         ]  # fmt: skip
         plain[column] = union_categoricals(pieces)
-    return plain
+    return plain[list(dict.fromkeys(column for frame in frames for column in frame.columns))]
 
 
 def _with_param_columns(frame: pd.DataFrame, catalogue: dict[str, dict]) -> tuple:
@@ -320,7 +354,7 @@ def load_results(results_dir: Path | str) -> pd.DataFrame:
     files = result_files(results_dir)
     catalogue = benchmark_catalogue(results_dir)
     frames = [part for part in cache.frames(files, catalogue, file_frame) if not part.empty]
-    frame = concat(frames) if frames else pd.DataFrame()
+    frame = _lexical(concat(frames)) if frames else pd.DataFrame()
     if frame.empty:
         raise ResultsError(f"the result files in {results_dir} hold no benchmark results")
     if "size" in frame:

@@ -17,6 +17,12 @@ DEVICES: tuple[str, ...] = ("cpu", "cuda")
 STATUS_OK, STATUS_SKIPPED, STATUS_FAILED = "ok", "skipped", "failed"
 STATUSES = (STATUS_OK, STATUS_SKIPPED, STATUS_FAILED)
 
+# A comparison's verdict on one combination (contender against baseline). UNDECIDED is
+# ``ptbench ab``'s: the estimate crosses the factor but the interval still holds 1.
+FASTER, SLOWER, SAME, NOT_COMPARABLE = "faster", "slower", "same", "not comparable"
+UNDECIDED = "undecided"
+VERDICTS = (SLOWER, FASTER, UNDECIDED, SAME, NOT_COMPARABLE)
+
 # Units of asv benchmarks: ``time_*`` in seconds, ptbench's peak-memory tracks in bytes.
 SECONDS, BYTES = "seconds", "bytes"
 # Where a bigger value is worse, so contender/baseline > 1 is a regression; other units

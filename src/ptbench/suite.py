@@ -19,6 +19,7 @@ import hashlib
 import inspect
 import itertools
 import sys
+import types
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -91,6 +92,8 @@ def _describe(value: Any, seen: set[int]) -> list[str]:
             for key in sorted(value, key=repr)
             for part in [repr(key), *_describe(value[key], seen)]
         ]
+    if isinstance(value, types.ModuleType):  # torch, numpy, or torch's stand-in (ptbench.lazy)
+        return []
     if not (_is_ours(value) or isinstance(value, property)) or id(value) in seen:
         return []
     seen.add(id(value))

@@ -5,13 +5,19 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from ptbench import schema
-from ptbench.compare import FASTER, SLOWER, UNDECIDED, VERDICTS, Comparison
 from ptbench.errors import UsageError
+from ptbench.schema import FASTER, SLOWER, UNDECIDED, VERDICTS
+
+if TYPE_CHECKING:  # not at run time: exporting a table needs no statistics (scipy.stats)
+    from ptbench.compare import Comparison
 
 FORMATS = ("table", "markdown", "csv", "json")
 # What a verdict says of memory: "faster" means "takes less" there.
@@ -186,9 +192,21 @@ def export(frame: pd.DataFrame, path: Path, named: Path | None = None) -> None:
     suffix = (named or path).suffix.lower()
     check_export_suffix(named or path)
     if suffix == ".parquet":
-        frame.to_parquet(path, index=False)
+        pq.write_table(_readable_by_pandas(pa.Table.from_pandas(frame, preserve_index=False)), path)
     elif suffix == ".csv":
-        flat = frame.assign(samples=frame["samples"].map(json.dumps))
+        samples = [json.dumps(s) if isinstance(s, list) else None for s in frame["samples"]]
+        flat = frame.assign(samples=samples)
         flat.to_csv(path, index=False)
     else:  # pandas writes NaN and infinities as null: strict JSON
         frame.to_json(path, orient="records", date_format="iso", indent=1)
+
+
+def _readable_by_pandas(table: pa.Table) -> pa.Table:
+    """``table`` with its Arrow list columns (samples) described to pandas as plain objects:
+    pandas records them as ``list<item: double>[pyarrow]``, a dtype its own ``read_parquet``
+    cannot parse back, and a user's ``pd.read_parquet(export)`` must work."""
+    metadata = json.loads(table.schema.metadata[b"pandas"])
+    for column in metadata["columns"]:
+        if str(column.get("numpy_type", "")).startswith("list<"):
+            column["numpy_type"] = "object"
+    return table.replace_schema_metadata({**table.schema.metadata, b"pandas": json.dumps(metadata)})

@@ -14,13 +14,17 @@ from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
-import torch
 
+from ptbench import lazy
 from ptbench.devices import DEVICES, float32_matmul_is_reduced
 from ptbench.tiers import Ladder
 
+torch = lazy.module("torch", globals())  # imported on first use: loading results runs no tensor
+
 # One seed for every input, so every run times the same data (as pandas' asv_bench does).
 SEED = 1234
+# Element sizes numpy does not know (the other dtypes' are numpy's).
+ITEMSIZES = {"bfloat16": 2}
 
 Inputs = SimpleNamespace
 Call = Callable[[Inputs], Any]
@@ -46,7 +50,9 @@ class Case:
 
     @property
     def itemsize(self) -> int:
-        return torch.empty((), dtype=self.torch_dtype).element_size()
+        """Bytes per element, without torch (work counts are read when loading results, where
+        torch is never imported); numpy's sizes, which torch's ``element_size`` equals (tested)."""
+        return ITEMSIZES.get(self.dtype) or np.dtype(self.dtype).itemsize
 
     def rand(self, *shape: int, dtype: str | None = None) -> torch.Tensor:
         """Uniform [0, 1) numbers, made on the device (no host round trip for 1 GiB inputs)."""

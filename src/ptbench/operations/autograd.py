@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-import torch
 
+from ptbench import lazy
 from ptbench.operations._base import (
     Case,
     Inputs,
@@ -15,6 +15,8 @@ from ptbench.operations._base import (
     vector_bytes,
 )
 from ptbench.tiers import MLP, VECTOR
+
+torch = lazy.module("torch", globals())  # imported on first use: loading results runs no tensor
 
 MLP_BATCH = 64
 LOOP_NORM_LIMIT = 1000.0
@@ -198,5 +200,6 @@ MLP_STEP = Operation(
     bound="compute",
     footprint_bytes=lambda case: 4 * case.itemsize * _mlp_parameters(case),
 )
+
 
 OPERATIONS = (BACKWARD, DOUBLING_LOOP, ZERO_GRAD, MLP_STEP)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-import torch
 
+from ptbench import lazy
 from ptbench.operations._base import (
     SEED,
     Case,
@@ -15,6 +15,8 @@ from ptbench.operations._base import (
     vector_bytes,
 )
 from ptbench.tiers import HOST, VECTOR
+
+torch = lazy.module("torch", globals())  # imported on first use: loading results runs no tensor
 
 ARANGE_STEP = 0.5
 
@@ -93,5 +95,6 @@ ARANGE = Operation(
     bytes_moved=vector_bytes(1),
     footprint_bytes=vector_bytes(2),
 )
+
 
 OPERATIONS = (TENSOR_FROM_LIST, ZEROS, ONES, RAND, ARANGE)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import torch
-
+from ptbench import lazy
 from ptbench.operations._base import (
     Case,
     Inputs,
@@ -15,6 +14,8 @@ from ptbench.operations._base import (
     vector_bytes,
 )
 from ptbench.tiers import VECTOR
+
+torch = lazy.module("torch", globals())  # imported on first use: loading results runs no tensor
 
 
 def _one_vector(case: Case) -> Inputs:
@@ -82,5 +83,6 @@ MEAN = Operation(
     bytes_moved=vector_bytes(1),
     footprint_bytes=vector_bytes(2),
 )
+
 
 OPERATIONS = (SQUARE, MULTIPLY, SUM, MEAN)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-import torch
 
+from ptbench import lazy
 from ptbench.operations._base import Case, Inputs, Operation, assert_close, host, vector_bytes
 from ptbench.tiers import VECTOR
+
+torch = lazy.module("torch", globals())  # imported on first use: loading results runs no tensor
 
 
 def _masked_inputs(case: Case) -> Inputs:
@@ -62,5 +64,6 @@ WHERE_SELECT = Operation(
     bytes_moved=lambda case: case.size * (3 * case.itemsize + 1),
     footprint_bytes=vector_bytes(4),
 )
+
 
 OPERATIONS = (SLICE, MASKED_SELECT, WHERE_INDICES, WHERE_SELECT)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import torch
 
+from ptbench import lazy
 from ptbench.operations._base import (
     SEED,
     Case,
@@ -17,6 +17,8 @@ from ptbench.operations._base import (
     vector_bytes,
 )
 from ptbench.tiers import VECTOR
+
+torch = lazy.module("torch", globals())  # imported on first use: loading results runs no tensor
 
 COLUMNS = 8  # frames are n / 8 rows by 8 columns
 

@@ -8,8 +8,8 @@ FLOP counts are nominal (LAPACK Working Note 41; Golub & Van Loan), for throughp
 from __future__ import annotations
 
 import numpy as np
-import torch
 
+from ptbench import lazy
 from ptbench.operations._base import (
     Case,
     Inputs,
@@ -22,6 +22,8 @@ from ptbench.operations._base import (
     tolerance,
 )
 from ptbench.tiers import BATCHED_MATRIX, MATRIX
+
+torch = lazy.module("torch", globals())  # imported on first use: loading results runs no tensor
 
 BATCH = 64
 HALF_PRECISION = ("bfloat16", "float16")
@@ -264,5 +266,6 @@ SVDVALS = Operation(
     bound="compute",
     footprint_bytes=matrix_bytes(3),
 )
+
 
 OPERATIONS = (MATMUL, MATMUL_BATCHED, SOLVE, EIG, EIGH, SVD, SVDVALS)

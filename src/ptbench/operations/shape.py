@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-import torch
 
+from ptbench import lazy
 from ptbench.operations._base import Case, Inputs, Operation, assert_close, host, vector_bytes
 from ptbench.tiers import VECTOR
+
+torch = lazy.module("torch", globals())  # imported on first use: loading results runs no tensor
 
 PARTS = 4  # cat and stack join this many tensors of size / PARTS elements
 
@@ -75,5 +77,6 @@ STACK = Operation(
     bytes_moved=vector_bytes(2),
     footprint_bytes=vector_bytes(2),
 )
+
 
 OPERATIONS = (RESHAPE, FLATTEN, CAT, STACK)
