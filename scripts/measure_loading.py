@@ -2,12 +2,15 @@
 """Measure loading at fleet scale: export and report on 10, 100, 1,000 result files.
 
     .venv/bin/python scripts/measure_loading.py [--files 10 100 1000] [--report-up-to 1000]
+                                                [--committed-runs 3]
 
 The history is made of copies of a committed result file (results/amd-epyc-2cpu), each under a
 new commit hash a day apart, spread over three machine folders, in a scratch folder. For each
 size: ``ptbench export`` cold (no cache), warm (cache filled by the cold run), and ``ptbench
 report``; wall time and peak memory (the child's maximum resident set size) of each command,
-run as a user runs it. Prints a markdown table (docs/loading.md quotes it).
+run as a user runs it. Prints a markdown table (docs/loading.md quotes it), then the time of
+``ptbench report`` on the committed history (results/, read only; the cache filled by a first,
+untimed run), ``--committed-runs`` times.
 """
 
 from __future__ import annotations
@@ -63,10 +66,32 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, nargs="+", default=[10, 100, 1000])
     parser.add_argument("--report-up-to", type=int, default=1000)
+    parser.add_argument("--committed-runs", type=int, default=3)
     args = parser.parse_args()
-    print("| files | rows | export cold | export warm | report | peak memory (export cold) |")
+    _history_table(args.files, args.report_up_to)
+    if args.committed_runs > 0:
+        _committed_report(args.committed_runs)
+    return 0
+
+
+def _committed_report(runs: int) -> None:
+    """``ptbench report`` on the committed results, warm, ``runs`` times (wall seconds)."""
+    with tempfile.TemporaryDirectory(prefix="ptbench-report-") as scratch_name:
+        scratch = Path(scratch_name)
+        arguments = ("report", "--results", str(PROJECT / "results"), "--out", str(scratch / "r"))
+        timed(scratch / "cache", *arguments)  # fills the cache: the runs below are warm
+        seconds = sorted(timed(scratch / "cache", *arguments)[0] for _ in range(runs))
+    files = len([p for p in (PROJECT / "results").glob("*/*.json") if p.name != "machine.json"])
+    print(
+        f"\nreport on the committed history ({files} result files): "
+        f"{', '.join(f'{s:.1f} s' for s in seconds)} (median {seconds[len(seconds) // 2]:.1f} s)"
+    )
+
+
+def _history_table(sizes: list[int], report_up_to: int) -> None:
+    print("| files | rows | export cold | export warm | report | peak memory (cold / warm) |")
     print("|---|---|---|---|---|---|")
-    for files in sorted(args.files):
+    for files in sorted(sizes):
         with tempfile.TemporaryDirectory(prefix="ptbench-loading-") as scratch_name:
             scratch = Path(scratch_name)
             make_history(scratch / "results", files)
@@ -76,14 +101,13 @@ def main() -> int:
             warm = timed(cache, "export", "--results", str(scratch / "results"), "--out", str(out))
             rows = _rows(out)
             report = "skipped"
-            if files <= args.report_up_to:
+            if files <= report_up_to:
                 seconds, _peak, status = timed(cache, "report", "--results",
                                                str(scratch / "results"), "--out",
                                                str(scratch / "report"))  # fmt: skip
                 report = f"{seconds:.1f} s" + ("" if status == 0 else f" (exit {status})")
             print(f"| {files} | {rows:,} | {cold[0]:.1f} s | {warm[0]:.1f} s | {report} "
-                  f"| {cold[1]:.2f} GiB |", flush=True)  # fmt: skip
-    return 0
+                  f"| {cold[1]:.2f} / {warm[1]:.2f} GiB |", flush=True)  # fmt: skip
 
 
 def _rows(path: Path) -> int:

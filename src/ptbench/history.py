@@ -4,8 +4,9 @@ For each benchmark x parameter combination x machine x environment, the values o
 date go to ``asv.step_detect.detect_steps`` with ``asv._stats.get_weight`` weights (the inverse
 width of each 99% interval), exactly as ``asv publish`` draws its regression graphs. Each step
 larger than ``threshold`` becomes a change point: the commit where the new level began, its
-``change`` (after / before) and a confidence, the Mann-Whitney U p-value (scipy) of the raw
-samples pooled on either side (missing when samples were not recorded).
+``change`` (after / before) and a confidence, the Mann-Whitney U p-value of the raw samples
+pooled on either side (missing when samples were not recorded): asv's test, the one ``ptbench
+compare`` and ``asv compare`` use (``stats.mann_whitney_u``).
 
 A step whose test gives p >= ``p_threshold`` is not reported: the detector fits noise too. Two
 back-to-back runs that differ by a process-to-process 26% at p = 0.27 are not a change point.
@@ -19,8 +20,8 @@ import numpy as np
 import pandas as pd
 from asv import _stats as asv_stats
 from asv import step_detect
-from scipy.stats import mannwhitneyu
 
+from ptbench import stats
 from ptbench.schema import SERIES_RUN_KEYS, timed
 
 SERIES_KEYS = SERIES_RUN_KEYS
@@ -95,7 +96,7 @@ def _steps(series: pd.DataFrame, threshold: float, p_threshold: float, order: st
         left, right = series.iloc[before[0] : before[1]], series.iloc[after[0] : after[1]]
         samples_before, samples_after = _pooled(left["samples"]), _pooled(right["samples"])
         p_value = (
-            mannwhitneyu(samples_before, samples_after).pvalue
+            stats.mann_whitney_u(samples_before, samples_after)[1]
             if samples_before and samples_after
             else np.nan
         )
