@@ -85,7 +85,6 @@ def test_a_warm_load_parses_nothing_even_where_files_disagree_on_a_type(
     """A run with a parameterless track has NaN sizes (double) where the other run's are whole
     (int64): the entries are still read back together, not parsed again."""
     from conftest import edit_result
-
     from ptbench import results
 
     first, _second = fixture_runs(results_copy)

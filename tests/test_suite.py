@@ -120,8 +120,9 @@ print(json.dumps(type(sys.modules["ptbench.operations.linalg"].torch).__name__))
 def test_versions_do_not_depend_on_whether_torch_was_imported_first():
     """The operations bind torch lazily (ptbench.lazy): the stand-in is not part of the work."""
     outputs = {
-        order: subprocess.run([sys.executable, "-c", VERSIONS, order], capture_output=True,
-                              text=True, check=True).stdout.splitlines()  # fmt: skip
+        order: subprocess.run(
+            [sys.executable, "-c", VERSIONS, order], capture_output=True, text=True, check=True
+        ).stdout.splitlines()  # fmt: skip
         for order in ("torch first", "operations first")
     }
     assert outputs["torch first"][0] == outputs["operations first"][0]

@@ -381,9 +381,11 @@ def build(
             )
         except compare.SelectorError as missing:
             sections.append(Section(title, [question, f"Not in these results: {missing}."]))
-    sections.append(changes_section(frame, figures))
-    sections.append(torch_section(frame, figures))
-    sections.append(scaling_section(latest, figures))
+    # Figures are rendered by other processes while this one goes on: the section with the most
+    # figures and the least arithmetic is built first, the change points (arithmetic, few
+    # figures) last, so the rendering overlaps them; the document keeps its order.
+    scaling = scaling_section(latest, figures)
+    sections += [changes_section(frame, figures), torch_section(frame, figures), scaling]
     figures.writer.write_all()
     return sections
 
