@@ -4,6 +4,7 @@ results/, and parsing many files in parallel gives the serial answer."""
 from __future__ import annotations
 
 import json
+import os
 
 import pandas as pd
 
@@ -105,3 +106,22 @@ def test_a_warm_load_parses_nothing_even_where_files_disagree_on_a_type(
 
     monkeypatch.setattr(results, "file_frame", parse)
     pd.testing.assert_frame_equal(load_results(results_copy), cold)
+
+
+def test_loading_and_reporting_never_import_torch(results_copy, tmp_path):
+    """The operations bind torch lazily (ptbench.lazy): work counts, statistics and figures run
+    without it, and without scipy.stats, in a fresh interpreter as a user's command would."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from ptbench import report\n"
+        f"report.write(Path({str(results_copy)!r}), Path({str(tmp_path / 'report')!r}))\n"
+        "print(sorted(m for m in ('torch', 'scipy.stats') if m in sys.modules))\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                               check=True, env={**os.environ, "PTBENCH_CACHE": "off"})  # fmt: skip
+    assert completed.stdout.strip().splitlines()[-1] == "[]"
+    assert (tmp_path / "report" / "report.html").is_file()

@@ -149,6 +149,23 @@ def test_work_counts_follow_the_nominal_formulas():
     assert OPERATIONS["multiply"].bytes_moved(Case("cpu", 1000)) == 3 * 1000 * 4
 
 
+def test_counting_work_needs_no_torch_and_counts_as_torch_does():
+    """The analysis counts work with CountingCase (numpy's element sizes): the same bytes as
+    Case (torch's ``element_size``) for every dtype an operation declares, and half precision."""
+    from ptbench.operations import CountingCase
+
+    dtypes = {d for operation in OPERATIONS.values() for d in operation.dtypes}
+    assert {"float32", "float64"} <= dtypes
+    for dtype in dtypes | {"float16", "bfloat16", "complex64"}:
+        assert CountingCase("cpu", 8, dtype).itemsize == Case("cpu", 8, dtype).itemsize, dtype
+    for operation in OPERATIONS.values():
+        for dtype, method in itertools.product(operation.dtypes, list(operation.methods) or [None]):
+            real, counted = Case("cpu", 64, dtype, method), CountingCase("cpu", 64, dtype, method)
+            for count in (operation.flops, operation.bytes_moved):
+                if count is not None:
+                    assert count(counted) == count(real), (operation.name, dtype, method)
+
+
 def test_an_operation_needs_exactly_one_way_to_call_it():
     square = OPERATIONS["square"]
     with pytest.raises(TypeError, match="exactly one"):

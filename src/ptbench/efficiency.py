@@ -14,17 +14,17 @@ import pandas as pd
 
 from ptbench import schema
 from ptbench.devices import float32_matmul_is_reduced
-from ptbench.operations import OPERATIONS, Case
+from ptbench.operations import OPERATIONS, Case, CountingCase
 
 COLUMNS = ("achieved", "achieved_unit", "intensity", "peak", "peak_source", "fraction_of_peak")
 
 
-def _case(row: pd.Series, dtypes: tuple[str, ...]) -> Case:
+def _case(row: pd.Series, dtypes: tuple[str, ...]) -> CountingCase:
     def text(key: str) -> str | None:
         value = row.get(key)
         return value if isinstance(value, str) else None
 
-    return Case(
+    return CountingCase(
         device=text("device") or "cpu",
         size=int(row["size"]),
         dtype=text("dtype") or dtypes[0],

@@ -12,7 +12,7 @@ from ptbench.operations import (
     shape,
     updates,
 )
-from ptbench.operations._base import Case, Inputs, Operation, Unsupported
+from ptbench.operations._base import Case, CountingCase, Inputs, Operation, Unsupported
 
 OPERATIONS: dict[str, Operation] = {
     operation.name: operation
@@ -20,4 +20,4 @@ OPERATIONS: dict[str, Operation] = {
     for operation in module.OPERATIONS
 }
 
-__all__ = ["OPERATIONS", "Case", "Inputs", "Operation", "Unsupported"]
+__all__ = ["OPERATIONS", "Case", "CountingCase", "Inputs", "Operation", "Unsupported"]
