@@ -125,3 +125,14 @@ def test_loading_and_reporting_never_import_torch(results_copy, tmp_path):
                                check=True, env={**os.environ, "PTBENCH_CACHE": "off"})  # fmt: skip
     assert completed.stdout.strip().splitlines()[-1] == "[]"
     assert (tmp_path / "report" / "report.html").is_file()
+
+
+def test_a_damaged_entry_is_parsed_again_and_replaced(results_copy, tmp_path, monkeypatch):
+    monkeypatch.setenv("PTBENCH_CACHE", str(tmp_path / "cache"))
+    expected = load_results(results_copy)
+    damaged = sorted((tmp_path / "cache").glob("*.parquet"))[0]
+    damaged.write_bytes(b"not parquet")
+    pd.testing.assert_frame_equal(load_results(results_copy), expected)  # parsed, not read
+    assert not damaged.exists()  # forgotten: the next load keeps the file's rows again
+    pd.testing.assert_frame_equal(load_results(results_copy), expected)
+    assert damaged.exists() and damaged.read_bytes()[:4] == b"PAR1"

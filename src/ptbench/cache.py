@@ -118,9 +118,23 @@ def frames(
                        catalogue, parse)  # fmt: skip
     unkept = [frame for frame in unkept if frame is not None]
     combined = _read([entry for entry in entries if entry.exists()])
-    if combined is None:  # an entry that cannot be read: parse everything, as without a cache
+    if combined is None:  # entries that cannot be read together: parse, as without a cache
+        _forget_unreadable(entries)
         return parse_all(files, [None] * len(files), catalogue, parse)
     return [combined, *unkept]
+
+
+def _forget_unreadable(entries: list[Path]) -> None:
+    """Remove entries that cannot be read at all (damaged on disk), so the next load parses
+    and keeps their files again; entries that are fine but disagree on a column's type stay."""
+    for entry in entries:
+        try:
+            pq.read_schema(entry)
+        except FileNotFoundError:
+            continue
+        except (OSError, ValueError, pa.ArrowException):
+            with contextlib.suppress(OSError):
+                entry.unlink()
 
 
 PARALLEL_FROM = 16  # files; fewer are parsed in this process (a pool costs more than it saves)
