@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 
 from conftest import FIXTURE_MACHINE, fixture_runs, scale_result
@@ -49,3 +50,24 @@ def test_a_flat_history_has_no_change_points(results_copy):
 def test_two_commits_are_too_few_for_a_history(results_copy):
     changes = change_points(load_results(results_copy))
     assert changes.empty and "p_value" in changes.columns
+
+
+def test_many_series_are_searched_in_parallel_to_the_serial_answer(results_copy, monkeypatch):
+    """Above history.PARALLEL_FROM series, asv's detector runs in forked workers: the same
+    change points, in the same order, as one process finds."""
+    from ptbench import history
+
+    make_history(results_copy, [1.0, 1.0, 1.0, 1.5, 1.5, 1.5])
+    frame = load_results(results_copy)
+    monkeypatch.setattr(history, "PARALLEL_FROM", 10**9)
+    serial = change_points(frame)
+    monkeypatch.setattr(history, "PARALLEL_FROM", 2)
+    calls = []
+    monkeypatch.setattr(history.parallel, "MAX_WORKERS", 2)
+    real_map = history.parallel.fork_map
+    monkeypatch.setattr(history.parallel, "fork_map",
+                        lambda *a, **k: calls.append(len(a[1])) or real_map(*a, **k))  # fmt: skip
+    parallel = change_points(frame)
+    assert calls and calls[0] >= 2  # the series went to the pool
+    pd.testing.assert_frame_equal(parallel, serial)
+    assert not serial.empty

@@ -20,15 +20,15 @@ import contextlib
 import functools
 import hashlib
 import json
-import multiprocessing as mp
 import os
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from ptbench import parallel
 
 LOADER_VERSION = "3"  # bump whenever results.file_frame's output changes
 
@@ -144,12 +144,6 @@ def parse_all(
     files: list[Path], entries: list[Path | None], catalogue: dict, parse
 ) -> list[pd.DataFrame | None]:
     """Each file's rows, or None where they were kept as its entry (see
-    :func:`_parse_and_keep`), on every CPU when there are many files. Worker processes are
-    forked (the parent's modules are already imported); an error in one is raised here, as the
-    serial loop would raise it."""
+    :func:`_parse_and_keep`), on every CPU when there are many files (``parallel.fork_map``)."""
     job = functools.partial(_parse_and_keep, catalogue=catalogue, parse=parse)
-    workers = min(os.cpu_count() or 1, 8)
-    if len(files) < PARALLEL_FROM or workers < 2 or "fork" not in mp.get_all_start_methods():
-        return [job(path, entry) for path, entry in zip(files, entries, strict=True)]
-    with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
-        return list(pool.map(job, files, entries, chunksize=8))
+    return parallel.fork_map(job, files, entries, serial_below=PARALLEL_FROM)

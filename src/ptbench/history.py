@@ -21,7 +21,7 @@ import pandas as pd
 from asv import _stats as asv_stats
 from asv import step_detect
 
-from ptbench import stats
+from ptbench import parallel, stats
 from ptbench.schema import SERIES_RUN_KEYS, timed
 
 SERIES_KEYS = SERIES_RUN_KEYS
@@ -48,6 +48,9 @@ def series_keys(frame: pd.DataFrame) -> list[str]:
 
 # What :func:`_steps` reads of each point, besides its order and position.
 STEP_COLUMNS = ("value", "ci_99_low", "ci_99_high", "samples", "unit")
+# Series from which asv's step detection (pure Python: 10 ms for a series of 333 points) runs
+# on every CPU; a year of nightly runs has thousands.
+PARALLEL_FROM = 200
 
 
 def change_points(
@@ -65,30 +68,49 @@ def change_points(
     ``at`` names where the new level began (a commit; :mod:`ptbench.torch_history` passes the
     torch version) and ``previous_<at>`` the last point before it."""
     keys = keys or series_keys(frame)
-    # Only the columns a step reads, without the table's attrs (pandas copies them into every
-    # group), and only the series long enough to have a step: a history has thousands of series.
-    columns = list(dict.fromkeys([*keys, order, at, *STEP_COLUMNS]))
-    measured = timed(frame)[columns]
-    measured.attrs = {}
-    groups = measured.groupby(keys, dropna=False, sort=False, observed=True)
-    measured = measured[groups[at].transform("nunique") >= 3]
-    rows = []
-    for identity, series in measured.groupby(keys, dropna=False, sort=False, observed=True):
-        series = series.sort_values(order, kind="stable").reset_index(drop=True)
-        for step in _steps(series, threshold, p_threshold, order, at):
-            rows.append({**dict(zip(keys, identity, strict=True)), **step})
+    grouped = _long_series(frame, keys, order, at)
+    detected = parallel.fork_map(
+        step_detect.detect_steps,
+        [series["value"].tolist() for _, series in grouped],
+        [_weights(series) for _, series in grouped],
+        serial_below=PARALLEL_FROM,
+    )
+    rows = [
+        {**dict(zip(keys, identity, strict=True)), **step}
+        for (identity, series), steps in zip(grouped, detected, strict=True)
+        for step in _steps(series, steps, threshold, p_threshold, order, at)
+    ]
     columns = [*keys, "unit", "direction", "change", "before", "after", at, order,
                f"previous_{at}", "p_value"]  # fmt: skip
     changes = pd.DataFrame(rows, columns=columns)
     return changes.sort_values("change", ascending=False, ignore_index=True)
 
 
-def _steps(series: pd.DataFrame, threshold: float, p_threshold: float, order: str, at: str):
-    """The steps asv's detector finds in one ordered series that pass both thresholds."""
-    weights = [
+def _long_series(frame: pd.DataFrame, keys: list[str], order: str, at: str) -> list[tuple]:
+    """(identity, points in ``order``) of each series with 3 or more ``at`` values: only the
+    columns a step reads, without the table's attrs (pandas copies them into every group), the
+    short series dropped before grouping (a history has thousands of series)."""
+    measured = timed(frame)[list(dict.fromkeys([*keys, order, at, *STEP_COLUMNS]))]
+    measured.attrs = {}
+    groups = measured.groupby(keys, dropna=False, sort=False, observed=True)
+    measured = measured[groups[at].transform("nunique") >= 3]
+    return [
+        (identity, series.sort_values(order, kind="stable").reset_index(drop=True))
+        for identity, series in measured.groupby(keys, dropna=False, sort=False, observed=True)
+    ]
+
+
+def _weights(series: pd.DataFrame) -> list[float | None]:
+    return [
         _weight(*bounds) for bounds in zip(series["ci_99_low"], series["ci_99_high"], strict=True)
-    ]  # not itertuples: 50 columns
-    steps = step_detect.detect_steps(series["value"].tolist(), weights)
+    ]
+
+
+def _steps(
+    series: pd.DataFrame, steps: list, threshold: float, p_threshold: float, order: str, at: str
+):
+    """Of the ``steps`` asv's detector found in one ordered series, those that pass both
+    thresholds."""
     for before, after in zip(steps, steps[1:], strict=False):
         change = after[2] / before[2]
         if abs(change - 1) < threshold:
