@@ -146,4 +146,4 @@ def parse_all(
     """Each file's rows, or None where they were kept as its entry (see
     :func:`_parse_and_keep`), on every CPU when there are many files (``parallel.fork_map``)."""
     job = functools.partial(_parse_and_keep, catalogue=catalogue, parse=parse)
-    return parallel.fork_map(job, files, entries, serial_below=PARALLEL_FROM)
+    return parallel.fork_map(job, files, entries, worth_it=len(files) >= PARALLEL_FROM)

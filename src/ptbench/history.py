@@ -48,9 +48,10 @@ def series_keys(frame: pd.DataFrame) -> list[str]:
 
 # What :func:`_steps` reads of each point, besides its order and position.
 STEP_COLUMNS = ("value", "ci_99_low", "ci_99_high", "samples", "unit")
-# Series from which asv's step detection (pure Python: 10 ms for a series of 333 points) runs
-# on every CPU; a year of nightly runs has thousands.
-PARALLEL_FROM = 200
+# Points from which asv's step detection (pure Python: 10 ms for a series of 333 points) runs
+# on every CPU: a year of nightly runs has hundreds of thousands; below this, a pool costs more
+# than it saves.
+PARALLEL_FROM = 20_000
 
 
 def change_points(
@@ -73,7 +74,7 @@ def change_points(
         step_detect.detect_steps,
         [series["value"].tolist() for _, series in grouped],
         [_weights(series) for _, series in grouped],
-        serial_below=PARALLEL_FROM,
+        worth_it=sum(len(series) for _, series in grouped) >= PARALLEL_FROM,
     )
     rows = [
         {**dict(zip(keys, identity, strict=True)), **step}
