@@ -95,9 +95,19 @@ def _long_series(frame: pd.DataFrame, keys: list[str], order: str, at: str) -> l
     measured.attrs = {}
     groups = measured.groupby(keys, dropna=False, sort=False, observed=True)
     measured = measured[groups[at].transform("nunique") >= 3]
+    if measured.empty:
+        return []
+    # One stable sort by (series, order) and slices, not a sort per series: the same points in
+    # the same order (groups numbered by first appearance, as groupby iterates them).
+    series_id = measured.groupby(keys, dropna=False, sort=False, observed=True).ngroup()
+    positions = np.lexsort((measured[order].to_numpy(), series_id.to_numpy()))
+    measured, series_id = measured.iloc[positions], series_id.to_numpy()[positions]
+    starts = np.flatnonzero(np.diff(series_id, prepend=-1))
+    ends = [*starts[1:], len(measured)]
+    identities = measured[keys].iloc[starts].itertuples(index=False, name=None)
     return [
-        (identity, series.sort_values(order, kind="stable").reset_index(drop=True))
-        for identity, series in measured.groupby(keys, dropna=False, sort=False, observed=True)
+        (identity, measured.iloc[start:end])
+        for identity, start, end in zip(identities, starts, ends, strict=True)
     ]
 
 
