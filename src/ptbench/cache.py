@@ -102,26 +102,41 @@ def _parse_and_keep(path: Path, entry: Path | None, catalogue: dict, parse) -> p
 def frames(
     files: Iterable[Path], catalogue: dict, parse: Callable[[Path, dict], pd.DataFrame]
 ) -> list[pd.DataFrame]:
-    """The rows of the files. Files not in the cache are ``parse``d (in parallel when there are
-    many, see :func:`parse_all`) and kept; then every entry is read back in one go (one read
-    and one conversion beat joining a frame per file). Row order across files is not kept (the
-    loader sorts); within a file it is."""
-    where = folder()
+    """The rows of the files. Files not in the cache are ``parse``d and kept (see
+    :func:`_keep_missing`); then every entry is read back in one go (one read and one
+    conversion beat joining a frame per file). Row order across files is not kept (the loader
+    sorts); within a file it is."""
     files = list(files)
-    if where is None:
-        return parse_all(files, [None] * len(files), catalogue, parse)
-    catalogue_key = catalogue_digest(catalogue)
-    entries = [where / f"{key(path, catalogue_key)}.parquet" for path in files]
-    missing = [(path, entry) for path, entry in zip(files, entries, strict=True)
-               if not entry.exists()]  # fmt: skip
-    unkept = parse_all([path for path, _ in missing], [entry for _, entry in missing],
-                       catalogue, parse)  # fmt: skip
-    unkept = [frame for frame in unkept if frame is not None]
+    entries, unkept = _keep_missing(files, catalogue, parse)
+    if entries is None:  # no cache: the parsed frames are all there is
+        return unkept
     combined = _read([entry for entry in entries if entry.exists()])
     if combined is None:  # entries that cannot be read together: parse, as without a cache
         _forget_unreadable(entries)
         return parse_all(files, [None] * len(files), catalogue, parse)
     return [combined, *unkept]
+
+
+def check(files: Iterable[Path], catalogue: dict, parse: Callable[[Path, dict], pd.DataFrame]):
+    """Parse every file not in the cache yet, as loading would (raising its errors), and keep
+    it; read nothing back (``ptbench merge`` checks what it brings, it does not use the rows)."""
+    _keep_missing(list(files), catalogue, parse)
+
+
+def _keep_missing(files: list[Path], catalogue: dict, parse) -> tuple[list[Path] | None, list]:
+    """(every file's cache entry, or None when the cache is off; the frames that were not kept:
+    all of them without a cache). Files without an entry are parsed, in parallel when there
+    are many (see :func:`parse_all`)."""
+    where = folder()
+    if where is None:
+        return None, parse_all(files, [None] * len(files), catalogue, parse)
+    catalogue_key = catalogue_digest(catalogue)
+    entries = [where / f"{key(path, catalogue_key)}.parquet" for path in files]
+    missing = [(path, entry) for path, entry in zip(files, entries, strict=True)
+               if not entry.exists()]  # fmt: skip
+    parsed = parse_all([path for path, _ in missing], [entry for _, entry in missing],
+                       catalogue, parse)  # fmt: skip
+    return entries, [frame for frame in parsed if frame is not None]
 
 
 def _forget_unreadable(entries: list[Path]) -> None:

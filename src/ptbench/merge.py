@@ -146,7 +146,7 @@ def plan(sources: list[Path], target: Path) -> Plan:
     results = [s for s, _t in chosen.copies if s.parent.parent in sources
                and s.name != MACHINE_FILE]  # fmt: skip
     try:  # every result must load as export will load it (and is then in the cache)
-        cache.frames(results, catalogue, file_frame)
+        cache.check(results, catalogue, file_frame)
     except ResultsError as error:
         raise InputError(f"nothing was merged: {error}") from None
     return chosen
