@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from conftest import edit_result, fixture_runs, scale_result
 from ptbench import noise
-from ptbench.compare import UNDECIDED, compare
+from ptbench.compare import INCONCLUSIVE, compare
 from ptbench.results import load_results
 
 
@@ -47,6 +47,7 @@ def test_compare_never_calls_a_disturbed_run_a_regression(results_copy):
     edit_result(second, lambda data: data["params"].update(noise="disturbed: load 5.0 on 2 CPUs"))
     judged = compare(load_results(results_copy), {"commit": base}, {"commit": cont})
     assert judged.regressions.empty
-    (row,) = judged.pairs[judged.pairs["verdict"] == UNDECIDED].itertuples()
-    assert row.note == "disturbed run (contender: load 5.0 on 2 CPUs)"
+    (row,) = judged.pairs[judged.pairs["note"].str.contains("disturbed")].itertuples()
+    assert row.verdict == INCONCLUSIVE
+    assert row.note == "not a regression: the run was disturbed (contender: load 5.0 on 2 CPUs)"
     assert row.ratio > 1.4

@@ -241,9 +241,11 @@ def _add_ab(commands) -> None:
         help="compare two Python environments, interleaved round by round, with confirmation",
         description="Time the selection in two environments (each PYTHON must have torch and "
         "ptbench), alternating the sides round by round (ABBA), each round a fresh process "
-        "with the suite's own timing. Judges each pair from the paired rounds with family-wise "
-        "error control; undecided pairs get more rounds within --budget. Writes both sides as "
-        "asv result files into --results. Exit status 1 only for a confirmed regression.",
+        "with the suite's own timing. Each pair is slower or faster (confirmed, with family-wise "
+        "error control), equivalent (within --factor, at most a 5% chance of being wrong) or "
+        "inconclusive (with the change it could have detected); inconclusive pairs get more "
+        "rounds within --budget. Writes both sides as asv result files into --results. Exit "
+        "status 1 only for a confirmed regression.",
     )
     ab.add_argument("--baseline", metavar="PYTHON", required=True)
     ab.add_argument("--contender", metavar="PYTHON", required=True)
@@ -256,7 +258,7 @@ def _add_ab(commands) -> None:
         type=seconds,
         default=600.0,
         metavar="SECONDS",
-        help="time for confirming undecided pairs with more rounds (600)",
+        help="time for deciding inconclusive pairs with more rounds (600)",
     )
     ab.add_argument("--results", metavar="DIR", type=folder, help="(default: a new scratch folder)")
     ab.add_argument("--format", dest="output_format", default="table", choices=FORMATS)

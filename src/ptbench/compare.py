@@ -6,10 +6,13 @@ the two sides are matched on every other key, so ``device=cpu`` vs ``device=cuda
 with the CPU for each benchmark, size, commit and machine, and ``commit=a`` vs ``commit=b``
 compares two commits benchmark by benchmark.
 
-A pair's verdict needs both the ratio past ``factor`` and statistical significance, decided as
-``asv compare`` decides it (``asv._stats.is_different``, through ``stats.is_different``, which
-makes the same decisions faster: Mann-Whitney U at p < 0.002 on the recorded samples, else
-non-overlap of the 99% intervals).
+Each pair is judged by ``ptbench.judgement``, the model ``ptbench ab`` shares. ``slower`` and
+``faster`` need the ratio past ``factor``, the 99% interval wholly on that side of 1, and
+statistical significance decided as ``asv compare`` decides it (``asv._stats.is_different``,
+through ``stats.is_different``, which makes the same decisions faster: Mann-Whitney U at
+p < 0.002 on the recorded samples, else non-overlap of the 99% intervals). ``equivalent`` needs
+the same 99% interval inside [1/factor, factor]: stricter than ``ab``'s per-pair 5%, because the
+samples of one run cannot see how far the next run drifts.
 """
 
 from __future__ import annotations
@@ -20,19 +23,18 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ptbench import noise, stats
+from ptbench import judgement, noise, stats
 from ptbench.errors import SelectorError, UsageError
 from ptbench.schema import (  # noqa: F401 - the verdicts, re-exported for callers
     COMPARED_UNITS,
+    EQUIVALENT,
     FASTER,
+    INCONCLUSIVE,
     NOT_COMPARABLE,
-    SAME,
     SECONDS,
     SLOWER,
-    STATUS_FAILED,
     STATUS_OK,
     STATUS_SKIPPED,
-    UNDECIDED,
     VERDICTS,
 )
 
@@ -175,13 +177,7 @@ def pair(
     return pairs, keys, int(both_skipped.sum())
 
 
-def order_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
-    """Regressions first, then the undecided and not comparable, the same, and improvements;
-    the largest ratio first within each."""
-    rank = {SLOWER: 0, UNDECIDED: 1, NOT_COMPARABLE: 2, SAME: 3, FASTER: 4}
-    ordered = pairs.assign(_rank=pairs["verdict"].map(rank), _ratio=-pairs["ratio"].fillna(0))
-    ordered = ordered.sort_values(["_rank", "_ratio"], kind="stable")
-    return ordered.drop(columns=["_rank", "_ratio"]).reset_index(drop=True)
+order_pairs = judgement.order  # one ordering for every comparison
 
 
 def geometric_means(pairs: pd.DataFrame) -> dict[str, float]:
@@ -219,30 +215,6 @@ def _samples(row, side: str) -> list[float] | None:
     return list(samples) if isinstance(samples, (list, tuple, np.ndarray)) else None
 
 
-def _not_comparable(note: str, regression: bool = False) -> dict:
-    return {
-        "ratio": np.nan,
-        "ratio_low": np.nan,
-        "ratio_high": np.nan,
-        "significant": False,
-        "verdict": NOT_COMPARABLE,
-        "note": note,
-        "regression": regression,
-    }
-
-
-def _from_zero(contender: float) -> dict:
-    """Peak bytes of an in-place update: 0 -> 0 is the same, 0 -> more is worse."""
-    grew = contender != 0
-    return {
-        **_not_comparable("baseline was zero" if grew else ""),
-        "ratio": math.inf if grew else 1.0,
-        "significant": grew,
-        "verdict": SLOWER if grew else SAME,
-        "regression": grew,
-    }
-
-
 def _interval_and_significance(row, ratio: float) -> tuple[tuple[float, float], bool, str]:
     """The ratio's 99% interval and asv compare's significance decision for one pair."""
     base_stats, cont_stats = _stats(row, "baseline"), _stats(row, "contender")
@@ -254,7 +226,7 @@ def _interval_and_significance(row, ratio: float) -> tuple[tuple[float, float], 
             (base_stats["ci_99_a"], base_stats["ci_99_b"]),
             (cont_stats["ci_99_a"], cont_stats["ci_99_b"]),
         )
-    else:  # asv compare falls back to the factor alone without stats
+    else:  # nothing to judge a change or an equivalence on: inconclusive, whatever the ratio
         return (math.nan, math.nan), True, "no statistics recorded"
     # asv compare skips the test when either side has a single sample (repeat == 1).
     testable = bool(base_stats and cont_stats) and 1 not in (
@@ -267,19 +239,6 @@ def _interval_and_significance(row, ratio: float) -> tuple[tuple[float, float], 
     return stats.enclose(ratio, interval), bool(significant), ""
 
 
-def _verdict(ratio: float, interval: tuple[float, float], significant: bool, factor: float):
-    """slower/faster needs the ratio past the factor, asv's significance, and an interval that
-    lies wholly on that side of 1: a verdict never contradicts the interval printed beside it."""
-    low, high = interval
-    known = not math.isnan(low)
-    if significant and ratio > factor and (not known or low > 1):
-        return SLOWER, ""
-    if significant and ratio < 1 / factor and (not known or high < 1):
-        return FASTER, ""
-    past_factor = ratio > factor or ratio < 1 / factor
-    return SAME, "not significant" if past_factor else ""
-
-
 def _disturbed(row) -> str | None:
     """The noise verdict of whichever side's run was disturbed, or None."""
     for side in ("baseline", "contender"):
@@ -290,35 +249,24 @@ def _disturbed(row) -> str | None:
 
 
 def _judge(row, factor: float) -> dict:
-    """Ratio, its 99% interval, significance and verdict for one pair, as asv compare judges."""
+    """Ratio, its 99% interval, significance and verdict for one pair (module docstring)."""
     base_status, cont_status = row.status_baseline, row.status_contender
     if base_status != STATUS_OK or cont_status != STATUS_OK:
-        # A benchmark that worked and now fails is a regression, as asv continuous counts it.
-        return _not_comparable(
-            f"baseline {base_status}, contender {cont_status}",
-            regression=base_status == STATUS_OK and cont_status == STATUS_FAILED,
-        )
+        return {**judgement.not_comparable(base_status, cont_status).record(), "significant": False}
     # The same benchmark with another definition (asv's version) measures something else.
     # Different benchmarks (eig vs eigh) always differ in version; that is the point there.
     same_benchmark = "benchmark_baseline" not in row._fields  # paired on the benchmark
     if same_benchmark and row.version_baseline != row.version_contender:
-        return _not_comparable("benchmark definition changed")
+        changed = judgement.not_comparable(base_status, cont_status, "benchmark definition changed")
+        return {**changed.record(), "significant": False}
     base, cont = row.value_baseline, row.value_contender
-    if base == 0:
-        return _from_zero(cont)
+    if base == 0 or cont == 0:
+        zero = judgement.from_zero(base, cont, factor)
+        return {**zero.record(), "significant": zero.verdict in (SLOWER, FASTER)}
     ratio = cont / base
     interval, significant, note = _interval_and_significance(row, ratio)
-    verdict, why = _verdict(ratio, interval, significant, factor)
-    disturbed = _disturbed(row)
-    if disturbed:  # the noise guard: a busy machine's slowdown is not a regression
-        verdict = UNDECIDED if verdict == SLOWER else verdict
-        why = f"disturbed run ({disturbed})"
-    return {
-        "ratio": ratio,
-        "ratio_low": interval[0],
-        "ratio_high": interval[1],
-        "significant": significant,
-        "verdict": verdict,
-        "note": note or why,
-        "regression": verdict == SLOWER,
-    }
+    judged = judgement.judge(
+        ratio, interval, interval, factor, note=note, significant=significant,
+        disturbed=_disturbed(row),
+    )  # fmt: skip
+    return {**judged.record(), "significant": judged.verdict in (SLOWER, FASTER)}

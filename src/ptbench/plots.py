@@ -22,13 +22,17 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.colors import LogNorm  # noqa: E402
 
-from ptbench.compare import FASTER, SLOWER, UNDECIDED, Comparison  # noqa: E402
+from ptbench import tables  # noqa: E402
+from ptbench.compare import EQUIVALENT, FASTER, INCONCLUSIVE, SLOWER, Comparison  # noqa: E402
 from ptbench.efficiency import peak  # noqa: E402
 from ptbench.operations import OPERATIONS  # noqa: E402
 from ptbench.schema import SECONDS, STATUS_OK, UNIT_AXIS_LABELS, latest, operation_name  # noqa: E402
 
-VERDICT_COLOURS = {SLOWER: "#c0392b", FASTER: "#1e8449", UNDECIDED: "#e6a23c"}
-OTHER_COLOUR = "#95a5a6"
+# Inconclusive is amber, never a pass's colour: the data could not tell.
+VERDICT_COLOURS = {
+    SLOWER: "#c0392b", FASTER: "#1e8449", INCONCLUSIVE: "#e6a23c", EQUIVALENT: "#7f8c8d"
+}  # fmt: skip
+OTHER_COLOUR = "#bdc3c7"
 
 
 def describe(selector: dict[str, str]) -> str:
@@ -259,9 +263,10 @@ def comparison_bars(
     figure, axes = plt.subplots(figsize=(9, 1.6 + 0.22 * max(len(pairs), 1)))
     low, high = _ratio_view(pairs["ratio"], comparison.factor)
     colours = [VERDICT_COLOURS.get(verdict, OTHER_COLOUR) for verdict in pairs["verdict"]]
+    shown = _shown_intervals(pairs)
     whiskers = [
-        (pairs["ratio"] - pairs["ratio_low"].clip(lower=low)).clip(lower=0).fillna(0),
-        (pairs["ratio_high"].clip(upper=high) - pairs["ratio"]).clip(lower=0).fillna(0),
+        (pairs["ratio"] - shown["low"].clip(lower=low)).clip(lower=0).fillna(0),
+        (shown["high"].clip(upper=high) - pairs["ratio"]).clip(lower=0).fillna(0),
     ]
     positions = np.arange(len(pairs))
     axes.barh(positions, pairs["ratio"] - 1, left=1, color=colours)
@@ -286,6 +291,12 @@ def comparison_bars(
     return figure
 
 
+def _shown_intervals(pairs: pd.DataFrame) -> pd.DataFrame:
+    """Each pair's interval as tables show it (``tables.shown_interval``), as columns."""
+    ends = [tables.shown_interval(row) for _, row in pairs.iterrows()]
+    return pd.DataFrame(ends, index=pairs.index, columns=["low", "high"], dtype=float)
+
+
 def _ratio_view(ratios: pd.Series, factor: float) -> tuple[float, float]:
     """Axis limits that hold every estimate and both factor lines, with a margin."""
     low = min(float(ratios.min()) if len(ratios) else 1.0, 1 / factor)
@@ -307,7 +318,7 @@ def _ratio_ticks(axis, low: float, high: float) -> None:
 def _verdict_legend(figure: plt.Figure) -> None:
     """The verdict colours, below the axes, where they cannot cover a bar."""
     names = {SLOWER: "slower (confirmed)", FASTER: "faster (confirmed)"}
-    names |= {UNDECIDED: "undecided", None: "same / not significant"}
+    names |= {INCONCLUSIVE: "inconclusive (cannot tell)", EQUIVALENT: "equivalent (within factor)"}
     handles = [
         plt.Rectangle((0, 0), 1, 1, color=VERDICT_COLOURS.get(verdict, OTHER_COLOUR))
         for verdict in names

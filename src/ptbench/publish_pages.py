@@ -12,8 +12,9 @@ from urllib.parse import urlencode
 import numpy as np
 import pandas as pd
 
-from ptbench import tables, torch_history
-from ptbench.schema import SUITE_PARAMS, latest, newest_run
+from ptbench import judgement, tables, torch_history
+from ptbench.ab import paired
+from ptbench.schema import INCONCLUSIVE, SLOWER, SUITE_PARAMS, latest, newest_run
 
 SITE_TITLE = "ptbench"
 
@@ -68,20 +69,42 @@ def _params_query(row: dict) -> dict:
     return {k: row[k] for k in SUITE_PARAMS if k in row and not _missing(row[k]) and k != "size"}
 
 
-def ab_rows(documents: list[dict]) -> list[list[str]]:
-    """A row per confirmed regression in every ``ptbench ab`` document."""
+def ab_rows(documents: list[dict], verdict: str = SLOWER) -> list[list[str]]:
+    """A row per pair with ``verdict`` in every ``ptbench ab`` document (judged by the current
+    model); inconclusive rows also say what change their data could have confirmed."""
     rows = []
     for document in documents:
-        for pair in document["pairs"]:
-            if pair["verdict"] != "slower":
+        for pair in paired.judged_pairs(document):
+            if pair["verdict"] != verdict:
                 continue
-            rows.append([
+            shown = tables.shown_interval(pair)
+            row = [
                 link(pair["benchmark"], {"machine": document["machine"]}, pair["benchmark"]),
                 escape(" ".join(str(p) for p in pair["params"])),
-                escape(f"{pair['ratio']:.2f} [{pair['ratio_low']:.2f}, {pair['ratio_high']:.2f}]"),
+                escape(tables.ratio_text(pair["ratio"], *shown)),
                 escape(f"{_side(document['contender'])} vs {_side(document['baseline'])}"),
                 escape(document["machine"]),
-            ])  # fmt: skip
+            ]  # fmt: skip
+            if verdict == INCONCLUSIVE:
+                row.insert(3, escape(tables.detectable_text(verdict, pair.get("detectable"))))
+            rows.append(row)
+    return rows
+
+
+def ab_summary_rows(documents: list[dict]) -> list[list[str]]:
+    """A row per ``ptbench ab`` document: how many pairs got each verdict, and the share
+    decided (inconclusive counted apart, never among the passes)."""
+    rows = []
+    for document in documents:
+        verdicts = pd.Series([pair["verdict"] for pair in paired.judged_pairs(document)])
+        counts = judgement.counts(verdicts)
+        decided = judgement.decided_share(verdicts)
+        rows.append([
+            escape(f"{_side(document['contender'])} vs {_side(document['baseline'])}"),
+            escape(document["machine"]),
+            *(escape(str(counts[verdict])) for verdict in judgement.ORDER),
+            escape(f"{decided:.0%}" if decided == decided else "n/a"),
+        ])  # fmt: skip
     return rows
 
 
@@ -89,6 +112,12 @@ def _side(side) -> str:
     """An A/B side in a few words: its torch build (the document holds all its facts)."""
     return f"torch {side['torch']}" if isinstance(side, dict) and "torch" in side else str(side)
 
+
+INCONCLUSIVE_NOTE = (
+    '<p class="note">Neither a confirmed change nor shown equivalent within the factor: these '
+    "are not passes. <em>could detect</em> is the smallest change the rounds could have "
+    "confirmed; more rounds (<code>ptbench ab --budget</code>) narrow it.</p>"
+)
 
 SEQUENTIAL_CAVEAT = (
     '<p class="note">Found in runs taken one after another: a machine that drifts between '
@@ -133,13 +162,21 @@ def latest_runs(frame: pd.DataFrame) -> list[list[str]]:
 
 
 def index_page(frame: pd.DataFrame, changes: dict[str, pd.DataFrame], documents) -> str:
-    ab_heads = ["benchmark", "params", "ratio [99% CI]", "contender vs baseline", "machine"]
+    ab_heads = ["benchmark", "params", "ratio [interval]", "contender vs baseline", "machine"]
+    unknown_heads = [*ab_heads[:3], "could detect", *ab_heads[3:]]
+    summary_heads = ["contender vs baseline", "machine", *judgement.ORDER, "decided"]
     change_heads = ["benchmark", "params", "change", "where", "machine / series"]
     benchmarks = sorted(frame["benchmark"].unique())
     items = "".join(f"<li>{link(b, {}, b)}</li>" for b in benchmarks)
     body = "\n".join([
         "<h2>Confirmed regressions (ptbench ab)</h2>",
         table(ab_heads, ab_rows(documents), "No ptbench ab comparison confirmed a regression."),
+        "<h2>A/B comparisons: what each decided</h2>",
+        table(summary_heads, ab_summary_rows(documents), "No ptbench ab comparison here."),
+        "<h2>Inconclusive (ptbench ab): the rounds could not tell</h2>",
+        INCONCLUSIVE_NOTE,
+        table(unknown_heads, ab_rows(documents, INCONCLUSIVE),
+              "Every pair of every ptbench ab comparison was decided."),
         "<h2>Change points along torch versions</h2>",
         SEQUENTIAL_CAVEAT,
         table(change_heads, change_rows(changes[torch_history.PUBLIC], torch_history.PUBLIC,

@@ -15,11 +15,10 @@ import html
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from ptbench import compare, history, outputs, plots, schema, tables, torch_history
-from ptbench.ab import paired
+from ptbench import compare, history, judgement, outputs, plots, schema, tables, torch_history
+from ptbench.ab import paired, verdicts
 from ptbench.names import slug
 from ptbench.results import load_results
 from ptbench.schema import STATUS_FAILED, STATUS_OK, STATUS_SKIPPED
@@ -121,21 +120,9 @@ FIGURE_MAKERS = {
 
 
 def most_changed(result: compare.Comparison, rows: int) -> compare.Comparison:
-    """The comparison cut to ``rows`` pairs: slower, then faster, then not comparable, then the
-    rest by distance of the ratio from 1."""
-    pairs = result.pairs
-    rank = (
-        pairs["verdict"]
-        .map({compare.SLOWER: 0, compare.FASTER: 1, compare.NOT_COMPARABLE: 2})
-        .fillna(3)
-    )
-    distance = np.abs(np.log(pairs["ratio"].where(pairs["ratio"] > 0)))
-    order = (
-        pd.DataFrame({"rank": rank, "distance": -distance.fillna(0)})
-        .sort_values(["rank", "distance"], kind="stable")
-        .index
-    )
-    return dataclasses.replace(result, pairs=pairs.loc[order[:rows]])
+    """The comparison cut to ``rows`` pairs in the one order every comparison uses
+    (``judgement.order``: slower, faster, inconclusive, not comparable, equivalent)."""
+    return dataclasses.replace(result, pairs=judgement.order(result.pairs).head(rows))
 
 
 def comparison_section(
@@ -162,8 +149,8 @@ def comparison_section(
     section.table = tables.comparison_table(most_changed(result, TABLE_ROWS))
     if len(result.pairs) > TABLE_ROWS:
         section.text.append(
-            f"{TABLE_ROWS} of {len(result.pairs)} pairs: every significant change first, then "
-            "the largest ratios; `ptbench compare` lists all."
+            f"{TABLE_ROWS} of {len(result.pairs)} pairs: confirmed changes first, then the "
+            "inconclusive, each by the size of its change; `ptbench compare` lists all."
         )
     if "size" not in result.keys:  # pictures by size need sizes to pair on
         drawn = tuple(name for name in drawn if name == "bars")
@@ -321,6 +308,24 @@ def _disagreements(frame, document, interleaved: compare.Comparison) -> Section 
     return Section("Sequential against interleaved", text, table.head(TABLE_ROWS))
 
 
+def _rejudged(document: dict) -> tuple[str, pd.DataFrame] | None:
+    """For a document recorded by an earlier judgement model: what the current one reads in
+    the same rounds, as a table of recorded verdict against current verdict."""
+    if document.get("judgement") == verdicts.JUDGEMENT_MODEL:
+        return None
+    now = [pair["verdict"] for pair in paired.judged_pairs(document)]
+    then = [pair["verdict"] for pair in document["pairs"]]
+    table = pd.crosstab(pd.Series(then, name="recorded"), pd.Series(now, name="now"))
+    table = table.reset_index().rename_axis(columns=None)
+    text = (
+        "These rounds were recorded by an earlier judgement model (verdicts `same` and "
+        "`undecided`) and are judged again here by the current one (docs/ab.md): a `same` whose "
+        "interval spanned far past the factor is now `inconclusive`, and says what change it "
+        "could have detected. The next table counts the pairs by both verdicts."
+    )
+    return text, table
+
+
 def ab_sections(frame: pd.DataFrame, results_dir: Path, figures: FigureFolder) -> list[Section]:
     """One section per ``ptbench ab`` run in the folder, judged by its paired rounds, and
     where the sequential comparison of the same builds disagreed."""
@@ -334,12 +339,18 @@ def ab_sections(frame: pd.DataFrame, results_dir: Path, figures: FigureFolder) -
             [
                 f"`ptbench ab` at commit {document['commit'][:8]} on {document['machine']}: "
                 "rounds of the two environments alternated (ABBA), each pair judged from its "
-                "paired rounds with family-wise 99% intervals; machine noise: "
+                "paired rounds (`slower`/`faster`: family-wise 99% intervals; `equivalent`: "
+                "within the factor by TOST at 5% per pair; docs/ab.md); machine noise: "
                 f"{document['noise'].get('noise', 'not recorded')}.",
                 tables.summary_line(result),
             ],
             tables.comparison_table(most_changed(result, TABLE_ROWS)),
         )
+        rejudged = _rejudged(document)
+        if rejudged is not None:
+            section.text.append(rejudged[0])
+            sections.append(section)
+            section = Section(f"{title}: verdicts, recorded against now", [], rejudged[1])
         for name, draw in FIGURE_MAKERS.items():
             figure = draw(result, {"torch": sides[0]}, {"torch": sides[1]})
             section.figures.append(figures.add(figure, f"{slug(title)}-{name}"))

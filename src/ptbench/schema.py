@@ -17,11 +17,24 @@ DEVICES: tuple[str, ...] = ("cpu", "cuda")
 STATUS_OK, STATUS_SKIPPED, STATUS_FAILED = "ok", "skipped", "failed"
 STATUSES = (STATUS_OK, STATUS_SKIPPED, STATUS_FAILED)
 
-# A comparison's verdict on one combination (contender against baseline). UNDECIDED is
-# ``ptbench ab``'s: the estimate crosses the factor but the interval still holds 1.
-FASTER, SLOWER, SAME, NOT_COMPARABLE = "faster", "slower", "same", "not comparable"
-UNDECIDED = "undecided"
-VERDICTS = (SLOWER, FASTER, UNDECIDED, SAME, NOT_COMPARABLE)
+# A comparison's verdict on one combination (contender against baseline), from one judgement
+# model (``ptbench.judgement``) for ``compare`` and ``ab`` alike:
+# - SLOWER / FASTER: a change beyond the factor, the interval wholly on that side of 1;
+# - EQUIVALENT: the whole equivalence interval inside [1/factor, factor];
+# - INCONCLUSIVE: neither; the data could not tell (the pair says what change it could detect);
+# - NOT_COMPARABLE: skipped or failed on a side.
+FASTER, SLOWER, NOT_COMPARABLE = "faster", "slower", "not comparable"
+EQUIVALENT, INCONCLUSIVE = "equivalent", "inconclusive"
+VERDICTS = (SLOWER, FASTER, INCONCLUSIVE, EQUIVALENT, NOT_COMPARABLE)
+# What a pair's judgement adds to it: the columns of every comparison table and document.
+# ``ratio_low``/``ratio_high``: the interval regression claims are judged on; ``equivalence_low``/
+# ``equivalence_high``: the one equivalence is judged on; ``detectable``: the smallest change
+# (as a ratio, >= 1) that these data could have confirmed; ``set_aside``: disturbed rounds left
+# out of the estimate.
+JUDGEMENT_COLUMNS = (
+    "ratio", "ratio_low", "ratio_high", "equivalence_low", "equivalence_high", "detectable",
+    "p_value", "verdict", "note", "regression", "pairs", "set_aside",
+)  # fmt: skip
 
 # Units of asv benchmarks: ``time_*`` in seconds, ptbench's peak-memory tracks in bytes.
 SECONDS, BYTES = "seconds", "bytes"

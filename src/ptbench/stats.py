@@ -161,3 +161,29 @@ def paired_ratio(log_ratios: np.ndarray, alpha: float) -> tuple[float, float, fl
     half_width = float(stdtrit(count - 1, 1 - alpha / 2)) * error
     p_value = float(2 * stdtr(count - 1, -abs(mean) / error))
     return math.exp(mean), math.exp(mean - half_width), math.exp(mean + half_width), p_value
+
+
+def disturbed_rounds(
+    log_ratios: np.ndarray, sigmas: float, floor: float, most: float
+) -> np.ndarray:
+    """Which pairs hold a disturbed round: a pair whose log ratio lies further from the median
+    of its siblings than ``sigmas`` robust standard deviations (1.4826 x the median absolute
+    deviation, the normal-consistent MAD) and than ``log(floor)``; at most a share ``most`` of
+    the pairs (the farthest first), so a change that really comes and goes is still seen.
+    Fewer than 4 pairs: none (no median to stand on).
+
+    One round slowed 3-10x by something else on the machine (a few in a hundred rounds here)
+    would otherwise decide a mean of logs on its own (Hampel's identifier: Hampel, *J. Amer.
+    Statist. Assoc.* 69, 1974; the MAD scale as in Rousseeuw & Croux, 1993)."""
+    values = np.asarray(log_ratios, dtype=float)
+    flagged = np.zeros(len(values), dtype=bool)
+    allowed = int(most * len(values))
+    if len(values) < 4 or allowed == 0:
+        return flagged
+    centre = float(np.median(values))
+    distance = np.abs(values - centre)
+    scale = 1.4826 * float(np.median(distance))
+    threshold = max(sigmas * scale, math.log(floor))
+    farthest = np.argsort(-distance, kind="stable")[:allowed]
+    flagged[farthest[distance[farthest] > threshold]] = True
+    return flagged

@@ -12,9 +12,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ptbench import schema
+from ptbench import judgement, schema
 from ptbench.errors import UsageError
-from ptbench.schema import FASTER, SLOWER, UNDECIDED, VERDICTS
+from ptbench.schema import EQUIVALENT, FASTER, INCONCLUSIVE, SLOWER
 
 if TYPE_CHECKING:  # not at run time: exporting a table needs no statistics (scipy.stats)
     from ptbench.compare import Comparison
@@ -48,8 +48,23 @@ def ratio_text(ratio: float, low: float, high: float) -> str:
     return f"{ratio:.2f} [{low:.2f}, {high:.2f}]"
 
 
+def shown_interval(row) -> tuple[float, float]:
+    """The interval a verdict rests on: the equivalence interval for ``equivalent``, the
+    regression interval for every other verdict (``ptbench.judgement``)."""
+    if row["verdict"] == EQUIVALENT and pd.notna(row.get("equivalence_low")):
+        return row["equivalence_low"], row["equivalence_high"]
+    return row["ratio_low"], row["ratio_high"]
+
+
 def _ratio_text(row: pd.Series) -> str:
-    return ratio_text(row["ratio"], row["ratio_low"], row["ratio_high"])
+    return ratio_text(row["ratio"], *shown_interval(row))
+
+
+def detectable_text(verdict: str, detectable: float) -> str:
+    """For an inconclusive pair, the smallest change its data could have confirmed."""
+    if verdict != INCONCLUSIVE or detectable is None or pd.isna(detectable):
+        return ""
+    return "none (too few pairs)" if math.isinf(detectable) else f"{detectable:.2f}x"
 
 
 def comparison_table(comparison: Comparison) -> pd.DataFrame:
@@ -72,7 +87,7 @@ def comparison_table(comparison: Comparison) -> pd.DataFrame:
         format_value(v, u)
         for v, u in zip(pairs["value_contender"], pairs["unit_contender"], strict=True)
     ]
-    table["ratio [99% CI]"] = pairs.apply(_ratio_text, axis=1)
+    table["ratio [interval]"] = pairs.apply(_ratio_text, axis=1)
     if pairs["fraction_of_peak_contender"].notna().any():
         table["% of peak"] = [
             f"{b:.0%} -> {c:.0%}" if pd.notna(b) and pd.notna(c) else ""
@@ -84,29 +99,46 @@ def comparison_table(comparison: Comparison) -> pd.DataFrame:
         MEMORY_VERDICTS.get(verdict, verdict) if unit == schema.BYTES else verdict
         for verdict, unit in zip(pairs["verdict"], pairs["unit_baseline"], strict=True)
     ]
+    if (pairs["verdict"] == INCONCLUSIVE).any():
+        table["could detect"] = [
+            detectable_text(v, d)
+            for v, d in zip(pairs["verdict"], pairs.get("detectable", np.nan), strict=True)
+        ]
     table["note"] = pairs["note"]
     return table
 
 
+INTERVAL_LEGEND = (
+    "intervals: slower, faster and inconclusive show the interval regressions are judged on; "
+    "equivalent, the one equivalence is judged on (ptbench.judgement)"
+)
+
+
 def summary_line(comparison: Comparison) -> str:
-    counts = comparison.pairs["verdict"].value_counts()
-    parts = [
-        f"{counts.get(verdict, 0)} {verdict}"
-        for verdict in VERDICTS
-        if verdict != UNDECIDED or counts.get(verdict, 0)
+    """What a person reads last: the count of each verdict (inconclusive apart from the
+    passes, always) and the share decided; then the geometric means and the factor."""
+    counts = judgement.counts(comparison.pairs["verdict"])
+    decided = judgement.decided_share(comparison.pairs["verdict"])
+    verdicts = f"{len(comparison.pairs)} pairs: " + ", ".join(
+        f"{counts[verdict]} {verdict}" for verdict in judgement.ORDER
+    )
+    if decided == decided:  # not NaN: some pair was comparable
+        verdicts += f" ({decided:.0%} of comparable pairs decided)"
+    means = ", ".join(
+        f"{schema.UNIT_WORDS.get(unit, unit)} {mean:.3f}"
+        for unit, mean in comparison.geometric_means.items()
+    )
+    lines = [
+        verdicts,
+        f"geometric mean ratio (contender / baseline): {means or 'n/a'}; factor "
+        f"{comparison.factor:g}; {comparison.skipped_pairs} pairs skipped on both sides",
     ]
-    means = (
-        ", ".join(
-            f"{schema.UNIT_WORDS.get(unit, unit)} {mean:.3f}"
-            for unit, mean in comparison.geometric_means.items()
+    if counts[INCONCLUSIVE]:
+        lines.append(
+            f"{counts[INCONCLUSIVE]} inconclusive: the data cannot tell a change from none; "
+            "'could detect' is the smallest change they could have confirmed"
         )
-        or "n/a"
-    )
-    return (
-        f"{len(comparison.pairs)} pairs: {', '.join(parts)}; geometric mean ratio "
-        f"(contender / baseline) {means}; factor {comparison.factor:g}; "
-        f"{comparison.skipped_pairs} pairs skipped on both sides"
-    )
+    return "\n".join([*lines, INTERVAL_LEGEND])
 
 
 def change_table(changes: pd.DataFrame, at: str) -> pd.DataFrame:

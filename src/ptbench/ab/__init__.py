@@ -3,8 +3,9 @@
 - ``worker``: runs in each side's environment and times one round of one combination at a
   time, each round in a fresh forked process, with the suite's own asv-runner timing;
 - ``schedule``: starts both workers and alternates them round by round (ABBA), then gives the
-  undecided pairs more rounds while the budget lasts;
-- ``verdicts``: paired statistics, family-wise error control and the verdict of each pair;
+  inconclusive pairs more rounds while the budget lasts;
+- ``verdicts``: disturbed rounds set aside, paired intervals for each claim, and the verdict
+  (``ptbench.judgement``) of each pair;
 - ``record``: both sides as ordinary asv result files, and the comparison as a document;
 - ``paired``: the document's verdicts beside the recorded results, for tables and reports;
 - ``session``: one ``ptbench ab`` run from its arguments to its files.

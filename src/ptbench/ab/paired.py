@@ -12,11 +12,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from ptbench import compare
+from ptbench import compare, noise
+from ptbench.ab import verdicts
 from ptbench.errors import ResultsError
+from ptbench.schema import JUDGEMENT_COLUMNS, NOT_COMPARABLE
 
 # The judgement of a pair, as the document holds it, that replaces compare's own.
-JUDGED = ("ratio", "ratio_low", "ratio_high", "p_value", "verdict", "note", "regression", "pairs")
+JUDGED = JUDGEMENT_COLUMNS
 
 
 def documents(results_dir: Path) -> list[dict]:
@@ -30,6 +32,29 @@ def documents(results_dir: Path) -> list[dict]:
             raise ResultsError(f"{path}: not a readable ptbench ab document ({error})") from None
         found.append({**document, "path": str(path)})
     return found
+
+
+def judged_pairs(document: dict) -> list[dict]:
+    """The document's pairs, judged by the current model. A document recorded by an earlier
+    model is judged again from its rounds (the rounds are the data; a verdict is what the
+    model reads in them), at the family size and noise verdict the document records."""
+    pairs = document["pairs"]
+    if document.get("judgement") == verdicts.JUDGEMENT_MODEL:
+        return pairs
+    alpha = verdicts.per_test_alpha(sum(p["verdict"] != NOT_COMPARABLE for p in pairs))
+    verdict = document.get("noise", {}).get(noise.VERDICT_KEY)
+    disturbed = verdict if noise.is_disturbed(verdict) else None
+    return [_judged_again(pair, document["factor"], alpha, disturbed) for pair in pairs]
+
+
+def _judged_again(pair: dict, factor: float, alpha: float, disturbed: str | None) -> dict:
+    if pair["verdict"] == NOT_COMPARABLE:  # the rounds do not keep which side failed: as recorded
+        return {**{key: None for key in JUDGED}, **pair, "set_aside": 0}
+    replies = [
+        ({"status": "ok", "value": base}, {"status": "ok", "value": cont})
+        for base, cont in pair["rounds"]
+    ]
+    return {**pair, **verdicts.judge(replies, factor, alpha, disturbed)}
 
 
 def _param_tuple(row: pd.Series, names: list[str]) -> tuple:
@@ -49,13 +74,14 @@ def comparison(frame: pd.DataFrame, document: dict) -> compare.Comparison:
         [
             {"benchmark": p["benchmark"], "_params": tuple(p["params"]),
              **{key: p.get(key) for key in JUDGED}}
-            for p in document["pairs"]
+            for p in judged_pairs(document)
         ]
     )  # fmt: skip
     names = frame.attrs["param_keys"]
     pairs = pairs.assign(_params=[_param_tuple(row, names) for _, row in pairs.iterrows()])
     pairs = pairs.merge(judged, on=["benchmark", "_params"], how="inner").drop(columns="_params")
     pairs["significant"] = pairs["verdict"].isin([compare.SLOWER, compare.FASTER])
+    pairs["regression"] = pairs["regression"].astype(bool)
     pairs = compare.order_pairs(pairs)
     skipped = sum(
         1 for p in document["pairs"] if p["verdict"] == compare.NOT_COMPARABLE

@@ -28,7 +28,7 @@ from asv.results import Results, get_filename
 from asv.runner import BenchmarkResult
 
 from ptbench import outputs
-from ptbench.ab.verdicts import round_value
+from ptbench.ab.verdicts import EQUIVALENCE_ALPHA, JUDGEMENT_MODEL, round_value
 from ptbench.errors import UsageError
 
 ENV_PREFIX = "ab"
@@ -125,8 +125,10 @@ def save_catalogue(results_dir: Path, catalogue: dict) -> Path:
 def document(combinations, settings: dict, factor: float, alpha: float, noise: dict) -> dict:
     """The comparison with every round: what the verdicts were made from."""
     return {
+        "judgement": JUDGEMENT_MODEL,
         "factor": factor,
         "alpha_per_pair": alpha,
+        "equivalence_alpha_per_pair": EQUIVALENCE_ALPHA,
         "noise": noise,
         "baseline": settings["baseline"],
         "contender": settings["contender"],

@@ -13,16 +13,20 @@ pass starts new workers on both sides, gives every combination one pair of round
 them: every pair comes from its own two processes, and process-level effects become noise
 that the pairs' spread measures, instead of a bias that looks like a regression.
 
-How the budget works: every combination gets ``INITIAL_PAIRS`` pairs first (one a pass). Then
-every ``undecided`` combination (estimate past the factor, interval still holding 1) gets as
-many pairs again and is judged again (a "look"), until it is decided, has ``MAX_PAIRS`` pairs,
-or ``budget_seconds`` have passed since confirmation began. The error control of ``verdicts``
-counts every look, so looking again never raises the false-alarm rate.
+How the budget works: every combination first gets ``INITIAL_PAIRS`` clean pairs (one a pass;
+a pair that ``verdicts`` sets aside as disturbed is replaced, up to half again as many pairs).
+Then every ``inconclusive`` combination gets as many pairs again and is judged again (a
+"look"), until it is decided, has ``MAX_PAIRS`` pairs, has had its ``LOOKS`` looks, or
+``budget_seconds`` have passed since confirmation began. The combinations most likely to be
+decided by the fewest seconds of rounds go first, so a budget that runs out leaves the
+hopeless ones, not the nearly decided ones. The error control of ``verdicts`` counts every look,
+so looking again never raises either error rate.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 import time
@@ -32,8 +36,8 @@ from pathlib import Path
 from typing import Any
 
 from ptbench.ab import verdicts
-from ptbench.compare import UNDECIDED
 from ptbench.errors import RunFailed, UsageError
+from ptbench.schema import INCONCLUSIVE
 
 SIDES = ("baseline", "contender")
 
@@ -98,14 +102,38 @@ class Combination:
     rounds: list[tuple[dict, dict]] = field(default_factory=list)
     looks: int = 0
     verdict: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0  # wall time of its rounds so far
 
     @property
     def runs_on_both(self) -> bool:
         return all(reply["status"] == "ok" for pair in self.rounds for reply in pair)
 
     def wants_more(self, goal: int) -> bool:
-        """Below ``goal`` pairs, and not skipped or failed on a side (no ratio to refine)."""
-        return len(self.rounds) < goal and (self.runs_on_both or not self.rounds)
+        """Below ``goal`` clean pairs (with room for replacing disturbed ones), and not
+        skipped or failed on a side (no ratio to refine)."""
+        if not self.rounds:
+            return True
+        if not self.runs_on_both or len(self.rounds) >= goal + goal // 2:
+            return False
+        return verdicts.clean_pairs(self.rounds) < goal
+
+    def seconds_to_decide(self, factor: float) -> float:
+        """A guess at the seconds of rounds that would decide it. Intervals narrow as one over
+        the square root of the pairs, so the pairs needed grow as the square of how much
+        narrower its interval must get: the regression interval to clear 1 when the estimate is
+        past the factor, the equivalence interval to fit inside the factor when it is not."""
+        judged, pairs = self.verdict, max(len(self.rounds), 1)
+        ratio = judged.get("ratio")
+        if not (isinstance(ratio, float) and ratio > 0 and math.isfinite(ratio)):
+            return math.inf
+        distance = abs(math.log(ratio))
+        route = "ratio" if distance > math.log(factor) else "equivalence"
+        low, high = judged[f"{route}_low"], judged[f"{route}_high"]
+        room = distance if route == "ratio" else math.log(factor) - distance
+        if not (low > 0 and math.isfinite(high) and room > 0):
+            return math.inf
+        needed = pairs * (math.log(high / low) / 2 / room) ** 2
+        return needed * self.seconds / pairs
 
 
 def status_line(text: str) -> None:
@@ -146,8 +174,10 @@ class Alternation:
         order = (0, 1) if len(combination.rounds) % 2 == 0 else (1, 0)
         replies: list[dict] = [{}, {}]
         request = {"op": "time", "benchmark": combination.benchmark, "params": combination.params}
+        start = time.monotonic()
         for side in order:
             replies[side] = workers[side].ask(request)
+        combination.seconds += time.monotonic() - start
         combination.rounds.append((replies[0], replies[1]))
 
     def fill(self, goals: list[tuple[Combination, int]], deadline: float = float("inf")) -> None:
@@ -170,22 +200,28 @@ class Alternation:
             self.progress(f"pass {self.passes}: {len(behind)} combinations")
 
     def confirm(self, combinations: list[Combination], factor: float, budget: float) -> None:
-        """Double the pairs of every undecided combination and judge again, until none is
-        undecided, each has MAX_PAIRS, or the budget is spent (see the module docstring)."""
+        """Double the pairs of every inconclusive combination, cheapest to decide first, and
+        judge again, until none is left to refine or the budget is spent (module docstring)."""
         deadline = time.monotonic() + budget
         while time.monotonic() < deadline:
-            undecided = [
-                c
-                for c in combinations
-                if c.verdict.get("verdict") == UNDECIDED and len(c.rounds) < verdicts.MAX_PAIRS
-            ]
-            if not undecided:
+            refinable = [c for c in combinations if _refinable(c)]
+            pending = sorted(refinable, key=lambda c: c.seconds_to_decide(factor))
+            if not pending:
                 return
-            self.progress(f"confirming {len(undecided)} undecided with more rounds")
-            self.fill(
-                [(c, min(verdicts.MAX_PAIRS, 2 * len(c.rounds))) for c in undecided], deadline
-            )
-            judge_all(combinations, factor, looked_at=undecided)
+            self.progress(f"confirming {len(pending)} inconclusive with more rounds")
+            goals = [(c, min(verdicts.MAX_PAIRS, 2 * verdicts.clean_pairs(c.rounds))) for c in
+                     pending]  # fmt: skip
+            self.fill(goals, deadline)
+            judge_all(combinations, factor, looked_at=pending)
+
+
+def _refinable(combination: Combination) -> bool:
+    return (
+        combination.verdict.get("verdict") == INCONCLUSIVE
+        and combination.runs_on_both
+        and len(combination.rounds) < verdicts.MAX_PAIRS
+        and combination.looks < verdicts.LOOKS
+    )
 
 
 def judge_all(

@@ -1,24 +1,26 @@
-"""Verdicts from paired rounds: the estimate, its interval, and family-wise error control.
+"""Verdicts from paired rounds: set disturbed rounds aside, then two intervals, then one verdict.
 
 Each combination has rounds in pairs, one baseline and one contender process back to back (in
-ABBA order, so linear drift cancels over two pairs). Its estimate is the geometric mean of the
-pairs' contender/baseline ratios; its interval and p-value are Student's t on their logs
-(``stats.paired_ratio``).
+ABBA order, so linear drift cancels over two pairs). Its judgement (docs/ab.md says why each
+choice, with the figures that decided it):
 
-False alarms are controlled over the whole family: with ``m`` pairs compared and up to ``LOOKS``
-looks at each (confirmation adds rounds and looks again), every interval is a
-``1 - FAMILY_ALPHA / (m * LOOKS)`` interval (Bonferroni). All printed intervals then hold
-together with probability at least 99%, through any number of confirmation rounds, so the
-chance that a run reports even one false regression is at most 1%. Holm's step-down procedure
-rejects a little more when many pairs change, but its decisions cannot be written as intervals,
-and a verdict must never contradict the interval printed beside it; Benjamini-Hochberg controls
-the share of false alarms rather than their chance, which a CI gate that fails a build on one
-regression cannot use.
-
-A verdict (the issue's rules): ``slower`` when the estimate is above ``factor`` and the whole
-interval above 1; ``faster`` mirrored; ``undecided`` when the estimate is past the factor but the
-interval still holds 1 (these get more rounds); otherwise ``same``. A pair from a run the noise
-guard found disturbed is never a regression: ``slower`` becomes ``undecided``.
+1. **Disturbed rounds are set aside.** A pair whose log ratio is far from its siblings'
+   (``stats.disturbed_rounds``: more than 5 robust standard deviations and more than 2x from
+   the median, at most a quarter of the pairs) holds a round that something else on the machine
+   slowed; it is kept in the document, left out of the estimate, and the schedule measures a
+   replacement pair. One 10x round among eight no longer turns a 1.3x regression into nothing.
+2. **Estimate and intervals:** the geometric mean of the remaining pairs' ratios, with Student's
+   t intervals on their logs (``stats.paired_ratio``; Kalibera & Jones, ISMM 2013).
+3. **Two error rates, one for each claim** (``ptbench.judgement`` turns them into verdicts):
+   - ``slower``/``faster`` fail a build: the *regression interval* is a ``1 - FAMILY_ALPHA /
+     (m * LOOKS)`` interval (Bonferroni over the ``m`` comparable pairs and every look that
+     confirmation takes), so the chance of even one false regression in a comparison is at most
+     1%, however many rounds confirmation adds;
+   - ``equivalent`` misses a regression when wrong: the *equivalence interval* is a
+     ``1 - 2 * EQUIVALENCE_ALPHA / LOOKS`` interval (TOST at 5% per pair, Bonferroni over its
+     looks), so a pair that changed by more than the factor is called equivalent at most 5% of
+     the time.
+4. A pair from a run the noise guard found disturbed is never a regression (``judgement``).
 """
 
 from __future__ import annotations
@@ -27,19 +29,29 @@ import math
 import statistics
 from typing import Any
 
-from ptbench import stats
-from ptbench.compare import FASTER, NOT_COMPARABLE, SAME, SLOWER, UNDECIDED
+import numpy as np
+
+from ptbench import judgement, stats
 from ptbench.schema import STATUS_FAILED, STATUS_OK, STATUS_SKIPPED
 
-FAMILY_ALPHA = 0.01
-INITIAL_PAIRS = 4  # two ABBA passes
+# The judgement model a document's verdicts come from; documents of an earlier model (verdicts
+# "same" and "undecided", before ``ptbench.judgement``) are judged again from their rounds.
+JUDGEMENT_MODEL = 2
+FAMILY_ALPHA = 0.01  # the chance of any false slower/faster in one comparison
+EQUIVALENCE_ALPHA = 0.05  # per pair: the chance of "equivalent" for a pair that changed
+INITIAL_PAIRS = 4  # two ABBA quads
 MAX_PAIRS = 64  # confirmation doubles the pairs: 4, 8, 16, 32, 64
 LOOKS = 1 + int(math.log2(MAX_PAIRS // INITIAL_PAIRS))
+# Disturbed rounds (stats.disturbed_rounds): how far from the siblings, and how many at most.
+OUTLIER_SIGMAS, OUTLIER_FLOOR, OUTLIER_SHARE = 5.0, 2.0, 0.25
 
 
 def per_test_alpha(compared: int) -> float:
-    """The error rate each interval is built for, so the family's is FAMILY_ALPHA."""
+    """The error rate each regression interval is built for, so the family's is FAMILY_ALPHA."""
     return FAMILY_ALPHA / max(compared, 1) / LOOKS
+
+
+EQUIVALENCE_INTERVAL_ALPHA = 2 * EQUIVALENCE_ALPHA / LOOKS  # a 98% interval at 5 looks
 
 
 def round_value(reply: dict[str, Any]) -> float:
@@ -48,14 +60,6 @@ def round_value(reply: dict[str, Any]) -> float:
         samples = [s for s in reply["samples"] if s is not None and s == s]
         return statistics.median(samples) if samples else math.nan
     return float(reply.get("value", math.nan))
-
-
-def decide(estimate: float, low: float, high: float, factor: float) -> str:
-    if estimate > factor:
-        return SLOWER if low > 1 else UNDECIDED
-    if estimate < 1 / factor:
-        return FASTER if high < 1 else UNDECIDED
-    return SAME
 
 
 def _statuses(rounds: list[tuple[dict, dict]]) -> tuple[str, str]:
@@ -68,47 +72,41 @@ def _statuses(rounds: list[tuple[dict, dict]]) -> tuple[str, str]:
     return result[0], result[1]
 
 
-def _verdict(estimate, low, high, p_value, verdict, note, pairs) -> dict[str, Any]:
-    return {
-        "ratio": estimate,
-        "ratio_low": low,
-        "ratio_high": high,
-        "p_value": p_value,
-        "verdict": verdict,
-        "note": note,
-        "regression": verdict == SLOWER,
-        "pairs": pairs,
-    }
+def set_aside(log_ratios: np.ndarray) -> np.ndarray:
+    """Which pairs hold a disturbed round (module docstring, point 1)."""
+    return stats.disturbed_rounds(log_ratios, OUTLIER_SIGMAS, OUTLIER_FLOOR, OUTLIER_SHARE)
 
 
-def _with_zero(values: list[tuple[float, float]], factor: float) -> dict[str, Any]:
-    """Peak bytes where a side allocates nothing: no ratio of logs; the medians decide."""
-    base = statistics.median(v[0] for v in values)
-    cont = statistics.median(v[1] for v in values)
-    ratio = 1.0 if base == cont else math.inf if base == 0 else cont / base
-    verdict = SLOWER if ratio > factor else FASTER if ratio < 1 / factor else SAME
-    return _verdict(ratio, ratio, ratio, math.nan, verdict, "a side allocates nothing", len(values))
+def values(rounds: list[tuple[dict, dict]]) -> list[tuple[float, float]]:
+    return [(round_value(a), round_value(b)) for a, b in rounds]
+
+
+def clean_pairs(rounds: list[tuple[dict, dict]]) -> int:
+    """Pairs that count towards a goal: usable on both sides and not set aside."""
+    logs = stats.paired_log_ratios(values(rounds))
+    return int(len(logs) - set_aside(logs).sum())
 
 
 def judge(
     rounds: list[tuple[dict, dict]], factor: float, alpha: float, disturbed: str | None = None
 ) -> dict[str, Any]:
-    """The verdict of one combination from its paired rounds (see the module docstring)."""
+    """The judgement of one combination from its paired rounds (see the module docstring),
+    as the document records it (``schema.JUDGEMENT_COLUMNS``)."""
     base_status, cont_status = _statuses(rounds)
     if base_status != STATUS_OK or cont_status != STATUS_OK:
-        result = _verdict(
-            math.nan, math.nan, math.nan, math.nan, NOT_COMPARABLE,
-            f"baseline {base_status}, contender {cont_status}", len(rounds),
-        )  # fmt: skip
-        result["regression"] = base_status == STATUS_OK and cont_status == STATUS_FAILED
-        return result
-    values = [(round_value(a), round_value(b)) for a, b in rounds]
-    if any(v == 0 for pair in values for v in pair):
-        return _with_zero(values, factor)
-    estimate, low, high, p_value = stats.paired_ratio(stats.paired_log_ratios(values), alpha)
-    verdict, note = decide(estimate, low, high, factor), ""
-    if verdict == UNDECIDED:
-        note = "interval holds 1: more rounds needed"
-    if verdict == SLOWER and disturbed:
-        verdict, note = UNDECIDED, f"not a regression: the run was {disturbed}"
-    return _verdict(estimate, low, high, p_value, verdict, note, len(values))
+        return judgement.not_comparable(base_status, cont_status, pairs=len(rounds)).record()
+    measured = values(rounds)
+    if any(v == 0 for pair in measured for v in pair):
+        base = statistics.median(v[0] for v in measured)
+        cont = statistics.median(v[1] for v in measured)
+        return judgement.from_zero(base, cont, factor, pairs=len(measured)).record()
+    logs = stats.paired_log_ratios(measured)
+    aside = set_aside(logs)
+    kept = logs[~aside]
+    estimate, low, high, p_value = stats.paired_ratio(kept, alpha)
+    _, eq_low, eq_high, _ = stats.paired_ratio(kept, EQUIVALENCE_INTERVAL_ALPHA)
+    note = f"{int(aside.sum())} disturbed pair(s) set aside" if aside.any() else ""
+    return judgement.judge(
+        estimate, (low, high), (eq_low, eq_high), factor, p_value=p_value, note=note,
+        disturbed=disturbed, pairs=len(kept), set_aside=int(aside.sum()),
+    ).record()  # fmt: skip

@@ -9,9 +9,9 @@ object a line on stdin, one a line on stdout:
   and asv's catalogue entry of every benchmark (what ``benchmarks.json`` holds);
 - ``{"op": "time", "benchmark": NAME, "params": [...]}``: one round. A forked child builds, checks
   and warms up the inputs and times them with asv-runner's own ``TimeBenchmark.run`` under the
-  tier's attributes: exactly one asv benchmark process. Answers ``{"status": "ok", "samples":
-  [...], "number": N}`` (a time), ``{"status": "ok", "value": V}`` (a track), or ``{"status":
-  "skipped" or "failed", "reason": ...}``.
+  tier's round attributes (``tiers.AB_ROUND_TIMING``): exactly one asv benchmark process.
+  Answers ``{"status": "ok", "samples": [...], "number": N}`` (a time), ``{"status": "ok",
+  "value": V}`` (a track), or ``{"status": "skipped" or "failed", "reason": ...}``.
 
 A fresh process per round samples the process-to-process variation (memory layout, allocator
 state) that a single long-lived process would keep, and that would then read as a difference
@@ -70,11 +70,11 @@ def time_round(benchmark_dir: Path, tier: str, name: str, params: list) -> dict[
     from asv_runner.benchmarks.mark import SkipNotImplemented
 
     from ptbench import suite
-    from ptbench.tiers import TIER_TIMING
+    from ptbench.tiers import AB_ROUND_TIMING
 
     try:
         benchmark = suite.asv_benchmark(benchmark_dir, name, tuple(params))
-        for key, value in TIER_TIMING[tier].items():
+        for key, value in AB_ROUND_TIMING[tier].items():
             setattr(benchmark, key, value)
         if benchmark.type == "time":
             result = benchmark.run(*benchmark._current_params)

@@ -1,0 +1,114 @@
+#!/usr/bin/env python
+"""Simulate ``ptbench ab``'s judgement on rounds drawn like this machine's, to check its error
+rates and choose its constants (docs/ab.md quotes the output). Seeded: the same output each run.
+
+    .venv/bin/python scripts/simulate_verdicts.py [--combinations 2000] [--results results]
+
+The noise of each simulated combination: its spread is drawn from the spreads of the committed
+release comparison's combinations (the robust standard deviation of each one's log pair
+ratios), and its pairs are heavy-tailed as measured there: 8% of pairs from a 25% spread and 2%
+off by 2-10x either way (in the committed rounds, one pair in ten is off its combination's
+median by more than 1.34x and one in a hundred by more than 3.8x). Each combination then goes
+through ``ptbench ab``'s schedule: ``INITIAL_PAIRS`` clean pairs, a look, and doubling while
+inconclusive, replacing the pairs set aside, up to ``MAX_PAIRS`` (``ab.schedule``'s rule).
+
+Scenarios: A/A (no change); a change exactly at the factor (where "equivalent" is wrong, so it
+must stay under 5%); 1.3x; 1.05x with ``--factor 1.03``; and A/A with one contender round in
+twenty slowed 10x.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from ptbench import judgement, stats
+from ptbench.ab import verdicts
+
+PROJECT = Path(__file__).resolve().parents[1]
+COMPARED = 415  # comparable pairs in the committed release comparison: the family's size
+
+
+def spreads(results: Path) -> np.ndarray:
+    """The robust standard deviation of each committed combination's log pair ratios."""
+    found = []
+    for path in sorted(results.glob("ab-*.json")):
+        for pair in json.loads(path.read_text())["pairs"]:
+            logs = stats.paired_log_ratios(pair.get("rounds", []))
+            if len(logs) >= 4:
+                found.append(1.4826 * float(np.median(np.abs(logs - np.median(logs)))))
+    return np.maximum(np.asarray(found), 1e-3)
+
+
+def pair_logs(rng, count: int, spread: float, change: float, slowed_share: float) -> np.ndarray:
+    """``count`` log pair ratios: the change, the core noise, the heavy tails, and contender
+    rounds slowed 10x with probability ``slowed_share``."""
+    logs = np.log(change) + rng.normal(0, spread, count)
+    kind = rng.random(count)
+    logs = np.where(kind < 0.08, np.log(change) + rng.normal(0, 0.25, count), logs)
+    far = rng.choice([-1, 1], count) * np.log(rng.uniform(2, 10, count))
+    logs = np.where(kind > 0.98, np.log(change) + far, logs)
+    return logs + np.where(rng.random(count) < slowed_share, np.log(10), 0)
+
+
+def replies(logs: np.ndarray) -> list[tuple[dict, dict]]:
+    return [({"status": "ok", "value": 1.0}, {"status": "ok", "value": math.exp(v)}) for v in logs]
+
+
+def schedule(rng, spread: float, change: float, factor: float, slowed: float) -> dict:
+    """One combination through the schedule: clean pairs to each goal, a look at each."""
+    rounds: list = []
+    goal, verdict = verdicts.INITIAL_PAIRS, {}
+    alpha = verdicts.per_test_alpha(COMPARED)
+    for _look in range(verdicts.LOOKS):
+        while verdicts.clean_pairs(rounds) < goal and len(rounds) < goal + goal // 2:
+            rounds += replies(pair_logs(rng, 1, spread, change, slowed))
+        verdict = verdicts.judge(rounds, factor, alpha)
+        if verdict["verdict"] != judgement.INCONCLUSIVE or goal >= verdicts.MAX_PAIRS:
+            break
+        goal = min(verdicts.MAX_PAIRS, 2 * goal)
+    return {**verdict, "rounds_taken": len(rounds)}
+
+
+SCENARIOS = (  # name, true change, factor, share of contender rounds slowed 10x
+    ("A/A", 1.0, 1.1, 0.0),
+    ("change at the factor (1.10)", 1.1, 1.1, 0.0),
+    ("1.3x", 1.3, 1.1, 0.0),
+    ("1.05x, --factor 1.03", 1.05, 1.03, 0.0),
+    ("A/A, 1 round in 20 slowed 10x", 1.0, 1.1, 0.05),
+)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--combinations", type=int, default=2000)
+    parser.add_argument("--results", type=Path, default=PROJECT / "results")
+    args = parser.parse_args()
+    observed = spreads(args.results)
+    print(f"spreads of {len(observed)} committed combinations: median {np.median(observed):.3f}")
+    print("| scenario | slower | faster | equivalent | inconclusive | median pairs | mean pairs |")
+    print("|---|---|---|---|---|---|---|")
+    for name, change, factor, slowed in SCENARIOS:
+        rng = np.random.default_rng(20261201)
+        runs = [
+            schedule(rng, float(rng.choice(observed)), change, factor, slowed)
+            for _ in range(args.combinations)
+        ]
+        shares = {v: sum(r["verdict"] == v for r in runs) / len(runs) for v in judgement.ORDER}
+        taken = [r["rounds_taken"] for r in runs]
+        print(
+            f"| {name} | {shares['slower']:.2%} | {shares['faster']:.2%} | "
+            f"{shares['equivalent']:.1%} | {shares['inconclusive']:.1%} | "
+            f"{np.median(taken):.0f} | {np.mean(taken):.1f} |",
+            flush=True,
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,191 @@
+"""The one judgement model: four verdicts, the detectable change, the shared rules, robustness
+to a disturbed round, the error rates each claim promises, and documents of the older model."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import fields
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ptbench import judgement, stats, tables
+from ptbench.ab import paired, verdicts
+from ptbench.schema import (
+    EQUIVALENT,
+    FASTER,
+    INCONCLUSIVE,
+    JUDGEMENT_COLUMNS,
+    NOT_COMPARABLE,
+    SLOWER,
+)
+
+NAN = math.nan
+
+
+@pytest.mark.parametrize(
+    ("ratio", "interval", "equivalence", "verdict"),
+    [
+        (1.3, (1.1, 1.5), (1.2, 1.4), SLOWER),  # past the factor, interval above 1
+        (1.3, (0.9, 1.8), (1.1, 1.5), INCONCLUSIVE),  # past the factor, interval holds 1
+        (1.05, (1.02, 1.08), (1.03, 1.07), EQUIVALENT),  # a real but small change
+        (1.05, (0.99, 1.12), (1.01, 1.11), INCONCLUSIVE),  # may be past the factor
+        (0.7, (0.6, 0.8), (0.65, 0.75), FASTER),
+        (0.7, (0.4, 1.2), (0.5, 1.0), INCONCLUSIVE),
+        (1.0, (0.0, math.inf), (0.3, 3.0), INCONCLUSIVE),  # "same" that knows nothing
+        (1.0, (NAN, NAN), (NAN, NAN), INCONCLUSIVE),  # no statistics: nothing shown
+        (1.2, (NAN, NAN), (NAN, NAN), INCONCLUSIVE),
+    ],
+)
+def test_four_verdicts(ratio, interval, equivalence, verdict):
+    assert judgement.decide(ratio, interval, equivalence, factor=1.1) == verdict
+
+
+def test_the_detectable_change_is_what_the_interval_could_confirm():
+    assert judgement.detectable_change((0.5, 2.0), 1.1) == pytest.approx(2.0)
+    assert judgement.detectable_change((0.98, 1.02), 1.1) == 1.1  # never below the factor
+    assert judgement.detectable_change((0.0, math.inf), 1.1) == math.inf
+    assert judgement.detectable_change((NAN, NAN), 1.1) == math.inf
+
+
+def test_a_judgement_is_the_columns_every_table_carries():
+    assert tuple(field.name for field in fields(judgement.Judgement)) == JUDGEMENT_COLUMNS
+    judged = judgement.judge(1.3, (0.9, 1.8), (1.1, 1.5), 1.1)
+    assert judged.verdict == INCONCLUSIVE and not judged.regression
+    assert judged.note == "past the factor, but the interval holds 1"
+    assert judged.detectable == pytest.approx(math.sqrt(2.0))
+
+
+def test_the_shared_rules():
+    guarded = judgement.judge(1.5, (1.3, 1.7), (1.4, 1.6), 1.1, disturbed="load 5 on 2 CPUs")
+    assert (guarded.verdict, guarded.regression) == (INCONCLUSIVE, False)
+    assert guarded.note == "not a regression: the run was disturbed (load 5 on 2 CPUs)"
+    not_tested = judgement.judge(1.5, (1.3, 1.7), (1.4, 1.6), 1.1, significant=False)
+    assert not_tested.verdict == INCONCLUSIVE
+    assert not_tested.note == "not significant (asv's Mann-Whitney U test)"
+    grown = judgement.from_zero(0.0, 4096.0, 1.1)
+    assert (grown.ratio, grown.verdict, grown.regression) == (math.inf, SLOWER, True)
+    assert grown.note == "baseline was zero"
+    assert judgement.from_zero(0.0, 0.0, 1.1).verdict == EQUIVALENT
+    assert judgement.from_zero(64.0, 0.0, 1.1).verdict == FASTER
+    broke = judgement.not_comparable("ok", "failed")
+    assert (broke.verdict, broke.regression, broke.note) == (
+        NOT_COMPARABLE, True, "baseline ok, contender failed"
+    )  # fmt: skip
+    assert not judgement.not_comparable("skipped", "ok").regression
+
+
+def test_one_order_for_every_comparison():
+    pairs = pd.DataFrame(
+        {
+            "verdict": [EQUIVALENT, INCONCLUSIVE, FASTER, SLOWER, SLOWER, NOT_COMPARABLE],
+            "ratio": [1.01, 1.02, 0.5, 1.2, 2.0, NAN],
+        }
+    )
+    ordered = judgement.order(pairs)
+    assert list(ordered["verdict"]) == [
+        SLOWER, SLOWER, FASTER, INCONCLUSIVE, NOT_COMPARABLE, EQUIVALENT
+    ]  # fmt: skip
+    assert list(ordered["ratio"][:2]) == [2.0, 1.2]  # the largest change first
+    assert judgement.counts(pairs["verdict"])[SLOWER] == 2
+    assert judgement.decided_share(pairs["verdict"]) == pytest.approx(4 / 5)
+
+
+# Robustness: a disturbed round must not decide a verdict -------------------------------------
+
+
+def rounds(ratios) -> list[tuple[dict, dict]]:
+    return [({"status": "ok", "value": 1e-3}, {"status": "ok", "value": 1e-3 * r}) for r in ratios]
+
+
+ISSUE_PAIRS = [1.26, 1.28, 1.30, 1.32, 1.27, 1.29, 1.09, 0.13]  # one baseline round 10x slow
+
+
+def test_one_disturbed_round_no_longer_hides_a_regression():
+    """The issue's case: eight pairs of a 1.3x slower Cholesky, one baseline round 10x slow.
+    A mean of logs read it as 0.94 [0.11, 8.00]; set aside, it reads about 1.26."""
+    alpha = verdicts.per_test_alpha(415)
+    judged = verdicts.judge(rounds(ISSUE_PAIRS), 1.1, alpha)
+    assert judged["set_aside"] == 1 and judged["pairs"] == 7
+    assert judged["ratio"] == pytest.approx(1.256, abs=0.01)
+    assert judged["verdict"] != EQUIVALENT
+    steady = verdicts.judge(rounds(ISSUE_PAIRS + [1.28, 1.3, 1.27, 1.29] * 2), 1.1, alpha)
+    assert steady["verdict"] == SLOWER and steady["ratio_low"] > 1
+
+
+def test_a_change_that_comes_and_goes_is_not_set_aside():
+    """At most a quarter of the pairs are set aside: a contender slow in half its rounds is
+    slow, not disturbed."""
+    logs = np.log([1.0, 3.0, 1.0, 3.0, 1.02, 2.9, 0.99, 3.1])
+    assert verdicts.set_aside(logs).sum() <= 2
+    assert not stats.disturbed_rounds(np.log([1.0, 5.0, 1.0]), 5, 2, 0.25).any()  # too few
+
+
+def test_noise_within_a_factor_of_two_is_never_set_aside():
+    logs = np.log([1.0, 1.0, 1.001, 1.0, 1.0, 1.9])  # tiny spread, one pair 1.9x: kept
+    assert not verdicts.set_aside(logs).any()
+    logs = np.log([1.0, 1.0, 1.001, 1.0, 1.0, 2.5])
+    assert list(verdicts.set_aside(logs)) == [False] * 5 + [True]
+
+
+# The error rates each claim promises, on simulated rounds (seeded) ---------------------------
+
+
+def simulated(rng, change: float, spread: float, count: int) -> list[dict]:
+    alpha = verdicts.per_test_alpha(400)
+    return [
+        verdicts.judge(rounds(change * np.exp(rng.normal(0, spread, count))), 1.1, alpha)
+        for _ in range(2000)
+    ]
+
+
+def test_a_a_pairs_are_equivalent_at_the_first_look_and_never_slower():
+    found = simulated(np.random.default_rng(1), 1.0, 0.02, verdicts.INITIAL_PAIRS)
+    shares = pd.Series([j["verdict"] for j in found]).value_counts(normalize=True)
+    assert shares.get(SLOWER, 0) == 0 and shares.get(FASTER, 0) == 0
+    assert shares[EQUIVALENT] > 0.95  # typical noise (2%) decides at 4 pairs
+
+
+def test_equivalence_is_wrong_at_most_five_percent_of_the_time():
+    """A change exactly at the factor: calling it equivalent is the error TOST bounds."""
+    for count in (4, 8, 16):
+        found = simulated(np.random.default_rng(count), 1.1, 0.05, count)
+        wrong = sum(j["verdict"] == EQUIVALENT for j in found) / len(found)
+        assert wrong <= 0.05 / verdicts.LOOKS + 0.01, (count, wrong)  # per look, with slack
+
+
+def test_a_real_regression_is_confirmed_with_enough_pairs():
+    found = simulated(np.random.default_rng(7), 1.3, 0.03, 16)
+    assert all(j["verdict"] == SLOWER for j in found)
+
+
+# Documents of the earlier model, and presentation ---------------------------------------------
+
+
+def test_an_older_document_is_judged_again_from_its_rounds():
+    wide = [[1e-3, 1e-3 * r] for r in (1.0, 3.0, 0.4, 1.1)]  # "same" with a 1e3 interval
+    document = {
+        "factor": 1.1,
+        "noise": {"noise": "quiet"},
+        "pairs": [
+            {"benchmark": "b", "params": [1], "verdict": "same", "rounds": wide, "note": ""},
+            {"benchmark": "b", "params": [2], "verdict": NOT_COMPARABLE, "rounds": [[NAN, NAN]],
+             "note": "baseline skipped, contender skipped"},
+        ],
+    }  # fmt: skip
+    again = paired.judged_pairs(document)
+    assert again[0]["verdict"] == INCONCLUSIVE and again[0]["detectable"] > 2
+    assert again[1]["verdict"] == NOT_COMPARABLE and again[1]["set_aside"] == 0
+    current = {**document, "judgement": verdicts.JUDGEMENT_MODEL}
+    assert paired.judged_pairs(current) is document["pairs"]  # a current one is read as is
+
+
+def test_tables_show_the_interval_of_each_verdict_and_what_inconclusive_could_detect():
+    equivalent = {"verdict": EQUIVALENT, "ratio_low": 0.5, "ratio_high": 2.0,
+                  "equivalence_low": 0.97, "equivalence_high": 1.03}  # fmt: skip
+    assert tables.shown_interval(equivalent) == (0.97, 1.03)
+    assert tables.shown_interval({**equivalent, "verdict": INCONCLUSIVE}) == (0.5, 2.0)
+    assert tables.detectable_text(INCONCLUSIVE, 1.834) == "1.83x"
+    assert tables.detectable_text(INCONCLUSIVE, math.inf) == "none (too few pairs)"
+    assert tables.detectable_text(EQUIVALENT, 1.834) == ""
