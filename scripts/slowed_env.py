@@ -6,9 +6,12 @@ test. Never part of ptbench itself. The new virtualenv has no packages of its ow
 file adds every site-packages folder the baseline interpreter sees (editable installs included),
 and another imports a module that wraps FUNCTION so that each call spins, after the real call,
 for (FACTOR - 1) times as long as the call took: the function takes FACTOR times as long, on the
-CPU (a CUDA call would need a synchronise first; this helper is for CPU measurements).
+CPU (a CUDA call would need a synchronise first; this helper is for CPU measurements). With
+``--round-share S``, only a share S of processes (each of ``ptbench ab``'s rounds is a forked
+process) are slowed, drawn afresh in every forked child: a disturbed round, injected.
 
     .venv/bin/python scripts/slowed_env.py DIR --function torch.linalg.cholesky --factor 1.25
+    .venv/bin/python scripts/slowed_env.py DIR --factor 10 --round-share 0.05
     # then: ptbench ab --baseline .venv/bin/python --contender DIR/bin/python ...
 """
 
@@ -23,16 +26,31 @@ from pathlib import Path
 
 WRAPPER = textwrap.dedent(
     '''
-    """Slows {function} by a factor of {factor} (made by ptbench's scripts/slowed_env.py)."""
+    """Slows {function} by a factor of {factor} in a share {share} of processes (made by
+    ptbench's scripts/slowed_env.py)."""
     import importlib
+    import os
+    import random
     import time
 
     _owner_name, _attribute = {function!r}.rsplit(".", 1)
     _owner = importlib.import_module(_owner_name)
     _original = getattr(_owner, _attribute)
+    _active = True
+
+
+    def _draw():
+        global _active
+        _active = random.Random(os.urandom(8)).random() < {share}
+
+
+    _draw()
+    os.register_at_fork(after_in_child=_draw)
 
 
     def _slowed(*args, **kwargs):
+        if not _active:
+            return _original(*args, **kwargs)
         start = time.perf_counter()
         result = _original(*args, **kwargs)
         until = time.perf_counter() + (time.perf_counter() - start) * ({factor} - 1)
@@ -56,7 +74,9 @@ def site_folders(python: str) -> list[str]:
     )
 
 
-def make(target: Path, baseline_python: str, function: str, factor: float) -> Path:
+def make(
+    target: Path, baseline_python: str, function: str, factor: float, round_share: float = 1.0
+) -> Path:
     """Create the environment in ``target``; return its Python."""
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(target)], check=True)
     python = target / "bin" / "python"
@@ -70,7 +90,8 @@ def make(target: Path, baseline_python: str, function: str, factor: float) -> Pa
         f"import site; site.addsitedir({folder!r})" for folder in site_folders(baseline_python)
     ]
     (purelib / "ptbench_baseline_packages.pth").write_text("\n".join(lines) + "\n")
-    (purelib / "ptbench_slowdown.py").write_text(WRAPPER.format(function=function, factor=factor))
+    wrapper = WRAPPER.format(function=function, factor=factor, share=round_share)
+    (purelib / "ptbench_slowdown.py").write_text(wrapper)
     # Named to sort after the baseline's .pth, so torch is importable when it runs.
     (purelib / "zz_ptbench_slowdown.pth").write_text("import ptbench_slowdown\n")
     return python
@@ -82,8 +103,9 @@ def main() -> int:
     parser.add_argument("--baseline", default=sys.executable, help="(default: this Python)")
     parser.add_argument("--function", default="torch.linalg.cholesky")
     parser.add_argument("--factor", type=float, default=1.25)
+    parser.add_argument("--round-share", type=float, default=1.0, help="(default: every process)")
     args = parser.parse_args()
-    print(make(args.target, args.baseline, args.function, args.factor))
+    print(make(args.target, args.baseline, args.function, args.factor, args.round_share))
     return 0
 
 

@@ -189,3 +189,17 @@ def test_tables_show_the_interval_of_each_verdict_and_what_inconclusive_could_de
     assert tables.detectable_text(INCONCLUSIVE, 1.834) == "1.83x"
     assert tables.detectable_text(INCONCLUSIVE, math.inf) == "none (too few pairs)"
     assert tables.detectable_text(EQUIVALENT, 1.834) == ""
+
+
+def test_the_trimmed_interval_is_scipys_tukey_mclaughlin_interval():
+    from scipy.stats import mstats
+
+    logs = np.random.default_rng(5).standard_t(3, 20) * 0.1
+    estimate, low, high, _p = stats.trimmed_paired_ratio(logs, 0.05)
+    expected = mstats.trimmed_mean_ci(logs, limits=(stats.TRIM, stats.TRIM), alpha=0.05)
+    assert np.log([low, high]) == pytest.approx(expected)
+    assert math.log(estimate) == pytest.approx(
+        mstats.trimmed_mean(logs, limits=(stats.TRIM, stats.TRIM))
+    )
+    few = np.log([1.0, 1.1, 0.9, 1.05])  # below TRIM_FROM: exactly Student's t on the logs
+    assert stats.trimmed_paired_ratio(few, 0.05) == stats.paired_ratio(few, 0.05)

@@ -187,3 +187,39 @@ def disturbed_rounds(
     farthest = np.argsort(-distance, kind="stable")[:allowed]
     flagged[farthest[distance[farthest] > threshold]] = True
     return flagged
+
+
+TRIM = 0.15  # the share trimmed from each end (Wilcox recommends 20%; 15% measured safer here)
+TRIM_FROM = 8  # pairs: below this, Yuen's interval from 3-5 kept pairs is too narrow (measured)
+
+
+def trimmed_paired_ratio(
+    log_ratios: np.ndarray, alpha: float, trim: float = TRIM
+) -> tuple[float, float, float, float]:
+    """(estimate, low, high, p) as :func:`paired_ratio`, from the ``trim``-trimmed mean of the
+    logs and its Tukey-McLaughlin interval (Yuen's one-sample trimmed t: the Winsorized standard
+    deviation, ``n - 2g - 1`` degrees of freedom; Wilcox, *Introduction to Robust Estimation and
+    Hypothesis Testing*, 4th ed., section 4.4). The same interval as
+    ``scipy.stats.mstats.trimmed_mean_ci`` (tested equal), without importing scipy.stats.
+
+    Pairs off by 10-50% (one in ten here) inflate a plain standard deviation several times over
+    while the trimmed mean's interval hardly moves; with normal noise it is about as narrow as
+    Student's. Below ``TRIM_FROM`` pairs nothing is trimmed: exactly :func:`paired_ratio` (at 5
+    pairs, one trimmed from each end, the interval missed twice as often as it should in a
+    simulation of normal noise; from 8 on it is at or under its level)."""
+    values = np.sort(np.asarray(log_ratios, dtype=float))
+    count = len(values)
+    cut = int(math.floor(trim * count)) if count >= TRIM_FROM else 0
+    if cut == 0:
+        return paired_ratio(values, alpha)
+    kept = values[cut : count - cut]
+    winsorized = np.concatenate([[kept[0]] * cut, kept, [kept[-1]] * cut])
+    mean = float(kept.mean())
+    spread = float(np.std(winsorized, ddof=1))
+    error = spread / ((1 - 2 * trim) * math.sqrt(count))
+    freedom = len(kept) - 1
+    if error == 0:
+        return math.exp(mean), math.exp(mean), math.exp(mean), 0.0 if mean else 1.0
+    half_width = float(stdtrit(freedom, 1 - alpha / 2)) * error
+    p_value = float(2 * stdtr(freedom, -abs(mean) / error))
+    return math.exp(mean), math.exp(mean - half_width), math.exp(mean + half_width), p_value

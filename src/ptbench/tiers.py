@@ -17,18 +17,6 @@ TIER_TIMING: dict[str, dict[str, object]] = {
     "full": {},
 }
 
-# ``ptbench ab``'s rounds: one round is one process whose value is the median of its samples,
-# and the pairs' spread, not the samples', decides a verdict, so a round needs a stable median,
-# not many samples: 3 to 5 samples within 2 s, after a shorter warm-up (the first, preparing
-# call already warmed the inputs). Measured here: 30-50% less wall time per round than asv's
-# default (docs/ab.md).
-AB_ROUND_TIMING: dict[str, dict[str, object]] = {
-    "smoke": TIER_TIMING["smoke"],
-    "default": {"repeat": (3, 5, 2.0), "warmup_time": 0.05},
-    "full": {"repeat": (3, 5, 2.0), "warmup_time": 0.05},
-}
-
-
 def check_tier(tier: str) -> str:
     """Return ``tier`` if known, else raise ValueError naming the known ones."""
     if tier not in TIERS:

@@ -77,7 +77,9 @@ def _measure(alternation, combinations, request: Request) -> dict[str, str]:
     before = noise.snapshot()
     busy = noise.busy_reason(before, os.cpu_count() or 1)
     if busy:
-        schedule.status_line(f"warning: the machine is busy ({busy}); verdicts may stay inconclusive")
+        schedule.status_line(
+            f"warning: the machine is busy ({busy}); verdicts may stay inconclusive"
+        )
     alternation.fill([(combination, request.initial_pairs) for combination in combinations])
     schedule.judge_all(combinations, request.factor)
     alternation.confirm(combinations, request.factor, request.budget_seconds)

@@ -9,7 +9,9 @@ object a line on stdin, one a line on stdout:
   and asv's catalogue entry of every benchmark (what ``benchmarks.json`` holds);
 - ``{"op": "time", "benchmark": NAME, "params": [...]}``: one round. A forked child builds, checks
   and warms up the inputs and times them with asv-runner's own ``TimeBenchmark.run`` under the
-  tier's round attributes (``tiers.AB_ROUND_TIMING``): exactly one asv benchmark process.
+  tier's attributes: exactly one asv benchmark process. (A shorter warm-up would make rounds
+  about a third cheaper, but measured here it put 5 of 12 rounds of the Cholesky solve at
+  n = 256 in a 5x slower mode, against 1 of 12 with asv's 0.1 s: docs/ab.md.)
   Answers ``{"status": "ok", "samples": [...], "number": N}`` (a time), ``{"status": "ok",
   "value": V}`` (a track), or ``{"status": "skipped" or "failed", "reason": ...}``.
 
@@ -70,11 +72,11 @@ def time_round(benchmark_dir: Path, tier: str, name: str, params: list) -> dict[
     from asv_runner.benchmarks.mark import SkipNotImplemented
 
     from ptbench import suite
-    from ptbench.tiers import AB_ROUND_TIMING
+    from ptbench.tiers import TIER_TIMING
 
     try:
         benchmark = suite.asv_benchmark(benchmark_dir, name, tuple(params))
-        for key, value in AB_ROUND_TIMING[tier].items():
+        for key, value in TIER_TIMING[tier].items():
             setattr(benchmark, key, value)
         if benchmark.type == "time":
             result = benchmark.run(*benchmark._current_params)
