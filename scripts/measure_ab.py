@@ -7,7 +7,7 @@ machine, in one go; nothing is compared across days. Prints markdown tables (doc
 them); ``all`` runs every measurement one after another.
 
     .venv/bin/python scripts/measure_ab.py aa         [--repetitions 3] [--budget 600]
-    .venv/bin/python scripts/measure_ab.py power      [--trials 5]
+    .venv/bin/python scripts/measure_ab.py power      [--trials 5]   # or: cholesky, eigh
     .venv/bin/python scripts/measure_ab.py disturbed  [--trials 5]
     .venv/bin/python scripts/measure_ab.py cost
     .venv/bin/python scripts/measure_ab.py all
@@ -221,7 +221,9 @@ def measure_cost(budget: float, scratch: Path) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["aa", "power", "disturbed", "cost", "all"])
+    parser.add_argument(
+        "what", choices=["aa", "power", "cholesky", "eigh", "disturbed", "cost", "all"]
+    )
     parser.add_argument("--repetitions", type=int, default=3)
     parser.add_argument("--trials", type=int, default=5)
     parser.add_argument("--budget", type=float, default=600)
@@ -233,8 +235,9 @@ def main() -> int:
         scratch = Path(scratch_name)
         if args.what in ("cost", "all"):
             measure_cost(args.budget, scratch)
-        if args.what in ("power", "all"):
+        if args.what in ("power", "cholesky", "all"):
             measure_cholesky(args.trials, args.budget, scratch)
+        if args.what in ("power", "eigh", "all"):
             measure_eigh(args.trials, args.budget, scratch)
         if args.what in ("disturbed", "all"):
             measure_disturbed(args.trials, args.budget, scratch)

@@ -15,6 +15,10 @@ inconclusive, replacing the pairs set aside, up to ``MAX_PAIRS`` (``ab.schedule`
 Scenarios: A/A (no change); a change exactly at the factor (where "equivalent" is wrong, so it
 must stay under 5%); 1.3x; 1.05x with ``--factor 1.03``; and A/A with one contender round in
 twenty slowed 10x.
+
+``--coverage`` instead checks the intervals themselves: how often a 99.8% interval misses the
+true ratio, as a multiple of the 0.2% it may, for the candidates docs/ab.md compares (set-aside
+floor 1.25 or 2; 20% or 15% trimming), on normal and heavy-tailed noise of A/A pairs.
 """
 
 from __future__ import annotations
@@ -84,11 +88,57 @@ SCENARIOS = (  # name, true change, factor, share of contender rounds slowed 10x
 )
 
 
+COVERAGE_CANDIDATES = (  # name, set-aside floor, trimmed share, trim from (pairs)
+    ("mean of logs, floor 1.25", 1.25, 0.0, 10**9),
+    ("mean of logs, floor 2", 2.0, 0.0, 10**9),
+    ("20% trimmed from 5 pairs, floor 2", 2.0, 0.2, 5),
+    ("15% trimmed from 8 pairs, floor 2 (chosen)", 2.0, 0.15, 8),
+)
+NOISES = {
+    "normal 0.1": lambda rng, n: rng.normal(0, 0.1, n),
+    "heavy (15% at 0.5)": lambda rng, n: np.where(
+        rng.random(n) < 0.15, rng.normal(0, 0.5, n), rng.normal(0, 0.05, n)
+    ),
+}
+
+
+def miss_ratio(rng, noise, count, floor, trim, trim_from, draws, alpha=0.002) -> float:
+    """How often the 1 - alpha interval misses the true ratio (1), over alpha."""
+    missed = 0
+    for _ in range(draws):
+        logs = noise(rng, count)
+        aside = stats.disturbed_rounds(logs, verdicts.OUTLIER_SIGMAS, floor, 0.25)
+        kept = logs[~aside]
+        if trim and len(kept) >= trim_from:
+            _, low, high, _ = stats.trimmed_paired_ratio(kept, alpha, trim)
+        else:
+            _, low, high, _ = stats.paired_ratio(kept, alpha)
+        missed += not low <= 1 <= high
+    return missed / draws / alpha
+
+
+def coverage(draws: int) -> None:
+    counts = (4, 5, 8, 10, 16, 32)
+    print("| candidate | noise | " + " | ".join(f"{n} pairs" for n in counts) + " |")
+    print("|---|---|" + "---|" * len(counts))
+    for name, floor, trim, trim_from in COVERAGE_CANDIDATES:
+        for noise_name, noise in NOISES.items():
+            rng = np.random.default_rng(3)
+            ratios = [miss_ratio(rng, noise, n, floor, trim, trim_from, draws) for n in counts]
+            print(f"| {name} | {noise_name} | " + " | ".join(f"{r:.2f}" for r in ratios) + " |",
+                  flush=True)  # fmt: skip
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--combinations", type=int, default=2000)
     parser.add_argument("--results", type=Path, default=PROJECT / "results")
+    parser.add_argument("--coverage", action="store_true", help="check the intervals instead")
+    parser.add_argument("--draws", type=int, default=20000, help="per cell of --coverage")
     args = parser.parse_args()
+    if args.coverage:
+        coverage(args.draws)
+        return 0
     observed = spreads(args.results)
     print(f"spreads of {len(observed)} committed combinations: median {np.median(observed):.3f}")
     print("| scenario | slower | faster | equivalent | inconclusive | median pairs | mean pairs |")

@@ -203,3 +203,32 @@ def test_the_trimmed_interval_is_scipys_tukey_mclaughlin_interval():
     )
     few = np.log([1.0, 1.1, 0.9, 1.05])  # below TRIM_FROM: exactly Student's t on the logs
     assert stats.trimmed_paired_ratio(few, 0.05) == stats.paired_ratio(few, 0.05)
+
+
+def test_the_site_counts_and_lists_the_inconclusive_apart_from_the_passes(results_copy, tmp_path):
+    import json
+
+    from ptbench import publish, publish_pages
+
+    quiet, wide = [1.0, 1.001, 0.999, 1.0], [1.0, 3.0, 0.4, 1.1]
+    document = {
+        "judgement": verdicts.JUDGEMENT_MODEL, "factor": 1.1, "machine": "box",
+        "baseline": {"torch": "1.0"}, "contender": {"torch": "2.0"},
+        "pairs": [
+            {"benchmark": "b.time_x", "params": ["cpu", 1],
+             **verdicts.judge(rounds(quiet), 1.1, 0.001)},
+            {"benchmark": "b.time_x", "params": ["cpu", 2],
+             **verdicts.judge(rounds(wide), 1.1, 0.001)},
+        ],
+    }  # fmt: skip
+    (summary,) = publish_pages.ab_summary_rows([document])
+    assert summary == ["torch 2.0 vs torch 1.0", "box", "0", "0", "1", "0", "1", "50%"]
+    (listed,) = publish_pages.ab_rows([document], INCONCLUSIVE)
+    assert listed[1] == "cpu 2" and listed[3].endswith("x")  # what it could have detected
+    assert publish_pages.ab_rows([document]) == []  # nothing confirmed slower
+    (results_copy / "ab-x.json").write_text(json.dumps({**document, "commit": "a" * 40,
+                                                        "envs": ["a", "b"]}))  # fmt: skip
+    publish.write(results_copy, tmp_path / "site")
+    page = (tmp_path / "site" / "index.html").read_text()
+    assert "Inconclusive (ptbench ab): the rounds could not tell" in page
+    assert "<td>cpu 2</td>" in page
