@@ -148,14 +148,21 @@ def test_a_disturbed_round_is_set_aside_and_replaced(fake_alternation):
 
 
 def test_the_nearest_to_a_decision_is_refined_first():
-    near, far = Combination("near", [1]), Combination("far", [2])
-    for combination, spread in ((near, 0.02), (far, 0.4)):
-        logs = np.log(1.0) + spread * np.array([1, -1, 0.5, -0.5])
+    """A 1.3x change from 4 pairs of 5% spread: a few pairs from confirmed, because the family's
+    t quantile falls fast; a 40% spread around 1: hopeless within 64 pairs."""
+    alpha = verdicts.per_test_alpha(30)
+    near, far, noisy = (Combination(name, [i]) for i, name in enumerate(("near", "far", "noisy")))
+    for combination, centre, spread in ((near, 1.3, 0.05), (far, 1.0, 0.4), (noisy, 1.0, 0.06)):
+        logs = math.log(centre) + spread * np.array([1, -1, 0.5, -0.5])
         combination.rounds = [(ok(1.0), ok(math.exp(v))) for v in logs]
         combination.seconds = 8.0  # the same cost a pair
-        combination.verdict = verdicts.judge(combination.rounds, 1.1, verdicts.per_test_alpha(2))
-    assert near.seconds_to_decide(1.1) < far.seconds_to_decide(1.1)
-    assert math.isinf(Combination("unjudged", [3]).seconds_to_decide(1.1))
+        combination.verdict = verdicts.judge(combination.rounds, 1.1, alpha)
+    assert near.verdict["verdict"] == INCONCLUSIVE  # t is about 30 at 4 pairs
+    # 16 pairs would confirm it (12 more, 2 s each); 8 would show the noisy one equivalent
+    assert near.seconds_to_decide(1.1, alpha) == 12 * 2.0
+    assert noisy.seconds_to_decide(1.1, alpha) == 4 * 2.0
+    assert math.isinf(far.seconds_to_decide(1.1, alpha))
+    assert math.isinf(Combination("unjudged", [3]).seconds_to_decide(1.1, alpha))
 
 
 def test_no_budget_no_confirmation(fake_alternation):

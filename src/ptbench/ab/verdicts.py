@@ -33,6 +33,7 @@ import statistics
 from typing import Any
 
 import numpy as np
+from scipy.special import stdtrit
 
 from ptbench import judgement, stats
 from ptbench.schema import STATUS_FAILED, STATUS_OK, STATUS_SKIPPED
@@ -55,6 +56,20 @@ def per_test_alpha(compared: int) -> float:
 
 
 EQUIVALENCE_INTERVAL_ALPHA = 2 * EQUIVALENCE_ALPHA / LOOKS  # a 98% interval at 5 looks
+
+
+def half_width_per_spread(pairs: int, alpha: float) -> float:
+    """How wide (in logs, per unit of spread) a ``1 - alpha`` interval from ``pairs`` pairs is:
+    the t quantile over the root of the pairs, with the trimmed estimator's degrees of freedom
+    and its ``1 - 2 * TRIM`` from ``TRIM_FROM`` pairs on. What guesses how many pairs an
+    interval needs to become narrow enough (``schedule``)."""
+    if pairs < 2:
+        return math.inf
+    trimmed = pairs >= stats.TRIM_FROM
+    cut = int(math.floor(stats.TRIM * pairs)) if trimmed else 0
+    scale = (1 - 2 * stats.TRIM) if trimmed else 1.0
+    quantile = float(stdtrit(pairs - 2 * cut - 1, 1 - alpha / 2))
+    return quantile / (scale * math.sqrt(pairs))
 
 
 def round_value(reply: dict[str, Any]) -> float:
