@@ -158,8 +158,8 @@ def test_the_nearest_to_a_decision_is_refined_first():
         combination.seconds = 8.0  # the same cost a pair
         combination.verdict = verdicts.judge(combination.rounds, 1.1, alpha)
     assert near.verdict["verdict"] == INCONCLUSIVE  # t is about 30 at 4 pairs
-    # 16 pairs would confirm it (12 more, 2 s each); 8 would show the noisy one equivalent
-    assert near.seconds_to_decide(1.1, alpha) == 12 * 2.0
+    # 8 pairs would confirm it (4 more, 2 s each), and show the noisy one equivalent
+    assert near.seconds_to_decide(1.1, alpha) == 4 * 2.0
     assert noisy.seconds_to_decide(1.1, alpha) == 4 * 2.0
     assert math.isinf(far.seconds_to_decide(1.1, alpha))
     assert math.isinf(Combination("unjudged", [3]).seconds_to_decide(1.1, alpha))

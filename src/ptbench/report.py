@@ -319,42 +319,47 @@ def _rejudged(document: dict) -> tuple[str, pd.DataFrame] | None:
     table = table.reset_index().rename_axis(columns=None)
     text = (
         "These rounds were recorded by an earlier judgement model (verdicts `same` and "
-        "`undecided`) and are judged again here by the current one (docs/ab.md): a `same` whose "
+        "`undecided`) and are judged again by the current one (docs/ab.md): a `same` whose "
         "interval spanned far past the factor is now `inconclusive`, and says what change it "
-        "could have detected. The next table counts the pairs by both verdicts."
+        "could have detected. The table counts the pairs by both verdicts."
     )
     return text, table
 
 
+def _ab_section(document: dict, result: compare.Comparison, figures: FigureFolder) -> Section:
+    sides = [document[side]["torch"] for side in ("baseline", "contender")]
+    title = f"Interleaved A/B: torch {sides[1]} vs {sides[0]}"
+    section = Section(
+        title,
+        [
+            f"`ptbench ab` at commit {document['commit'][:8]} on {document['machine']}: "
+            "rounds of the two environments alternated (ABBA), each pair judged from its "
+            "paired rounds (`slower`/`faster`: family-wise 99% intervals; `equivalent`: "
+            "within the factor by TOST at 5% per pair; docs/ab.md); machine noise: "
+            f"{document['noise'].get('noise', 'not recorded')}.",
+            tables.summary_line(result),
+        ],
+        tables.comparison_table(most_changed(result, TABLE_ROWS)),
+    )
+    for name, draw in FIGURE_MAKERS.items():
+        figure = draw(result, {"torch": sides[0]}, {"torch": sides[1]})
+        section.figures.append(figures.add(figure, f"{slug(title)}-{name}"))
+    return section
+
+
 def ab_sections(frame: pd.DataFrame, results_dir: Path, figures: FigureFolder) -> list[Section]:
-    """One section per ``ptbench ab`` run in the folder, judged by its paired rounds, and
-    where the sequential comparison of the same builds disagreed."""
+    """One section per ``ptbench ab`` run in the folder, judged by its paired rounds; for a
+    run recorded by an earlier judgement model, its verdicts then and now; and where the
+    sequential comparison of the same builds disagreed."""
     sections = []
     for document in paired.documents(results_dir):
         result = paired.comparison(frame, document)
-        sides = [document[side]["torch"] for side in ("baseline", "contender")]
-        title = f"Interleaved A/B: torch {sides[1]} vs {sides[0]}"
-        section = Section(
-            title,
-            [
-                f"`ptbench ab` at commit {document['commit'][:8]} on {document['machine']}: "
-                "rounds of the two environments alternated (ABBA), each pair judged from its "
-                "paired rounds (`slower`/`faster`: family-wise 99% intervals; `equivalent`: "
-                "within the factor by TOST at 5% per pair; docs/ab.md); machine noise: "
-                f"{document['noise'].get('noise', 'not recorded')}.",
-                tables.summary_line(result),
-            ],
-            tables.comparison_table(most_changed(result, TABLE_ROWS)),
-        )
+        section = _ab_section(document, result, figures)
+        sections.append(section)
         rejudged = _rejudged(document)
         if rejudged is not None:
-            section.text.append(rejudged[0])
-            sections.append(section)
-            section = Section(f"{title}: verdicts, recorded against now", [], rejudged[1])
-        for name, draw in FIGURE_MAKERS.items():
-            figure = draw(result, {"torch": sides[0]}, {"torch": sides[1]})
-            section.figures.append(figures.add(figure, f"{slug(title)}-{name}"))
-        sections.append(section)
+            sections.append(Section(f"{section.title}: verdicts, recorded against now",
+                                    [rejudged[0]], rejudged[1]))  # fmt: skip
         disagreement = _disagreements(frame, document, result)
         if disagreement:
             sections.append(disagreement)

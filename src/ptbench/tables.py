@@ -99,11 +99,9 @@ def comparison_table(comparison: Comparison) -> pd.DataFrame:
         MEMORY_VERDICTS.get(verdict, verdict) if unit == schema.BYTES else verdict
         for verdict, unit in zip(pairs["verdict"], pairs["unit_baseline"], strict=True)
     ]
-    if (pairs["verdict"] == INCONCLUSIVE).any():
-        table["could detect"] = [
-            detectable_text(v, d)
-            for v, d in zip(pairs["verdict"], pairs.get("detectable", np.nan), strict=True)
-        ]
+    if (pairs["verdict"] == INCONCLUSIVE).any() and "detectable" in pairs:
+        found = zip(pairs["verdict"], pairs["detectable"], strict=True)
+        table["could detect"] = [detectable_text(v, d) for v, d in found]
     table["note"] = pairs["note"]
     return table
 

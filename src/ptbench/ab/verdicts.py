@@ -9,11 +9,11 @@ choice, with the figures that decided it):
    the median, at most a quarter of the pairs) holds a round that something else on the machine
    slowed; it is kept in the document, left out of the estimate, and the schedule measures a
    replacement pair. One 10x round among eight no longer turns a 1.3x regression into nothing.
-2. **Estimate and intervals:** from 8 pairs on, the 15%-trimmed mean of the remaining pairs' log
-   ratios with its Tukey-McLaughlin (Yuen) t interval (``stats.trimmed_paired_ratio``): pairs
-   off by 10-50%, one in ten on this machine, no longer inflate the spread several times over;
-   below 8 pairs, the plain mean of logs with Student's t (``stats.paired_ratio``; Kalibera &
-   Jones, ISMM 2013), where trimming one pair of 4-7 made the interval too narrow.
+2. **Estimate and intervals:** from 16 pairs on, the 15%-trimmed mean of the remaining pairs'
+   log ratios with its Tukey-McLaughlin (Yuen) t interval (``stats.trimmed_paired_ratio``):
+   pairs off by 10-50%, one in ten on this machine, no longer inflate the spread several times
+   over; below 16 pairs, the plain mean of logs with Student's t (``stats.paired_ratio``;
+   Kalibera & Jones, ISMM 2013), where trimming cost more degrees of freedom than it saved.
 3. **Two error rates, one for each claim** (``ptbench.judgement`` turns them into verdicts):
    - ``slower``/``faster`` fail a build: the *regression interval* is a ``1 - FAMILY_ALPHA /
      (m * LOOKS)`` interval (Bonferroni over the ``m`` comparable pairs and every look that
