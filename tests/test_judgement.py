@@ -187,7 +187,7 @@ def test_tables_show_the_interval_of_each_verdict_and_what_inconclusive_could_de
     assert tables.shown_interval(equivalent) == (0.97, 1.03)
     assert tables.shown_interval({**equivalent, "verdict": INCONCLUSIVE}) == (0.5, 2.0)
     assert tables.detectable_text(INCONCLUSIVE, 1.834) == "1.83x"
-    assert tables.detectable_text(INCONCLUSIVE, math.inf) == "none (too few pairs)"
+    assert tables.detectable_text(INCONCLUSIVE, math.inf) == "unbounded"
     assert tables.detectable_text(EQUIVALENT, 1.834) == ""
 
 
@@ -232,3 +232,24 @@ def test_the_site_counts_and_lists_the_inconclusive_apart_from_the_passes(result
     page = (tmp_path / "site" / "index.html").read_text()
     assert "Inconclusive (ptbench ab): the rounds could not tell" in page
     assert "<td>cpu 2</td>" in page
+
+
+def test_compare_judges_exact_peak_memory_exactly_and_times_by_their_interval(results_copy):
+    from conftest import fixture_runs
+    from ptbench.compare import compare
+    from ptbench.results import load_results
+
+    first, second = (json_commit(path) for path in fixture_runs(results_copy))
+    pairs = compare(load_results(results_copy), {"commit": first}, {"commit": second}).pairs
+    memory = pairs[pairs["benchmark"] == "bench_updates.track_update_peak_bytes"]
+    assert set(memory["verdict"]) == {EQUIVALENT}  # same bytes, no samples: exact
+    assert (memory["ratio_low"] == memory["ratio"]).all()
+    times = pairs[pairs["unit_baseline"] == "seconds"]
+    inside = (times["ratio_low"] >= 1 / 1.1) & (times["ratio_high"] <= 1.1)
+    assert (times["verdict"] == EQUIVALENT).eq(inside).all()  # equivalent iff 99% inside
+
+
+def json_commit(path) -> str:
+    import json
+
+    return json.loads(path.read_text())["commit_hash"]

@@ -26,6 +26,7 @@ import pandas as pd
 from ptbench import judgement, noise, stats
 from ptbench.errors import SelectorError, UsageError
 from ptbench.schema import (  # noqa: F401 - the verdicts, re-exported for callers
+    BYTES,
     COMPARED_UNITS,
     EQUIVALENT,
     FASTER,
@@ -265,6 +266,8 @@ def _judge(row, factor: float) -> dict:
         return {**zero.record(), "significant": zero.verdict in (SLOWER, FASTER)}
     ratio = cont / base
     interval, significant, note = _interval_and_significance(row, ratio)
+    if note and row.unit_baseline == BYTES:  # peak memory is exact: no samples, no spread
+        interval, note = (ratio, ratio), ""
     judged = judgement.judge(
         ratio, interval, interval, factor, note=note, significant=significant,
         disturbed=_disturbed(row),

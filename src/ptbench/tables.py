@@ -64,7 +64,7 @@ def detectable_text(verdict: str, detectable: float) -> str:
     """For an inconclusive pair, the smallest change its data could have confirmed."""
     if verdict != INCONCLUSIVE or detectable is None or pd.isna(detectable):
         return ""
-    return "none (too few pairs)" if math.isinf(detectable) else f"{detectable:.2f}x"
+    return "unbounded" if math.isinf(detectable) else f"{detectable:.2f}x"
 
 
 def comparison_table(comparison: Comparison) -> pd.DataFrame:
