@@ -137,12 +137,17 @@ def measure_cholesky(trials: int, budget: float, scratch: Path) -> None:
         calls = [p for p in document["pairs"] if _method(p) in CALLS_CHOLESKY]
         others = [p for p in comparable(document) if _method(p) not in CALLS_CHOLESKY]
         estimates = ", ".join(f"{p['ratio']:.2f}" for p in calls)
-        print(
-            f"| {trial} | {count(calls, 'slower')} of {len(calls)} | {estimates} "
-            f"| {flagged(others)} of {len(others)} | {document['status']} "
-            f"| {document['seconds']:.0f} s |",
-            flush=True,
-        )
+        _power_row(trial, calls, estimates, others, document)
+
+
+def _power_row(trial: int, calls: list, estimates: str, others: list, document: dict) -> None:
+    """trial | callers flagged slower | their estimates | others flagged | exit | wall."""
+    print(
+        f"| {trial} | {count(calls, 'slower')} of {len(calls)} | {estimates} "
+        f"| {flagged(others)} of {len(others)} | {document['status']} "
+        f"| {document['seconds']:.0f} s |",
+        flush=True,
+    )
 
 
 def measure_eigh(trials: int, budget: float, scratch: Path) -> None:
@@ -161,12 +166,7 @@ def measure_eigh(trials: int, budget: float, scratch: Path) -> None:
         estimates = ", ".join(
             f"{p['ratio']:.3f} [{p['ratio_low']:.3f}, {p['ratio_high']:.3f}]" for p in calls
         )
-        print(
-            f"| {trial} | {count(long, 'slower')} of {len(long)} | {estimates} "
-            f"| {flagged(others)} of {len(others)} | {document['status']} "
-            f"| {document['seconds']:.0f} s |",
-            flush=True,
-        )
+        _power_row(trial, long, estimates, others, document)
 
 
 def measure_disturbed(trials: int, budget: float, scratch: Path) -> None:

@@ -263,11 +263,7 @@ def comparison_bars(
     figure, axes = plt.subplots(figsize=(9, 1.6 + 0.22 * max(len(pairs), 1)))
     low, high = _ratio_view(pairs["ratio"], comparison.factor)
     colours = [VERDICT_COLOURS.get(verdict, OTHER_COLOUR) for verdict in pairs["verdict"]]
-    shown = _shown_intervals(pairs)
-    whiskers = [
-        (pairs["ratio"] - shown["low"].clip(lower=low)).clip(lower=0).fillna(0),
-        (shown["high"].clip(upper=high) - pairs["ratio"]).clip(lower=0).fillna(0),
-    ]
+    whiskers = _whiskers(pairs, low, high)
     positions = np.arange(len(pairs))
     axes.barh(positions, pairs["ratio"] - 1, left=1, color=colours)
     axes.errorbar(
@@ -291,10 +287,15 @@ def comparison_bars(
     return figure
 
 
-def _shown_intervals(pairs: pd.DataFrame) -> pd.DataFrame:
-    """Each pair's interval as tables show it (``tables.shown_interval``), as columns."""
+def _whiskers(pairs: pd.DataFrame, low: float, high: float) -> list[pd.Series]:
+    """Lengths below and above each ratio of the interval tables show for it
+    (``tables.shown_interval``), cut at the axis limits ``low`` and ``high``."""
     ends = [tables.shown_interval(row) for _, row in pairs.iterrows()]
-    return pd.DataFrame(ends, index=pairs.index, columns=["low", "high"], dtype=float)
+    shown = pd.DataFrame(ends, index=pairs.index, columns=["low", "high"], dtype=float)
+    return [
+        (pairs["ratio"] - shown["low"].clip(lower=low)).clip(lower=0).fillna(0),
+        (shown["high"].clip(upper=high) - pairs["ratio"]).clip(lower=0).fillna(0),
+    ]
 
 
 def _ratio_view(ratios: pd.Series, factor: float) -> tuple[float, float]:
