@@ -1,5 +1,5 @@
 """ptbench's asv suite. Each file only declares what to time; every operation is defined once in
-``ptbench.operations`` and turned into a benchmark by ``ptbench.suite`` (see README and
-docs/timing.md). Import modules, never ``time_*``/``track_*`` names: asv discovers every function
-in a benchmark module whose name matches.
+``ptbench.suite.operations`` and turned into a benchmark by ``ptbench.suite.declare`` (see
+README and docs/timing.md). Import modules, never ``time_*``/``track_*`` names: asv discovers
+every function in a benchmark module whose name matches.
 """

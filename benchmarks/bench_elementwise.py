@@ -1,9 +1,9 @@
 """Elementwise arithmetic and reductions."""
 
-from ptbench import suite
-from ptbench.operations import elementwise
+from ptbench.suite import declare
+from ptbench.suite.operations import elementwise
 
-time_square = suite.time_benchmark(elementwise.SQUARE)
-time_multiply = suite.time_benchmark(elementwise.MULTIPLY)
-time_sum = suite.time_benchmark(elementwise.SUM)
-time_mean = suite.time_benchmark(elementwise.MEAN)
+time_square = declare.time_benchmark(elementwise.SQUARE)
+time_multiply = declare.time_benchmark(elementwise.MULTIPLY)
+time_sum = declare.time_benchmark(elementwise.SUM)
+time_mean = declare.time_benchmark(elementwise.MEAN)

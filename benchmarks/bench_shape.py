@@ -1,9 +1,9 @@
 """Shape manipulation: reshape, flatten (contiguous and non-contiguous), cat, stack."""
 
-from ptbench import suite
-from ptbench.operations import shape
+from ptbench.suite import declare
+from ptbench.suite.operations import shape
 
-time_reshape = suite.time_benchmark(shape.RESHAPE)
-time_flatten = suite.time_benchmark(shape.FLATTEN)
-time_cat = suite.time_benchmark(shape.CAT)
-time_stack = suite.time_benchmark(shape.STACK)
+time_reshape = declare.time_benchmark(shape.RESHAPE)
+time_flatten = declare.time_benchmark(shape.FLATTEN)
+time_cat = declare.time_benchmark(shape.CAT)
+time_stack = declare.time_benchmark(shape.STACK)

@@ -45,14 +45,14 @@ def below_peak(achieved_gflops: float, peak_gflops: float) -> bool:
 
 def suite_samples(name: str, params: tuple) -> list[float]:
     """Time one combination with asv-runner's TimeBenchmark, as an asv benchmark process does."""
-    from ptbench import suite
+    from ptbench.suite import declare as suite
 
     benchmark = suite.asv_benchmark(BENCHMARKS, name, params)
     return benchmark.run(*benchmark._current_params)["samples"]
 
 
 def check_synchronised() -> tuple[bool, str]:
-    from ptbench import devices, machine, peaks
+    from ptbench.hardware import devices, machine, peaks
 
     n, dtype = SYNC_MATMUL
     seconds = statistics.median(suite_samples("bench_linalg.time_matmul", ("cuda", n, dtype)))
@@ -112,8 +112,8 @@ def check_launch_method() -> tuple[bool, str]:
 
 
 def check_ex_variants() -> tuple[bool, str]:
-    from ptbench import timing
-    from ptbench.operations import OPERATIONS
+    from ptbench.suite import timing
+    from ptbench.suite.operations import OPERATIONS
 
     solve = OPERATIONS["solve"]
     ran = []
@@ -124,8 +124,8 @@ def check_ex_variants() -> tuple[bool, str]:
 
 
 def check_update_memory() -> tuple[bool, str]:
-    from ptbench import timing
-    from ptbench.operations import OPERATIONS
+    from ptbench.suite import timing
+    from ptbench.suite.operations import OPERATIONS
 
     update = OPERATIONS["update"]
     tensor_bytes = UPDATE_SIZE * 4

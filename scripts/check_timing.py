@@ -25,7 +25,7 @@ from pathlib import Path
 import torch
 import torch.utils.benchmark as torch_benchmark
 
-from ptbench import suite
+from ptbench.suite import declare as suite
 
 PROJECT = Path(__file__).resolve().parents[1]
 BENCHMARKS = PROJECT / "benchmarks"

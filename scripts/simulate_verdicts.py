@@ -31,8 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ptbench import judgement, stats
-from ptbench.ab import verdicts
+from ptbench.analysis import judgement, stats
+from ptbench.analysis.ab import verdicts
 
 PROJECT = Path(__file__).resolve().parents[1]
 COMPARED = 415  # comparable pairs in the committed release comparison: the family's size

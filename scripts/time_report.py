@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ptbench.results import load_results, result_files
+from ptbench.data.results import load_results, result_files
 
 
 def build_history(source: Path, target: Path, commits: int) -> list[str]:

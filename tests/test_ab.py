@@ -11,11 +11,11 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import PROJECT, checksums, edit_result, fixture_runs, ptbench, run_cli
-from ptbench import stats
-from ptbench.ab import record, schedule, verdicts
-from ptbench.ab.schedule import Combination
-from ptbench.compare import EQUIVALENT, INCONCLUSIVE, NOT_COMPARABLE, SLOWER
+from helpers import PROJECT, checksums, edit_result, fixture_runs, ptbench, run_cli
+from ptbench.analysis import stats
+from ptbench.analysis.ab import record, schedule, verdicts
+from ptbench.analysis.ab.schedule import Combination
+from ptbench.analysis.compare import EQUIVALENT, INCONCLUSIVE, NOT_COMPARABLE, SLOWER
 
 sys.path.insert(0, str(PROJECT / "scripts"))
 import slowed_env  # noqa: E402
@@ -178,8 +178,8 @@ def test_no_budget_no_confirmation(fake_alternation):
 
 
 def test_both_sides_are_ordinary_asv_results(tmp_path):
-    from ptbench.compare import compare
-    from ptbench.results import load_results
+    from ptbench.analysis.compare import compare
+    from ptbench.data.results import load_results
 
     catalogue = json.loads((PROJECT / "tests/fixtures/results/benchmarks.json").read_text())
     combination = Combination("bench_elementwise.time_sum", ["cpu", 16])
@@ -210,6 +210,7 @@ def test_an_earlier_ab_run_is_never_replaced(tmp_path):
 # The command ------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
@@ -291,12 +292,13 @@ def test_a_real_slowdown_is_confirmed_and_exits_1(tmp_path, asv_home):
     assert not verdict["lu"]["regression"]
 
 
+@pytest.mark.slow
 def test_the_report_shows_an_ab_run_and_where_the_sequential_one_disagreed(tmp_path):
     """A folder with an A/B document, its two result files, and a sequential run of the same
     builds (the fixture, relabelled): the report judges by the rounds and lists disagreements."""
     import shutil
 
-    from ptbench import report
+    from ptbench.present import report
 
     shutil.copytree(PROJECT / "tests/fixtures/results", tmp_path / "r")
     first, second = fixture_runs(tmp_path / "r")  # as if one commit ran two torch builds

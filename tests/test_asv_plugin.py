@@ -14,8 +14,9 @@ from asv.commands import run as asv_run
 from asv.machine import Machine
 from asv.results import Results
 
-from conftest import PROJECT
-from ptbench import asv_plugin, noise
+from helpers import PROJECT
+from ptbench.hardware import noise
+from ptbench.run import asv_plugin
 
 
 class FakeEnvironment:
@@ -76,7 +77,7 @@ def test_setup_patches_asv_once(monkeypatch):
 
 def test_the_config_loads_the_plugin_and_pins_only_torch():
     config = asv_util.load_json(str(PROJECT / "asv.conf.json"), js_comments=True)
-    assert config["plugins"] == [".ptbench.asv_plugin"]
+    assert config["plugins"] == [".ptbench.run.asv_plugin"]
     assert list(config["matrix"]["req"]) == ["torch"]  # no empty pins in env names
 
 

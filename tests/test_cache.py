@@ -7,10 +7,11 @@ import json
 import os
 
 import pandas as pd
+import pytest
 
-from conftest import FIXTURE_MACHINE, checksums, fixture_runs, scale_result
-from ptbench import cache
-from ptbench.results import load_results
+from helpers import FIXTURE_MACHINE, checksums, fixture_runs, scale_result
+from ptbench.data import cache
+from ptbench.data.results import load_results
 
 SUM = "bench_elementwise.time_sum"
 
@@ -68,7 +69,7 @@ def test_many_files_parse_in_parallel_to_the_serial_answer(results_copy, tmp_pat
 
 
 def test_run_facts_are_categoricals_even_where_a_file_lacks_one(results_copy, monkeypatch):
-    from conftest import edit_result
+    from helpers import edit_result
 
     monkeypatch.setenv("PTBENCH_CACHE", "off")
     first, _second = fixture_runs(results_copy)
@@ -85,8 +86,8 @@ def test_a_warm_load_parses_nothing_even_where_files_disagree_on_a_type(
 ):
     """A run with a parameterless track has NaN sizes (double) where the other run's are whole
     (int64): the entries are still read back together, not parsed again."""
-    from conftest import edit_result
-    from ptbench import results
+    from helpers import edit_result
+    from ptbench.data import results
 
     first, _second = fixture_runs(results_copy)
 
@@ -108,8 +109,9 @@ def test_a_warm_load_parses_nothing_even_where_files_disagree_on_a_type(
     pd.testing.assert_frame_equal(load_results(results_copy), cold)
 
 
+@pytest.mark.slow
 def test_loading_and_reporting_never_import_torch(results_copy, tmp_path):
-    """The operations bind torch lazily (ptbench.lazy): work counts, statistics and figures run
+    """The operations bind torch lazily (ptbench.core.lazy): work counts, statistics and figures run
     without it, and without scipy.stats, in a fresh interpreter as a user's command would."""
     import subprocess
     import sys
@@ -117,7 +119,7 @@ def test_loading_and_reporting_never_import_torch(results_copy, tmp_path):
     script = (
         "import sys\n"
         "from pathlib import Path\n"
-        "from ptbench import report\n"
+        "from ptbench.present import report\n"
         f"report.write(Path({str(results_copy)!r}), Path({str(tmp_path / 'report')!r}))\n"
         "print(sorted(m for m in ('torch', 'scipy.stats') if m in sys.modules))\n"
     )

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import importlib.util
+import math
 import subprocess
 import sys
 
 import pytest
 import torch
 
-from conftest import PROJECT
+from helpers import PROJECT
 
 
 def load_script(name: str):
@@ -43,4 +44,4 @@ def test_check_cuda_times_through_asv_runner_like_the_suite():
     """The suite-side timing the CUDA checks rely on, run here on the CPU."""
     check_cuda = load_script("check_cuda")
     samples = check_cuda.suite_samples("bench_elementwise.time_sum", ("cpu", 1024))
-    assert len(samples) >= 1 and all(0 < s < 1e-3 for s in samples)
+    assert len(samples) >= 1 and all(s > 0 and math.isfinite(s) for s in samples)

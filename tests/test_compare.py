@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 from asv import util as asv_util
 
-from conftest import FIXTURE_MACHINE, fixture_runs, ptbench, scale_result
-from ptbench.compare import SelectorError, compare, parse_selector
-from ptbench.errors import UsageError
-from ptbench.results import load_results
+from helpers import FIXTURE_MACHINE, fixture_runs, ptbench, scale_result
+from ptbench.analysis.compare import SelectorError, compare, parse_selector
+from ptbench.core.errors import UsageError
+from ptbench.data.results import load_results
 
 # A combination whose samples are tight in both fixture runs. (Some are not: time_multiply at
 # 65536 ran at 6.7 us in one asv round and 8.2 us in the other, so a 20% change there is within
@@ -211,6 +211,7 @@ def compare_commits(results, first, second, *arguments):
     )
 
 
+@pytest.mark.slow
 def test_exit_status_is_1_for_a_regression_0_without_2_for_bad_input(results_copy):
     first, second = commits(results_copy)
     before = {p: p.read_bytes() for p in results_copy.rglob("*") if p.is_file()}

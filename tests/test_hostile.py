@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (
+from helpers import (
     FIXTURE_MACHINE,
     PROJECT,
     checksums,
@@ -59,7 +59,7 @@ def test_export_never_writes_into_the_results_folder(results_copy, capsys, targe
 
 def test_peaks_come_from_each_result_never_from_the_rewritable_machine_file(results_copy):
     """machine.json is rewritten by every asv run; a result keeps the peaks it was judged by."""
-    from ptbench.results import load_results
+    from ptbench.data.results import load_results
 
     first, second = fixture_runs(results_copy)
     edit_result(first, lambda data: data["params"].update(peak_cpu_copy_gbps="40"))
@@ -153,7 +153,7 @@ def test_damaged_shared_files(results_copy, capsys):
 
 def test_results_from_before_a_new_parameter_still_load(results_copy):
     """The suite gained a ``layout`` parameter after these results were recorded."""
-    from ptbench.results import load_results
+    from ptbench.data.results import load_results
 
     def add_parameter(catalogue):
         entry = catalogue["bench_elementwise.time_sum"]
@@ -301,7 +301,7 @@ def test_json_output_is_strict_json(results_copy, capsys):
 
 
 def test_an_internal_error_is_one_line_with_a_log_never_exit_1(results_copy, capsys, monkeypatch):
-    from ptbench import compare
+    from ptbench.analysis import compare
 
     def broken(*args, **kwargs):
         raise ZeroDivisionError("division by zero")
@@ -319,7 +319,7 @@ def test_an_internal_error_is_one_line_with_a_log_never_exit_1(results_copy, cap
 
 
 def test_ctrl_c_is_one_line_and_exit_130(results_copy, capsys, monkeypatch):
-    from ptbench import results
+    from ptbench.data import results
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
@@ -361,10 +361,10 @@ def test_ctrl_c_during_a_real_run_keeps_the_results_folder(tmp_path, asv_home):
         # and children inherit that: give this one Ctrl-C back, as a terminal would have it.
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
-    # Well into the run (imports take 2-3 s, the run a minute or more), whatever the output's
-    # buffering: waiting for a line of asv's output was flaky when it came late, in one block.
-    time.sleep(12.0)
-    assert process.poll() is None, "the run ended before it could be interrupted"
+    # Interrupt once asv is timing benchmarks (its forkserver is running), not
+    # after a guessed number of seconds: waiting for a line of asv's output was flaky when it
+    # came late, in one block.
+    assert _wait_for_descendant(process, "run_server"), "asv never started its benchmarks"
     os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
     _out, err = process.communicate(timeout=60)
     assert process.returncode == 130, err[-2000:]
@@ -375,10 +375,40 @@ def test_ctrl_c_during_a_real_run_keeps_the_results_folder(tmp_path, asv_home):
     assert checksums(results) == {"kept.txt": checksums(results)["kept.txt"]}
 
 
+
+def _descendant_commands(root: int) -> list[str]:
+    """The command lines of ``root``'s descendants (Linux /proc; asv runs in a session of its
+    own, so the tree, not the session, holds it)."""
+    parents, commands = {}, {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()  # state ppid ...
+            pid = int(stat.parent.name)
+            parents[pid] = int(fields[1])
+            commands[pid] = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, ValueError, IndexError, UnicodeDecodeError):
+            continue  # a process that ended while being read
+    found, frontier = [], {root}
+    while frontier:
+        frontier = {pid for pid, parent in parents.items() if parent in frontier}
+        found += [commands[pid] for pid in frontier if pid in commands]
+    return found
+
+
+def _wait_for_descendant(process, word: str, at_most: float = 120.0) -> bool:
+    """Wait (up to ``at_most`` s) until a descendant of ``process`` runs ``word``; False if
+    ``process`` ended first or it never appeared."""
+    deadline = time.monotonic() + at_most
+    while time.monotonic() < deadline and process.poll() is None:
+        if any(word in command for command in _descendant_commands(process.pid)):
+            return True
+        time.sleep(0.1)
+    return False
+
 def test_machine_states_what_a_cpu_only_machine_lacks(monkeypatch):
     import torch
 
-    from ptbench import machine
+    from ptbench.hardware import machine
 
     monkeypatch.setattr(torch.version, "cuda", None)
     monkeypatch.setenv("PATH", "/nonexistent")
@@ -397,7 +427,7 @@ def test_machine_write_refuses_asvs_reserved_name(asv_home, capsys):
 
 
 def test_files_written_atomically_keep_the_usual_permissions(tmp_path):
-    from ptbench import outputs
+    from ptbench.core import outputs
 
     new, kept = tmp_path / "new.md", tmp_path / "kept.md"
     kept.write_text("old")

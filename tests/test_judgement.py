@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ptbench import judgement, stats, tables
-from ptbench.ab import paired, verdicts
-from ptbench.schema import (
+from ptbench.analysis import judgement, stats
+from ptbench.analysis.ab import paired, verdicts
+from ptbench.core.schema import (
     EQUIVALENT,
     FASTER,
     INCONCLUSIVE,
@@ -20,6 +20,7 @@ from ptbench.schema import (
     NOT_COMPARABLE,
     SLOWER,
 )
+from ptbench.present import tables
 
 NAN = math.nan
 
@@ -208,7 +209,7 @@ def test_the_trimmed_interval_is_scipys_tukey_mclaughlin_interval():
 def test_the_site_counts_and_lists_the_inconclusive_apart_from_the_passes(results_copy, tmp_path):
     import json
 
-    from ptbench import publish, publish_pages
+    from ptbench.present import publish, publish_pages
 
     quiet, wide = [1.0, 1.001, 0.999, 1.0], [1.0, 3.0, 0.4, 1.1]
     document = {
@@ -235,9 +236,9 @@ def test_the_site_counts_and_lists_the_inconclusive_apart_from_the_passes(result
 
 
 def test_compare_judges_exact_peak_memory_exactly_and_times_by_their_interval(results_copy):
-    from conftest import fixture_runs
-    from ptbench.compare import compare
-    from ptbench.results import load_results
+    from helpers import fixture_runs
+    from ptbench.analysis.compare import compare
+    from ptbench.data.results import load_results
 
     first, second = (json_commit(path) for path in fixture_runs(results_copy))
     pairs = compare(load_results(results_copy), {"commit": first}, {"commit": second}).pairs

@@ -10,8 +10,8 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from conftest import ptbench
-from ptbench import machine
+from helpers import ptbench
+from ptbench.hardware import machine
 
 H100 = SimpleNamespace(name="NVIDIA H100 80GB HBM3", total_memory=85_520_809_984, major=9, minor=0)
 
@@ -99,6 +99,7 @@ def test_write_records_hardware_facts_and_keeps_keys_added_by_hand(
     assert stored["peak_cuda_copy_gbps"] == "9" and stored["datasheet_cuda_copy_gbps"] == "3350"
 
 
+@pytest.mark.slow
 def test_the_command_prints_json_and_rejects_bad_input(asv_home):
     shown = ptbench("machine")
     assert shown.returncode == 0
@@ -119,7 +120,7 @@ def test_the_command_prints_json_and_rejects_bad_input(asv_home):
 
 
 def test_peaks_come_from_the_datasheet_and_the_probe(cuda_machine, monkeypatch):
-    from ptbench import peaks
+    from ptbench.hardware import peaks
 
     probed = []
     monkeypatch.setattr(
@@ -140,7 +141,7 @@ def test_peaks_come_from_the_datasheet_and_the_probe(cuda_machine, monkeypatch):
 
 
 def test_datasheets_match_the_most_specific_name():
-    from ptbench import peaks
+    from ptbench.hardware import peaks
 
     assert peaks.datasheet("NVIDIA H100 PCIe")["copy_tbps"] == 2.0
     assert peaks.datasheet("NVIDIA H100 80GB HBM3")["copy_tbps"] == 3.35
@@ -150,7 +151,7 @@ def test_datasheets_match_the_most_specific_name():
 
 
 def test_the_probe_measures_this_cpu():
-    from ptbench import peaks
+    from ptbench.hardware import peaks
 
     measured = peaks.probe("cpu")
     assert set(measured) == {

@@ -9,9 +9,9 @@ import tarfile
 
 import pytest
 
-from conftest import FIXTURE_MACHINE, FIXTURE_RESULTS, checksums, run_cli
-from ptbench import merge
-from ptbench.results import load_results
+from helpers import FIXTURE_MACHINE, FIXTURE_RESULTS, checksums, run_cli
+from ptbench.data import merge
+from ptbench.data.results import load_results
 
 
 def machine_folder(tmp_path, name: str):

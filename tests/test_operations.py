@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 import torch
 
-from ptbench.operations import OPERATIONS, Operation, Unsupported
-from ptbench.operations._base import Case
-from ptbench.tiers import HOST, MATRIX, VECTOR
+from ptbench.suite.operations import OPERATIONS, Operation, Unsupported
+from ptbench.suite.operations._base import Case
+from ptbench.suite.tiers import HOST, MATRIX, VECTOR
 
 SMALL = 1024
 
@@ -152,7 +152,7 @@ def test_work_counts_follow_the_nominal_formulas():
 def test_counting_work_needs_no_torch_and_counts_as_torch_does():
     """The analysis counts work with CountingCase (numpy's element sizes): the same bytes as
     Case (torch's ``element_size``) for every dtype an operation declares, and half precision."""
-    from ptbench.operations import CountingCase
+    from ptbench.suite.operations import CountingCase
 
     dtypes = {d for operation in OPERATIONS.values() for d in operation.dtypes}
     assert {"float32", "float64"} <= dtypes

@@ -24,7 +24,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import FIXTURE_RESULTS, PROJECT, checksums, run_cli
+from helpers import FIXTURE_RESULTS, PROJECT, checksums, run_cli
 
 
 # In CI the same examples every time (a failure there is reproducible); locally, new ones.
@@ -134,6 +134,7 @@ def assert_contract(command: str, status: int, err: str) -> None:
         assert len(err.strip().splitlines()) == 1, err
 
 
+@pytest.mark.slow
 @explore(40)
 @given(damage=st.lists(damages(), min_size=1, max_size=3))
 def test_damaged_results_never_crash_or_change(capsys, damage):
@@ -158,9 +159,12 @@ def stand_ins(monkeypatch, asv_home, tmp_path):
     """asv that records nothing, a constant peak probe, figures drawn but not rendered."""
     import matplotlib.pyplot as plt
 
-    from ptbench import peaks, plots, runner
+    from ptbench.hardware import peaks
+    from ptbench.present import rendering
+    from ptbench.run import asv_process
+    from ptbench.run import project as checkout
 
-    monkeypatch.setattr(runner, "run_asv", lambda command, cwd, environment: 1)
+    monkeypatch.setattr(asv_process, "run_asv", lambda command, cwd, environment: 1)
     monkeypatch.setattr(peaks, "probe", lambda device: {f"peak_{device}_copy_gbps": "1"})
 
     def write_placeholders(writer, figure, stem):
@@ -170,9 +174,9 @@ def stand_ins(monkeypatch, asv_home, tmp_path):
         plt.close(figure)
         return stem.with_suffix(".png")
 
-    monkeypatch.setattr(plots.FigureWriter, "add", write_placeholders)
+    monkeypatch.setattr(rendering.FigureWriter, "add", write_placeholders)
     # Relative paths (--out x) land in a scratch folder, never in the checkout.
-    monkeypatch.setattr(runner, "find_project", lambda start=None: PROJECT)
+    monkeypatch.setattr(checkout, "find_project", lambda start=None: PROJECT)
     monkeypatch.chdir(tmp_path)
 
 

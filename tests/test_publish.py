@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 
 import pytest
 
-from conftest import FIXTURE_MACHINE, PROJECT, checksums, run_cli, scale_result
-from ptbench import publish, torch_history
-from ptbench.results import load_results
-
-sys.path.insert(0, str(PROJECT / "scripts"))
-import browser  # noqa: E402
+import browser
+from helpers import FIXTURE_MACHINE, checksums, run_cli, scale_result
+from ptbench.analysis import torch_history
+from ptbench.data.results import load_results
+from ptbench.present import publish
 
 SUM = "bench_elementwise.time_sum"
 
@@ -120,7 +118,7 @@ def test_the_hardware_page_compares_two_machines_on_the_same_build(results_copy,
     make_releases(results_copy, [("2.14.0+cu130", 1.0)])
     make_releases(results_copy, [("2.14.0+cu130", 0.5)], machine="other-machine")
     frame = publish.timed(load_results(results_copy))
-    from ptbench.publish_pages import machine_ratios
+    from ptbench.present.publish_pages import machine_ratios
 
     ratios = machine_ratios(frame, FIXTURE_MACHINE, "other-machine")
     assert set(ratios["torch"]) == {"2.14.0+cu130"}  # the only build both machines ran
@@ -168,10 +166,11 @@ def test_the_index_page_loads_offline_and_links_every_benchmark(chromium, result
     assert [url for url in chromium.requests if not url.startswith("file://")] == []
 
 
+@pytest.mark.slow
 def test_the_report_draws_lines_along_torch_versions_with_their_change_points(
     results_copy, tmp_path
 ):
-    from ptbench import report
+    from ptbench.present import report
 
     make_releases(results_copy, [("2.11.0+cu130", 1.0), ("2.12.1+cu130", 1.0),
                                  ("2.14.0+cu130", 1.6), ("2.14.1+cu130", 1.6)])  # fmt: skip
@@ -181,4 +180,4 @@ def test_the_report_draws_lines_along_torch_versions_with_their_change_points(
     assert "Versions here: cpu 2.13.0, cu130 2.11.0, 2.12.1, 2.14.0, 2.14.1." in section
     row = next(line for line in section.splitlines() if line.startswith(f"| {SUM}"))
     assert "| 2.12.1 -> 2.14.0 |" in row and "x1.60 (regression)" in row
-    assert "confirm one with `ptbench ab`" in section
+    assert "Confirm one with `ptbench ab` (interleaved, paired)" in section

@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from conftest import fixture_runs, ptbench, scale_result
-from ptbench import plots
-from ptbench.compare import compare
-from ptbench.history import change_points
-from ptbench.results import load_results
+from helpers import fixture_runs, ptbench, scale_result
+from ptbench.analysis.compare import compare
+from ptbench.analysis.history import change_points
+from ptbench.data.results import load_results
+from ptbench.present import plots, rendering
 from test_history import make_history
 
 
@@ -39,13 +39,13 @@ def test_log_axes_are_labelled_with_plain_text_powers(tmp_path):
     axes.set_xscale("log", base=2)
     axes.set_yscale("log")
     axes.set_ylim(0.15, 0.5)  # under a decade: matplotlib labels minor ticks too
-    plots.save(figure, tmp_path / "powers")
+    rendering.save(figure, tmp_path / "powers")
     x_labels = [label.get_text() for label in axes.get_xticklabels()]
     y_labels = [label.get_text() for label in axes.get_yticklabels(minor=True)]
     assert {"2³", "2¹¹", "2¹⁹"} <= set(x_labels)
     assert {"2×10⁻¹", "3×10⁻¹", "4×10⁻¹"} <= set(y_labels)
     assert not any("$" in label for label in x_labels + y_labels)
-    formatter = plots.PlainPowers(plt.matplotlib.ticker.FuncFormatter(lambda x, pos: "1 s"))
+    formatter = rendering.PlainPowers(plt.matplotlib.ticker.FuncFormatter(lambda x, pos: "1 s"))
     assert formatter(1.0) == "1 s"  # not a power: as it was
 
 
@@ -60,13 +60,13 @@ def test_every_plot_is_written(frame_and_comparison, tmp_path, results_copy):
     ]:
         assert figure.axes[0].get_title(), name
         assert figure.axes[0].get_xlabel() and figure.axes[0].get_ylabel(), name
-        assert_figure_files(plots.save(figure, tmp_path / name))
+        assert_figure_files(rendering.save(figure, tmp_path / name))
     make_history(results_copy, [1.0, 1.0, 1.0, 1.5, 1.5])
     frame = load_results(results_copy)
     identity = {"benchmark": "bench_elementwise.time_sum", "device": "cpu", "size": 65536}
     figure = plots.history(frame, identity, change_points(frame))
     assert any("change x1.5" in text.get_text() for text in figure.axes[0].get_legend().texts)
-    assert_figure_files(plots.save(figure, tmp_path / "history"))
+    assert_figure_files(rendering.save(figure, tmp_path / "history"))
 
 
 def test_every_result_gets_throughput_from_its_work_counts(frame_and_comparison):
@@ -88,7 +88,7 @@ def test_every_result_gets_throughput_from_its_work_counts(frame_and_comparison)
 
 
 def test_fraction_of_peak_uses_the_datasheet_before_the_probe(frame_and_comparison):
-    from ptbench.efficiency import add_efficiency
+    from ptbench.data.efficiency import add_efficiency
 
     frame, _comparison = frame_and_comparison
     rows = frame[
@@ -128,7 +128,7 @@ def test_roofline_draws_points_under_the_roofs(frame_and_comparison, tmp_path):
     assert "float64 matmul peak 80 GFLOP/s (measured)" in labels
     assert {"multiply", "solve", "sum"} <= set(labels)
     assert axes.get_xscale() == "log" and "intensity" in axes.get_xlabel()
-    assert_figure_files(plots.save(figure, tmp_path / "roofline"))
+    assert_figure_files(rendering.save(figure, tmp_path / "roofline"))
 
 
 def test_a_roofline_without_peaks_says_how_to_measure_them(frame_and_comparison):
@@ -144,6 +144,7 @@ def test_a_roofline_without_peaks_says_how_to_measure_them(frame_and_comparison)
     assert not any("peak" in label or "bandwidth" in label for label in labels)
 
 
+@pytest.mark.slow
 def test_report_writes_markdown_html_and_figures(results_copy, tmp_path):
     first, second = (json.loads(p.read_text())["commit_hash"] for p in fixture_runs(results_copy))
     scale_result(
@@ -194,7 +195,7 @@ def test_labels_name_the_benchmark_and_leave_out_missing_parameters(frame_and_co
 
 
 def test_the_report_table_shows_every_significant_change_first(results_copy):
-    from ptbench.report import most_changed
+    from ptbench.present.report import most_changed
 
     first, second = (json.loads(p.read_text())["commit_hash"] for p in fixture_runs(results_copy))
     scale_result(
@@ -210,9 +211,9 @@ def test_the_report_table_shows_every_significant_change_first(results_copy):
 
 
 def test_the_overview_says_which_runs_recorded_no_noise_facts(results_copy):
-    from conftest import edit_result, fixture_runs
-    from ptbench import report
-    from ptbench.results import load_results
+    from helpers import edit_result, fixture_runs
+    from ptbench.data.results import load_results
+    from ptbench.present import report
 
     first, _second = fixture_runs(results_copy)
     edit_result(first, lambda data: data["params"].update(noise="quiet"))

@@ -10,8 +10,8 @@ import sys
 import pandas as pd
 import pytest
 
-from conftest import FIXTURE_MACHINE, fixture_runs
-from ptbench.results import ResultsError, load_results
+from helpers import FIXTURE_MACHINE, fixture_runs
+from ptbench.data.results import ResultsError, load_results
 
 
 def test_every_combination_of_every_file_becomes_a_row(results_copy):

@@ -12,14 +12,15 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import ptbench, run_cli
-from ptbench import runner
-from ptbench.tiers import MATRIX, VECTOR
+from helpers import ptbench, run_cli
+from ptbench.core.errors import UsageError
+from ptbench.run import asv_process, environment, filing, plan
+from ptbench.suite.tiers import MATRIX, VECTOR
 
 
 @pytest.fixture(scope="module")
 def benchmarks(request):
-    return runner.discover(request.config.rootpath / "benchmarks")
+    return plan.discover(request.config.rootpath / "benchmarks")
 
 
 def sizes(labels: list[str], device: str) -> set[int]:
@@ -27,7 +28,7 @@ def sizes(labels: list[str], device: str) -> set[int]:
 
 
 def test_smoke_selects_the_smallest_sizes_of_present_devices(benchmarks):
-    selection = runner.select(benchmarks, "smoke", ["cpu"])
+    selection = plan.select(benchmarks, "smoke", ["cpu"])
     assert sizes(selection["bench_elementwise.time_sum"], "cpu") == {16, 128}
     assert sizes(selection["bench_linalg.time_solve"], "cpu") == {16, 64}
     assert not any(label.startswith("'cuda'") for labels in selection.values() for label in labels)
@@ -36,7 +37,7 @@ def test_smoke_selects_the_smallest_sizes_of_present_devices(benchmarks):
 
 
 def test_the_default_tier_climbs_further_on_cuda(benchmarks):
-    selection = runner.select(benchmarks, "default", ["cpu", "cuda"])
+    selection = plan.select(benchmarks, "default", ["cpu", "cuda"])
     labels = selection["bench_elementwise.time_sum"]
     assert max(sizes(labels, "cpu")) == VECTOR.default_max["cpu"]
     assert max(sizes(labels, "cuda")) == 2**28
@@ -44,14 +45,14 @@ def test_the_default_tier_climbs_further_on_cuda(benchmarks):
 
 
 def test_bench_pattern_matches_names_and_params_like_asv(benchmarks):
-    selection = runner.select(benchmarks, "smoke", ["cpu"], r"time_solve\(.*cholesky_ex")
+    selection = plan.select(benchmarks, "smoke", ["cpu"], r"time_solve\(.*cholesky_ex")
     assert list(selection) == ["bench_linalg.time_solve"]
     assert all(label.endswith("'cholesky_ex'") for label in selection["bench_linalg.time_solve"])
 
 
 def test_asv_regexes_match_exactly_the_selection(benchmarks):
-    selection = runner.select(benchmarks, "smoke", ["cpu"], "time_(sum|matmul)$")
-    regexes = [re.compile(regex) for regex in runner.asv_bench_regexes(selection)]
+    selection = plan.select(benchmarks, "smoke", ["cpu"], "time_(sum|matmul)$")
+    regexes = [re.compile(regex) for regex in plan.asv_bench_regexes(selection)]
     for benchmark in benchmarks:
         for labels in itertools.product(*benchmark.params):
             label = ", ".join(labels)
@@ -89,8 +90,8 @@ def test_bad_input_is_one_line_exit_2_and_touches_nothing(tmp_path, asv_home, ar
 
 def test_cuda_requested_without_cuda_is_bad_input(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    with pytest.raises(runner.UsageError, match="device 'cuda' is not available here"):
-        runner.check_devices(["cuda"])
+    with pytest.raises(UsageError, match="device 'cuda' is not available here"):
+        environment.check_devices(["cuda"])
 
 
 def ptbench_run(results: Path, bench: str) -> subprocess.CompletedProcess:
@@ -163,14 +164,14 @@ def test_failures_name_their_combinations_and_a_lost_gpu_is_explained(tmp_path):
         },
     }
     selection = {"bench_elementwise.time_sum": ["'cpu', 16", "'cuda', 16", "'cuda', 128"]}
-    summary = runner.RunSummary(written=[tmp_path / "kept.json"])
-    runner._count(result, selection, summary)
+    summary = filing.RunSummary(written=[tmp_path / "kept.json"])
+    filing._count(result, selection, summary)
     assert (summary.timed, summary.skipped) == (1, 1)
     assert summary.failed == ["bench_elementwise.time_sum('cuda', 16)"]
     report = summary.failure_report()
     assert report[0] == "ptbench: failed: bench_elementwise.time_sum('cuda', 16)"
     assert "1 CUDA combinations failed" in report[1] and str(tmp_path / "kept.json") in report[1]
-    assert runner.RunSummary().failure_report() == []
+    assert filing.RunSummary().failure_report() == []
 
 
 # Reliability: what asv did is checked, never assumed (issue 8) ---------------------------------
@@ -181,7 +182,7 @@ def fake_asv(asv_home, monkeypatch):
     """``ptbench run`` in this process with asv replaced: the fake records a fresh
     ``time_sum`` result (merged into the seeded earlier one, as asv merges) unless told not to,
     and exits with ``.returncode``."""
-    from conftest import PROJECT
+    from helpers import PROJECT
 
     monkeypatch.chdir(PROJECT)
 
@@ -192,7 +193,8 @@ def fake_asv(asv_home, monkeypatch):
             self.calls += 1
             option = lambda name: command[command.index(name) + 1]  # noqa: E731
             scratch = Path(option("--config")).parent
-            path = runner.asv_result_path(scratch, option("--machine"), option("--set-commit-hash"))
+            commit = option("--set-commit-hash")
+            path = asv_process.asv_result_path(scratch, option("--machine"), commit)
             if self.record:
                 data = json.loads(path.read_text()) if path.is_file() else new_result(option)
                 data["results"]["bench_elementwise.time_sum"] = fresh_row()
@@ -201,14 +203,14 @@ def fake_asv(asv_home, monkeypatch):
             return self.returncode
 
     fake = FakeAsv()
-    monkeypatch.setattr(runner, "run_asv", fake)
+    monkeypatch.setattr(asv_process, "run_asv", fake)
     return fake
 
 
 def new_result(option) -> dict:
     return {
         "commit_hash": option("--set-commit-hash"),
-        "env_name": runner.ASV_ENV_NAME,
+        "env_name": asv_process.ASV_ENV_NAME,
         "date": 1_700_000_000_000,
         "params": {"machine": option("--machine")},
         "python": "3.11",
@@ -230,7 +232,7 @@ def fresh_row() -> list:
 
 
 def run_sum(results: Path, capsys, *more: str) -> tuple[int, str, str]:
-    from conftest import run_cli
+    from helpers import run_cli
 
     return run_cli(
         capsys, "run", "--results", results, "--machine", "m", "--bench", "time_sum$", *more
@@ -253,7 +255,7 @@ def test_a_run_files_what_asv_recorded(tmp_path, fake_asv, capsys):
 def test_a_run_with_archive_writes_what_merge_takes(tmp_path, fake_asv, capsys):
     import tarfile
 
-    from conftest import FIXTURE_RESULTS
+    from helpers import FIXTURE_RESULTS
 
     results, archive = tmp_path / "results", tmp_path / "run.tar.gz"
     results.mkdir()  # the fake asv writes no catalogue; a real run always has one
@@ -272,7 +274,7 @@ def test_a_run_with_archive_writes_what_merge_takes(tmp_path, fake_asv, capsys):
 
 
 def test_asv_stopping_is_a_failure_even_with_an_earlier_result(tmp_path, fake_asv, capsys):
-    from conftest import checksums
+    from helpers import checksums
 
     results = tmp_path / "results"
     assert run_sum(results, capsys)[0] == 0
@@ -301,7 +303,7 @@ def test_asv_stopping_is_a_failure_even_with_an_earlier_result(tmp_path, fake_as
 def test_an_unusable_earlier_result_is_refused_before_asv_runs(
     tmp_path, fake_asv, capsys, earlier, message
 ):
-    from conftest import checksums
+    from helpers import checksums
 
     results = tmp_path / "results"
     assert run_sum(results, capsys)[0] == 0

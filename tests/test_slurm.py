@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PROJECT, run_cli
-from ptbench import slurm
-from ptbench.errors import InputError
+from helpers import PROJECT, run_cli
+from ptbench.core.errors import InputError
+from ptbench.run import slurm
 
 sys.path.insert(0, str(PROJECT / "scripts"))
 import local_slurm  # noqa: E402
@@ -35,7 +35,7 @@ def test_a_malformed_machine_type_says_what_is_expected(text):
 
 
 def test_the_job_script_asks_for_a_whole_node_and_archives_its_run(tmp_path):
-    request = slurm.Request(
+    request = slurm.SlurmRequest(
         types=(slurm.parse_type("h100=gpu-h100:gpu:8"),), collect=tmp_path,
         project=Path("/shared/ptbench checkout"),
         run_arguments=("--tier", "default", "--bench", "time_(matmul|solve)$"), time="02:00:00",

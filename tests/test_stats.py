@@ -1,4 +1,4 @@
-"""ptbench.stats against asv: the same significance decisions and critical values, computed once
+"""analysis.stats against asv: the same significance decisions and critical values, computed once
 per pair of sample sizes instead of on every test."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from asv import _stats as asv_stats
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ptbench import stats
+from ptbench.analysis import stats
 
 # Times on a coarse grid (ties happen, as with a coarse timer), some sides above asv's exact
 # limit of 20 samples; NaN marks a missing sample, as asv records it.
@@ -51,6 +51,7 @@ def _moses_rank_by_asvs_loop(m: int, n: int, confidence: float) -> int:
     return k
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("confidence", [0.99, 0.95])
 def test_moses_critical_values_are_asvs_law(confidence):
     for m in range(1, 21):

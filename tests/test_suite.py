@@ -12,8 +12,9 @@ import torch
 from asv_runner.benchmarks.mark import SkipNotImplemented
 from asv_runner.discovery import disc_benchmarks
 
-from ptbench import devices, suite
-from ptbench.operations import OPERATIONS
+from ptbench.hardware import devices
+from ptbench.suite import declare as suite
+from ptbench.suite.operations import OPERATIONS
 
 # Runs in a fresh interpreter: every way into CUDA raises, then the suite is imported and
 # discovered as asv's forkserver does, and one CPU combination is timed by asv-runner.
@@ -110,15 +111,16 @@ VERSIONS = """
 import json, sys
 if sys.argv[1] == "torch first":
     import torch
-from ptbench.operations import OPERATIONS  # before torch: the operations hold its stand-in
-from ptbench import suite
+from ptbench.suite.operations import OPERATIONS  # before torch: the operations hold its stand-in
+from ptbench.suite import declare as suite
 print(json.dumps({name: suite.definition_version(op) for name, op in OPERATIONS.items()}))
-print(json.dumps(type(sys.modules["ptbench.operations.linalg"].torch).__name__))
+print(json.dumps(type(sys.modules["ptbench.suite.operations.linalg"].torch).__name__))
 """
 
 
+@pytest.mark.slow
 def test_versions_do_not_depend_on_whether_torch_was_imported_first():
-    """The operations bind torch lazily (ptbench.lazy): the stand-in is not part of the work."""
+    """The operations bind torch lazily (core.lazy): the stand-in is not part of the work."""
     outputs = {
         order: subprocess.run(
             [sys.executable, "-c", VERSIONS, order], capture_output=True, text=True, check=True
@@ -138,7 +140,7 @@ def test_versions_change_with_anything_that_determines_the_work(monkeypatch):
     the work timed: asv must then stop comparing new results with old ones."""
     import dataclasses
 
-    from ptbench.operations import Case, autograd, linalg
+    from ptbench.suite.operations import Case, autograd, linalg
 
     solve, batched, backward = (OPERATIONS[n] for n in ("solve", "matmul_batched", "backward"))
     before = {op.name: suite.definition_version(op) for op in (solve, batched, backward)}

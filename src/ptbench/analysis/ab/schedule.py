@@ -1,0 +1,251 @@
+"""Both sides of an A/B comparison, alternated round by round, with confirmation.
+
+Why interleave: on a shared machine two runs of the same code minutes apart differ by up to
+3x, while two processes a second apart rarely do. So the sides never run minutes apart: each
+pair of rounds is one baseline and one contender process back to back, the side that goes first
+alternating from pair to pair (ABBA), so that drift slows each side alike. asv's own
+``--interleave-rounds`` alternates whole-suite rounds, minutes apart.
+
+Why fresh workers every pass: rounds forked from one long-lived process share its memory
+layout, and measured here that alone can make one process's rounds 10% slower than another's,
+consistently (an A/A comparison of ``cholesky_ex`` at n = 1024: 4 of 4 pairs 1.10-1.15). So a
+pass starts new workers on both sides, gives every combination one pair of rounds, and ends
+them: every pair comes from its own two processes, and process-level effects become noise
+that the pairs' spread measures, instead of a bias that looks like a regression.
+
+How the budget works: every combination first gets ``INITIAL_PAIRS`` clean pairs (one a pass;
+a pair that ``verdicts`` sets aside as disturbed is replaced, up to half again as many pairs).
+Then every ``inconclusive`` combination gets as many pairs again and is judged again (a
+"look"), until it is decided, has ``MAX_PAIRS`` pairs, has had its ``LOOKS`` looks, or
+``budget_seconds`` have passed since confirmation began. The combinations most likely to be
+decided by the fewest seconds of rounds go first, so a budget that runs out leaves the
+hopeless ones, not the nearly decided ones. The error control of ``verdicts`` counts every look,
+so looking again never raises either error rate.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ptbench.analysis.ab import verdicts
+from ptbench.core.errors import RunFailed, UsageError
+from ptbench.core.schema import INCONCLUSIVE
+
+SIDES = ("baseline", "contender")
+
+
+class Worker:
+    """One side's ``ptbench.analysis.ab.worker`` process, in that side's Python."""
+
+    def __init__(self, side: str, python: str, benchmark_dir: Path, tier: str, log: Path):
+        self.side, self.python, self.log = side, python, log
+        self.facts: dict[str, Any] = {}
+        try:
+            self.process = subprocess.Popen(
+                [python, "-m", "ptbench.analysis.ab.worker", str(benchmark_dir), tier],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log.open("a"),
+                text=True,
+                start_new_session=True,  # Ctrl-C reaches ptbench, which stops the workers
+            )
+        except OSError as error:
+            raise UsageError(
+                f"--{side} {python}: cannot start it ({error.strerror}); give the path of a "
+                "Python interpreter that has torch and ptbench installed"
+            ) from None
+
+    def last_words(self) -> str:
+        text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        lines = text.strip().splitlines()
+        return lines[-1] if lines else "no message"
+
+    def ask(self, request: dict[str, Any]) -> dict[str, Any]:
+        try:
+            self.process.stdin.write(json.dumps(request) + "\n")
+            self.process.stdin.flush()
+            line = self.process.stdout.readline()
+        except OSError:
+            line = ""
+        if not line:
+            raise RunFailed(
+                f"the {self.side} worker ({self.python}) stopped: {self.last_words()} "
+                f"(its log: {self.log})"
+            )
+        reply = json.loads(line)
+        if "error" in reply:
+            if reply.get("bad_input"):
+                raise UsageError(reply["error"])
+            raise RunFailed(f"the {self.side} worker failed: {reply['error']} (log: {self.log})")
+        return reply
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+
+
+@dataclass
+class Combination:
+    """One benchmark x params, and its paired rounds: (baseline reply, contender reply)."""
+
+    benchmark: str
+    params: list
+    rounds: list[tuple[dict, dict]] = field(default_factory=list)
+    looks: int = 0
+    verdict: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0  # wall time of its rounds so far
+
+    @property
+    def runs_on_both(self) -> bool:
+        return all(reply["status"] == "ok" for pair in self.rounds for reply in pair)
+
+    def wants_more(self, goal: int) -> bool:
+        """Below ``goal`` clean pairs (with room for replacing disturbed ones), and not
+        skipped or failed on a side (no ratio to refine)."""
+        if not self.rounds:
+            return True
+        if not self.runs_on_both or len(self.rounds) >= goal + goal // 2:
+            return False
+        return verdicts.clean_pairs(self.rounds) < goal
+
+    def seconds_to_decide(self, factor: float, alpha: float) -> float:
+        """A guess at the seconds of rounds that would decide it: the fewest pairs (doubling,
+        as confirmation does) at which an interval as wide as its spread says would clear 1
+        (the regression interval, when the estimate is past the factor) or fit inside the
+        factor (the equivalence interval, when it is not), times the seconds a pair takes.
+        The t quantile falls fast with the pairs (about 30 at 4 pairs, 8 at 8, for a family of
+        30), so a regression is often only a few pairs from confirmed. Infinite if no count up
+        to ``MAX_PAIRS`` would do."""
+        judged, pairs = self.verdict, verdicts.clean_pairs(self.rounds)
+        ratio = judged.get("ratio")
+        if pairs < 2 or not (isinstance(ratio, float) and ratio > 0 and math.isfinite(ratio)):
+            return math.inf
+        distance = abs(math.log(ratio))
+        route, level = (
+            ("ratio", alpha) if distance > math.log(factor)
+            else ("equivalence", verdicts.EQUIVALENCE_INTERVAL_ALPHA)
+        )  # fmt: skip
+        low, high = judged[f"{route}_low"], judged[f"{route}_high"]
+        room = distance if route == "ratio" else math.log(factor) - distance
+        if not (low > 0 and math.isfinite(high) and room > 0):
+            return math.inf
+        spread = math.log(high / low) / 2 / verdicts.half_width_per_spread(pairs, level)
+        goal = pairs
+        while goal < verdicts.MAX_PAIRS:
+            goal = min(verdicts.MAX_PAIRS, 2 * goal)
+            if spread * verdicts.half_width_per_spread(goal, level) < room:
+                return (goal - pairs) * self.seconds / max(len(self.rounds), 1)
+        return math.inf
+
+
+def status_line(text: str) -> None:
+    print(f"ptbench ab: {text}", file=sys.stderr, flush=True)
+
+
+@dataclass
+class Alternation:
+    """The two environments and how to start their workers; runs passes of paired rounds."""
+
+    pythons: tuple[str, str]
+    benchmark_dir: Path
+    tier: str
+    logs: Path
+    progress: Callable[[str], None] = status_line
+    passes: int = 0
+
+    def start(self) -> list[Worker]:
+        """Fresh workers on both sides (started together; each checked to answer)."""
+        workers = [
+            Worker(side, python, self.benchmark_dir, self.tier, self.logs / f"{side}.log")
+            for side, python in zip(SIDES, self.pythons, strict=True)
+        ]
+        for worker in workers:
+            try:
+                worker.facts = worker.ask({"op": "facts"})
+            except RunFailed:
+                for started in workers:
+                    started.close()
+                raise UsageError(
+                    f"--{worker.side} {worker.python} cannot run ptbench's worker "
+                    f"({worker.last_words()}); give a Python that has torch and ptbench"
+                ) from None
+        return workers
+
+    def add_pair(self, workers: list[Worker], combination: Combination) -> None:
+        """One pair of rounds; the side that goes first alternates with each pair (ABBA)."""
+        order = (0, 1) if len(combination.rounds) % 2 == 0 else (1, 0)
+        replies: list[dict] = [{}, {}]
+        request = {"op": "time", "benchmark": combination.benchmark, "params": combination.params}
+        start = time.monotonic()
+        for side in order:
+            replies[side] = workers[side].ask(request)
+        combination.seconds += time.monotonic() - start
+        combination.rounds.append((replies[0], replies[1]))
+
+    def fill(self, goals: list[tuple[Combination, int]], deadline: float = float("inf")) -> None:
+        """Passes of one pair per combination, each with fresh workers, until every
+        combination reaches its goal of pairs or ``deadline`` passes."""
+        while time.monotonic() < deadline:
+            behind = [combination for combination, goal in goals if combination.wants_more(goal)]
+            if not behind:
+                return
+            workers = self.start()
+            self.passes += 1
+            try:
+                for combination in behind:
+                    if time.monotonic() > deadline:
+                        return
+                    self.add_pair(workers, combination)
+            finally:
+                for worker in workers:
+                    worker.close()
+            self.progress(f"pass {self.passes}: {len(behind)} combinations")
+
+    def confirm(self, combinations: list[Combination], factor: float, budget: float) -> None:
+        """Double the pairs of every inconclusive combination, cheapest to decide first, and
+        judge again, until none is left to refine or the budget is spent (module docstring)."""
+        deadline = time.monotonic() + budget
+        while time.monotonic() < deadline:
+            refinable = [c for c in combinations if _refinable(c)]
+            alpha = verdicts.per_test_alpha(sum(c.runs_on_both for c in combinations))
+            pending = sorted(refinable, key=lambda c: c.seconds_to_decide(factor, alpha))
+            if not pending:
+                return
+            self.progress(f"confirming {len(pending)} inconclusive with more rounds")
+            goals = [(c, min(verdicts.MAX_PAIRS, 2 * verdicts.clean_pairs(c.rounds))) for c in
+                     pending]  # fmt: skip
+            self.fill(goals, deadline)
+            judge_all(combinations, factor, looked_at=pending)
+
+
+def _refinable(combination: Combination) -> bool:
+    return (
+        combination.verdict.get("verdict") == INCONCLUSIVE
+        and combination.runs_on_both
+        and len(combination.rounds) < verdicts.MAX_PAIRS
+        and combination.looks < verdicts.LOOKS
+    )
+
+
+def judge_all(
+    combinations: list[Combination],
+    factor: float,
+    disturbed: str | None = None,
+    looked_at: list[Combination] | None = None,
+) -> None:
+    """Judge every combination at the family's per-test level; ``looked_at`` (default: all)
+    are those with new rounds since their last judgement: a look each."""
+    alpha = verdicts.per_test_alpha(sum(c.runs_on_both for c in combinations))
+    for combination in looked_at if looked_at is not None else combinations:
+        combination.looks += 1
+    for combination in combinations:
+        combination.verdict = verdicts.judge(combination.rounds, factor, alpha, disturbed)

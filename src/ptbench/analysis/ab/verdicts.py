@@ -1,0 +1,131 @@
+"""Verdicts from paired rounds: set disturbed rounds aside, then two intervals, then one verdict.
+
+Each combination has rounds in pairs, one baseline and one contender process back to back (in
+ABBA order, so linear drift cancels over two pairs). Its judgement (docs/ab.md says why each
+choice, with the figures that decided it):
+
+1. **Disturbed rounds are set aside.** A pair whose log ratio is far from its siblings'
+   (``stats.disturbed_rounds``: more than 5 robust standard deviations and more than 2x from
+   the median, at most a quarter of the pairs) holds a round that something else on the machine
+   slowed; it is kept in the document, left out of the estimate, and the schedule measures a
+   replacement pair. One 10x round among eight no longer turns a 1.3x regression into nothing.
+2. **Estimate and intervals:** from 16 pairs on, the 15%-trimmed mean of the remaining pairs'
+   log ratios with its Tukey-McLaughlin (Yuen) t interval (``stats.trimmed_paired_ratio``):
+   pairs off by 10-50%, one in ten on this machine, no longer inflate the spread several times
+   over; below 16 pairs, the plain mean of logs with Student's t (``stats.paired_ratio``;
+   Kalibera & Jones, ISMM 2013), where trimming cost more degrees of freedom than it saved.
+3. **Two error rates, one for each claim** (``analysis.judgement`` turns them into verdicts):
+   - ``slower``/``faster`` fail a build: the *regression interval* is a ``1 - FAMILY_ALPHA /
+     (m * LOOKS)`` interval (Bonferroni over the ``m`` comparable pairs and every look that
+     confirmation takes), so the chance of even one false regression in a comparison is at most
+     1%, however many rounds confirmation adds;
+   - ``equivalent`` misses a regression when wrong: the *equivalence interval* is a
+     ``1 - 2 * EQUIVALENCE_ALPHA / LOOKS`` interval (TOST at 5% per pair, Bonferroni over its
+     looks), so a pair that changed by more than the factor is called equivalent at most 5% of
+     the time.
+4. A pair from a run the noise guard found disturbed is never a regression (``judgement``).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from typing import Any
+
+import numpy as np
+from scipy.special import stdtrit
+
+from ptbench.analysis import judgement, stats
+from ptbench.core.schema import STATUS_FAILED, STATUS_OK, STATUS_SKIPPED
+
+# The judgement model a document's verdicts come from; documents of an earlier model (verdicts
+# "same" and "undecided", before ``ptbench.analysis.judgement``) are judged again from their rounds.
+JUDGEMENT_MODEL = 2
+FAMILY_ALPHA = 0.01  # the chance of any false slower/faster in one comparison
+EQUIVALENCE_ALPHA = 0.05  # per pair: the chance of "equivalent" for a pair that changed
+INITIAL_PAIRS = 4  # two ABBA quads
+MAX_PAIRS = 64  # confirmation doubles the pairs: 4, 8, 16, 32, 64
+LOOKS = 1 + int(math.log2(MAX_PAIRS // INITIAL_PAIRS))
+# Disturbed rounds (stats.disturbed_rounds): how far from the siblings, and how many at most.
+OUTLIER_SIGMAS, OUTLIER_FLOOR, OUTLIER_SHARE = 5.0, 2.0, 0.25
+
+
+def per_test_alpha(compared: int) -> float:
+    """The error rate each regression interval is built for, so the family's is FAMILY_ALPHA."""
+    return FAMILY_ALPHA / max(compared, 1) / LOOKS
+
+
+EQUIVALENCE_INTERVAL_ALPHA = 2 * EQUIVALENCE_ALPHA / LOOKS  # a 98% interval at 5 looks
+
+
+def half_width_per_spread(pairs: int, alpha: float) -> float:
+    """How wide (in logs, per unit of spread) a ``1 - alpha`` interval from ``pairs`` pairs is:
+    the t quantile over the root of the pairs, with the trimmed estimator's degrees of freedom
+    and its ``1 - 2 * TRIM`` from ``TRIM_FROM`` pairs on. What guesses how many pairs an
+    interval needs to become narrow enough (``schedule``)."""
+    if pairs < 2:
+        return math.inf
+    trimmed = pairs >= stats.TRIM_FROM
+    cut = int(math.floor(stats.TRIM * pairs)) if trimmed else 0
+    scale = (1 - 2 * stats.TRIM) if trimmed else 1.0
+    quantile = float(stdtrit(pairs - 2 * cut - 1, 1 - alpha / 2))
+    return quantile / (scale * math.sqrt(pairs))
+
+
+def round_value(reply: dict[str, Any]) -> float:
+    """One round's number: the median of its samples (a time), or its value (a track)."""
+    if "samples" in reply:
+        samples = [s for s in reply["samples"] if s is not None and s == s]
+        return statistics.median(samples) if samples else math.nan
+    return float(reply.get("value", math.nan))
+
+
+def _statuses(rounds: list[tuple[dict, dict]]) -> tuple[str, str]:
+    """Each side's status: failed if any round failed, skipped if any was, else ok."""
+    result = []
+    for side in (0, 1):
+        found = {pair[side]["status"] for pair in rounds}
+        status = next((s for s in (STATUS_FAILED, STATUS_SKIPPED) if s in found), STATUS_OK)
+        result.append(status if found else STATUS_SKIPPED)
+    return result[0], result[1]
+
+
+def set_aside(log_ratios: np.ndarray) -> np.ndarray:
+    """Which pairs hold a disturbed round (module docstring, point 1)."""
+    return stats.disturbed_rounds(log_ratios, OUTLIER_SIGMAS, OUTLIER_FLOOR, OUTLIER_SHARE)
+
+
+def values(rounds: list[tuple[dict, dict]]) -> list[tuple[float, float]]:
+    return [(round_value(a), round_value(b)) for a, b in rounds]
+
+
+def clean_pairs(rounds: list[tuple[dict, dict]]) -> int:
+    """Pairs that count towards a goal: usable on both sides and not set aside."""
+    logs = stats.paired_log_ratios(values(rounds))
+    return int(len(logs) - set_aside(logs).sum())
+
+
+def judge(
+    rounds: list[tuple[dict, dict]], factor: float, alpha: float, disturbed: str | None = None
+) -> dict[str, Any]:
+    """The judgement of one combination from its paired rounds (see the module docstring),
+    as the document records it (``schema.JUDGEMENT_COLUMNS``)."""
+    base_status, cont_status = _statuses(rounds)
+    if base_status != STATUS_OK or cont_status != STATUS_OK:
+        return judgement.not_comparable(base_status, cont_status, pairs=len(rounds)).record()
+    measured = values(rounds)
+    if any(v == 0 for pair in measured for v in pair):
+        base = statistics.median(v[0] for v in measured)
+        cont = statistics.median(v[1] for v in measured)
+        return judgement.from_zero(base, cont, factor, pairs=len(measured)).record()
+    logs = stats.paired_log_ratios(measured)
+    aside = set_aside(logs)
+    kept = logs[~aside]
+    regression = stats.trimmed_paired_ratio(kept, alpha)
+    equivalence = stats.trimmed_paired_ratio(kept, EQUIVALENCE_INTERVAL_ALPHA)
+    note = f"{int(aside.sum())} disturbed pair(s) set aside" if aside.any() else ""
+    return judgement.judge(
+        regression.estimate, (regression.low, regression.high),
+        (equivalence.low, equivalence.high), factor, p_value=regression.p_value, note=note,
+        disturbed=disturbed, pairs=len(kept), set_aside=int(aside.sum()),
+    ).record()  # fmt: skip

@@ -1,0 +1,166 @@
+"""One side of an A/B comparison: runs in that side's Python environment, times what it is told.
+
+Started by ``ptbench ab`` as ``PYTHON -m ptbench.analysis.ab.worker BENCHMARK_DIR TIER``. It
+imports torch and the suite once and never touches CUDA (as asv's forkserver), then answers
+requests, one JSON object a line on stdin, one a line on stdout:
+
+- ``{"op": "facts"}``: this environment's torch build and settings, as ``ptbench run`` records;
+- ``{"op": "select", "devices": [...], "bench": REGEX or null}``: the combinations the tier runs,
+  and asv's catalogue entry of every benchmark (what ``benchmarks.json`` holds);
+- ``{"op": "time", "benchmark": NAME, "params": [...]}``: one round. A forked child builds, checks
+  and warms up the inputs and times them with asv-runner's own ``TimeBenchmark.run`` under the
+  tier's attributes: exactly one asv benchmark process. (A shorter warm-up would make rounds
+  about a third cheaper, but measured here it put 5 of 12 rounds of the Cholesky solve at
+  n = 256 in a 5x slower mode, against 1 of 12 with asv's 0.1 s: docs/ab.md.)
+  Answers ``{"status": "ok", "samples": [...], "number": N}`` (a time), ``{"status": "ok",
+  "value": V}`` (a track), or ``{"status": "skipped" or "failed", "reason": ...}``.
+
+A fresh process per round samples the process-to-process variation (memory layout, allocator
+state) that a single long-lived process would keep, and that would then read as a difference
+between the sides.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import select
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from ptbench.core.errors import InputError, first_line
+
+ROUND_TIMEOUT_SECONDS = 600
+
+
+def catalogue_entry(benchmark) -> dict[str, Any]:
+    """asv's description of a benchmark, filtered as asv-runner's ``list_benchmarks`` does."""
+    return {
+        key: value
+        for key, value in benchmark.__dict__.items()
+        if isinstance(value, (str, int, float, list, dict, bool)) and not key.startswith("_")
+    }
+
+
+def select_combinations(benchmark_dir: Path, tier: str, devices: list[str], bench: str | None):
+    """(combinations, catalogue): every selected (benchmark, param values, unit) of a compared
+    unit, and asv's catalogue entry of every benchmark of the suite."""
+    from ptbench.core.schema import COMPARED_UNITS
+    from ptbench.run import plan
+
+    benchmarks = plan.discover(benchmark_dir)
+    selection = plan.select(benchmarks, tier, devices, bench)
+    combinations = []
+    for benchmark in benchmarks:
+        chosen = set(selection.get(benchmark.name, ()))
+        unit = getattr(benchmark, "unit", "")
+        if not chosen or unit not in COMPARED_UNITS:
+            continue
+        for values, labels in zip(
+            itertools.product(*benchmark._params), itertools.product(*benchmark.params), strict=True
+        ):
+            if ", ".join(labels) in chosen:
+                combinations.append({"benchmark": benchmark.name, "params": list(values)})
+    return combinations, {b.name: catalogue_entry(b) for b in benchmarks}
+
+
+def time_round(benchmark_dir: Path, tier: str, name: str, params: list) -> dict[str, Any]:
+    """One asv round of one combination, in this process (the forked child)."""
+    from asv_runner.benchmarks.mark import SkipNotImplemented
+
+    from ptbench.suite import declare as suite
+    from ptbench.suite.tiers import TIER_TIMING
+
+    try:
+        benchmark = suite.asv_benchmark(benchmark_dir, name, tuple(params))
+        for key, value in TIER_TIMING[tier].items():
+            setattr(benchmark, key, value)
+        if benchmark.type == "time":
+            result = benchmark.run(*benchmark._current_params)
+            return {"status": "ok", "samples": result["samples"], "number": result["number"]}
+        return {"status": "ok", "value": float(benchmark.run(*benchmark._current_params))}
+    except SkipNotImplemented as reason:
+        return {"status": "skipped", "reason": str(reason)}
+    except Exception as error:  # a wrong answer (AssertionError) or a crash: the round failed
+        return {"status": "failed", "reason": f"{type(error).__name__}: {first_line(error, '')}"}
+
+
+def _read_reply(read_fd: int, child: int, timeout: float) -> dict[str, Any]:
+    chunks = []
+    while True:
+        ready, _, _ = select.select([read_fd], [], [], timeout)
+        if not ready:
+            os.kill(child, signal.SIGKILL)
+            return {"status": "failed", "reason": f"timed out after {timeout:.0f} s"}
+        chunk = os.read(read_fd, 65536)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    try:
+        return json.loads(b"".join(chunks))
+    except ValueError:
+        return {"status": "failed", "reason": "the benchmark process died without an answer"}
+
+
+def forked_round(benchmark_dir: Path, tier: str, name: str, params: list) -> dict[str, Any]:
+    """``time_round`` in a forked child, as asv's forkserver runs each benchmark process."""
+    read_fd, write_fd = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child: its prints go to stderr, never into the protocol on stdout
+        os.close(read_fd)
+        os.dup2(2, 1)
+        reply = time_round(benchmark_dir, tier, name, params)
+        os.write(write_fd, json.dumps(reply).encode())
+        os._exit(0)
+    os.close(write_fd)
+    try:
+        return _read_reply(read_fd, child, ROUND_TIMEOUT_SECONDS)
+    finally:
+        os.close(read_fd)
+        os.waitpid(child, 0)
+
+
+def facts() -> dict[str, Any]:
+    from ptbench.run import environment
+
+    return {"settings": environment.settings(), "env_name": environment.environment_name()}
+
+
+def handle(request: dict, benchmark_dir: Path, tier: str) -> dict[str, Any]:
+    if request["op"] == "facts":
+        return facts()
+    if request["op"] == "select":
+        combinations, catalogue = select_combinations(
+            benchmark_dir, tier, request["devices"], request.get("bench")
+        )
+        return {"combinations": combinations, "catalogue": catalogue}
+    if request["op"] == "time":
+        return forked_round(benchmark_dir, tier, request["benchmark"], request["params"])
+    return {"error": f"unknown request {request['op']!r}"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    benchmark_dir, tier = argv or sys.argv[1:3]
+    os.environ["PTBENCH_TIER"] = tier
+    from ptbench.run import plan
+
+    plan.discover(Path(benchmark_dir))  # import the suite once: forked rounds inherit it
+    protocol = sys.stdout
+    sys.stdout = sys.stderr  # anything else printed goes to stderr
+    for line in sys.stdin:
+        try:
+            reply = handle(json.loads(line), Path(benchmark_dir), tier)
+        except InputError as error:  # e.g. a --bench pattern that matches nothing
+            reply = {"error": str(error), "bad_input": True}
+        except Exception as error:  # reported to the controller, which decides what it means
+            reply = {"error": f"{type(error).__name__}: {error}"}
+        protocol.write(json.dumps(reply) + "\n")
+        protocol.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""The ``ptbench`` command: a thin layer over the package.
+
+Exit statuses are ``ptbench.core.errors``': 0 success, 1 a regression (or a failed benchmark), 2 bad
+input (one line on stderr), 3 a failure that is not the input's (one line, and a log with the
+details), 130 interrupted. Nothing here measures, judges or formats: it parses arguments, hands them
+to the command's module (``commands/``, one per command, its parser beside its handler), and
+turns errors into those statuses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+from typing import NoReturn
+
+from ptbench.cli.commands import ab, compare, export, machine, merge, publish, report, run, slurm
+from ptbench.core.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    PtbenchError,
+    described,
+)
+from ptbench.core.outputs import error_line
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse prints usage too; keep it to one line
+        error_line(f"{self.prog}: error: {message} (see {self.prog} --help)")
+        self.exit(EXIT_BAD_INPUT)
+
+
+def _common() -> argparse.ArgumentParser:
+    """Options every command takes, before or after its name."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--debug", action="store_true", help="print the traceback of an internal error"
+    )
+    return common
+
+
+# The commands, in the order ``ptbench --help`` lists them.
+COMMANDS = (run, ab, export, compare, machine, report, publish, merge, slurm)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common()
+    parser = _Parser(prog="ptbench", description=__doc__.splitlines()[0], parents=[common])
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for command in COMMANDS:
+        command.add(_WithCommon(commands, common, command.handle))
+    return parser
+
+class _WithCommon:
+    """``add_parser`` that gives every command the common options and its handler."""
+
+    def __init__(self, commands, common: argparse.ArgumentParser, handle) -> None:
+        self.commands, self.common, self.handle = commands, common, handle
+
+    def add_parser(self, name: str, **kwargs) -> argparse.ArgumentParser:
+        parser = self.commands.add_parser(name, parents=[self.common], **kwargs)
+        parser.set_defaults(handle=self.handle)
+        return parser
+
+def _undecodable(argv: list[str]) -> str | None:
+    """The first argument that is not valid UTF-8 (Python keeps such bytes as surrogates)."""
+    for argument in argv:
+        try:
+            argument.encode("utf-8")
+        except UnicodeEncodeError:
+            return argument
+    return None
+
+
+def _internal_error(error: BaseException, argv: list[str], debug: bool) -> int:
+    """One line on stderr and the traceback in a log (or on stderr with --debug); status 3."""
+    details = "".join(traceback.format_exception(error))
+    summary = described(error)
+    if debug:
+        sys.stderr.write(details)
+        error_line(f"ptbench: internal error ({summary})")
+        return EXIT_FAILED
+    log = Path(tempfile.gettempdir()) / f"ptbench-error-{time.strftime('%Y%m%d-%H%M%S')}.log"
+    try:
+        log.write_text(f"ptbench {' '.join(map(ascii, argv))}\n\n{details}")
+        where = f"details in {log}"
+    except OSError:
+        where = "no log could be written"
+    error_line(
+        f"ptbench: internal error ({summary}); {where}; rerun with --debug for the traceback"
+    )
+    return EXIT_FAILED
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    bad = _undecodable(argv)
+    if bad is not None:
+        error_line(f"ptbench: error: argument {ascii(bad)} is not valid UTF-8 text")
+        return EXIT_BAD_INPUT
+    debug = "--debug" in argv
+    try:
+        args = build_parser().parse_args(argv)
+        return args.handle(args)
+    except PtbenchError as error:
+        kind = "error" if error.exit_status == EXIT_BAD_INPUT else "failed"
+        error_line(f"ptbench: {kind}: {error}")
+        return error.exit_status
+    except KeyboardInterrupt:
+        error_line("ptbench: interrupted; results/ holds only completed files")
+        return EXIT_INTERRUPTED
+    except SystemExit as exit_:  # argparse: --help (0) and one-line usage errors (2)
+        return exit_.code if isinstance(exit_.code, int) else EXIT_BAD_INPUT
+    except Exception as error:  # not the user's fault: say so, keep the details
+        return _internal_error(error, argv, debug)
+
+
+def run() -> NoReturn:
+    """The ``ptbench`` command: :func:`main`, then a hard exit. Everything is written, closed
+    and flushed by then; what a normal exit adds is freeing every object of a loaded history,
+    0.2-0.3 s of a command that takes seconds (mypy's ``util.hard_exit`` skips it for the same
+    reason). Under a profiler or a tracer (cProfile, coverage), whose reports are written at
+    exit, it exits normally. Tests and callers in Python use :func:`main`, which returns."""
+    status = main()
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        sys.exit(status)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: already reported
+            stream.flush()
+    os._exit(status)
+
+
+
+if __name__ == "__main__":
+    run()

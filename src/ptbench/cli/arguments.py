@@ -1,0 +1,89 @@
+"""Argument types and option groups the commands share.
+
+argparse reports an argument type's ArgumentTypeError as "argument --x: <message>", one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+
+from ptbench.core.errors import PtbenchError
+from ptbench.core.names import check_machine_name
+from ptbench.core.outputs import EMPTY_FOLDER
+from ptbench.core.schema import DEFAULT_FACTOR, DEVICES, factor_problem
+from ptbench.suite.tiers import TIERS
+
+FORMATS = ("table", "markdown", "csv", "json")  # tables.FORMATS, without importing pandas here
+
+
+def _number(text: str) -> float:
+    """``text`` as a float; NaN when it is not a number (every check then fails)."""
+    try:
+        return float(text)
+    except ValueError:
+        return math.nan
+
+
+def factor(text: str) -> float:
+    value = _number(text)
+    problem = factor_problem(value) if math.isfinite(value) else factor_problem(None)
+    if problem:
+        raise argparse.ArgumentTypeError(f"{text!r} {problem}")
+    return value
+
+
+def seconds(text: str) -> float:
+    value = _number(text)
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a number of seconds, 0 or more")
+    return value
+
+
+def folder(text: str) -> Path:
+    if not text.strip():
+        raise argparse.ArgumentTypeError(EMPTY_FOLDER.format(example="results"))
+    return Path(text)
+
+
+def machine_name(text: str) -> str:
+    try:
+        return check_machine_name(text)
+    except PtbenchError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def add_comparison_arguments(parser: argparse.ArgumentParser, required: bool) -> None:
+    add_results(parser)
+    parser.add_argument("--baseline", metavar="KEY=VALUE[,...]", required=required)
+    parser.add_argument("--contender", metavar="KEY=VALUE[,...]", required=required)
+    add_factor(parser)
+
+
+def add_selection(parser: argparse.ArgumentParser, default_tier: str) -> None:
+    """What runs: the tier's sizes, a name(params) pattern, the devices."""
+    parser.add_argument(
+        "--tier", default=default_tier, choices=TIERS, help=f"which sizes run ({default_tier})"
+    )
+    parser.add_argument(
+        "--bench", metavar="REGEX", help="only benchmarks whose name or name(params) matches"
+    )
+    parser.add_argument(
+        "--device",
+        action="append",
+        choices=DEVICES,
+        help="repeat for both (default: every device present)",
+    )
+
+
+def add_factor(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--factor", type=factor, default=DEFAULT_FACTOR,
+        help=f"smallest ratio that counts as a change ({DEFAULT_FACTOR:g})",
+    )  # fmt: skip
+
+
+def add_results(parser: argparse.ArgumentParser) -> None:
+    """--results DIR, the history a command reads (results/ by default)."""
+    parser.add_argument("--results", metavar="DIR", type=folder, default=Path("results"))

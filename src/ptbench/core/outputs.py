@@ -1,0 +1,141 @@
+"""Writing where the user asked, and nowhere else.
+
+- Output files and folders are checked before any work: never inside ``--results`` (that
+  folder holds asv's files only), never a folder where a file is wanted or the reverse.
+- Files are written to a temporary name beside the target and renamed into place, so an
+  interrupted or failed write leaves the old file (or none), never half a file.
+- Standard output: a reader that goes away (``ptbench compare | head -1``) ends the output
+  quietly; a stdout that cannot be written (a full disk) is reported in one line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from ptbench.core.errors import OutputError, UsageError
+
+
+def is_inside(path: Path, folder: Path) -> bool:
+    """True when ``path`` is ``folder`` or lies under it (links resolved)."""
+    path, folder = Path(path).resolve(), Path(folder).resolve()
+    return path == folder or path.is_relative_to(folder)
+
+
+def check_outside(out: Path, results: Path, flag: str) -> None:
+    if is_inside(out, results):
+        raise OutputError(
+            f"{flag} {out} is inside --results {results}, which holds asv's result files "
+            "only; write it elsewhere"
+        )
+
+
+def check_file_target(out: Path, flag: str) -> None:
+    """``out`` can become a file: not a folder, and its folder exists."""
+    if out.is_dir():
+        raise OutputError(f"{flag} {out} is a folder; give a file name inside it instead")
+    if not out.parent.is_dir():
+        raise OutputError(f"{flag} {out}: folder {out.parent} does not exist; create it first")
+
+
+# An empty folder name (an unset shell variable) would mean the current folder: refused everywhere.
+EMPTY_FOLDER = "is empty; give a folder, e.g. {example}"
+
+
+def check_named(path: Path | str, flag: str, example: str = "results") -> Path:
+    """``path`` as a Path, unless it is empty text (the one rule for an empty --results)."""
+    if str(path).strip() == "":
+        raise UsageError(f"{flag} " + EMPTY_FOLDER.format(example=f"{flag} {example}"))
+    return Path(path)
+
+
+def check_folder_target(out: Path, flag: str) -> None:
+    """``out`` can become (or already is) a folder."""
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{flag} {out} is a file; give a folder (it is created if missing)")
+
+
+def _reason(error: OSError) -> str:
+    return error.strerror or str(error) or type(error).__name__
+
+
+def _mode_for(path: Path) -> int:
+    """The permissions ``path`` has, or those a new file gets (mkstemp's are owner-only)."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
+    """Call ``write(temporary)`` and rename the temporary file to ``path``; on any failure the
+    temporary file is removed and ``path`` is as it was. The file keeps ``path``'s permissions
+    (a new one gets the usual ones)."""
+    try:
+        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    except OSError as error:
+        raise OutputError(f"cannot write {path} ({_reason(error)})") from None
+    os.close(handle)
+    temporary = Path(name)
+    try:
+        write(temporary)
+        os.chmod(temporary, _mode_for(path))
+        os.replace(temporary, path)
+    except OSError as error:
+        raise OutputError(f"cannot write {path} ({_reason(error)})") from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            temporary.unlink()
+
+
+def write_text_atomically(path: Path, text: str) -> None:
+    write_atomically(path, lambda temporary: temporary.write_text(text))
+
+
+def write_json_atomically(path: Path, data: dict) -> None:
+    """``data`` as JSON (indent 1, sorted keys: asv's compact result form), atomically, its
+    folder made if missing."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomically(path, json.dumps(data, indent=1, sort_keys=True))
+
+
+def one_line(text: str) -> str:
+    """``text`` with control characters (newlines, carriage returns...) escaped, so a message
+    that quotes what the user typed stays one line on a terminal and in a log."""
+    return "".join(
+        character
+        if character.isprintable() or character == " "
+        else character.encode("unicode_escape", "backslashreplace").decode("ascii")
+        for character in text
+    )
+
+
+def error_line(text: str) -> None:
+    """Print ``text`` as one line on stderr."""
+    print(one_line(text), file=sys.stderr, flush=True)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so nothing more (not even the flush at exit) fails."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+def emit(text: str) -> None:
+    """Print ``text`` on stdout. A closed pipe ends the output quietly (the reader has what it
+    wanted); any other failure to write is an OutputError."""
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        _silence_stdout()
+    except OSError as error:
+        _silence_stdout()
+        raise OutputError(f"cannot write to standard output ({_reason(error)})") from None

@@ -1,0 +1,1 @@
+"""Recorded results: loading them into one table, the catalogue, merging histories."""

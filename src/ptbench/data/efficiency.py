@@ -1,0 +1,126 @@
+"""Achieved throughput and fraction of the hardware's peak, for every timed result.
+
+Work counts come from each operation's definition (nominal FLOPs for compute-bound operations,
+bytes read plus written for memory-bound ones); peaks from the facts recorded in the result itself
+(``peaks``): the datasheet's when the GPU is recognised, else the measured probe's.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from ptbench.core import schema
+from ptbench.hardware.devices import float32_matmul_is_reduced
+from ptbench.suite.operations import OPERATIONS, Case, CountingCase
+
+COLUMNS = ("achieved", "achieved_unit", "intensity", "peak", "peak_source", "fraction_of_peak")
+
+
+def _case(row: pd.Series, dtypes: tuple[str, ...]) -> CountingCase:
+    def text(key: str) -> str | None:
+        value = row.get(key)
+        return value if isinstance(value, str) else None
+
+    return CountingCase(
+        device=text("device") or "cpu",
+        size=int(row["size"]),
+        dtype=text("dtype") or dtypes[0],
+        method=text("method"),
+    )
+
+
+def peak(row: pd.Series, device: str, what: str) -> tuple[float, str]:
+    """(peak, source) for ``what`` ('float32', 'copy'...) on ``device`` from the row's facts."""
+    unit = "gbps" if what == "copy" else "gflops"
+    for source in ("datasheet", "peak"):
+        value = row.get(f"{source}_{device}_{what}_{unit}")
+        try:
+            number = float(value) if isinstance(value, str) else math.nan
+        except ValueError:
+            number = math.nan
+        if number > 0 and math.isfinite(number):
+            return number, "datasheet" if source == "datasheet" else "measured"
+    return math.nan, ""
+
+
+def _peak_key(case: Case, precision: object) -> str:
+    """Which peak a compute-bound result is judged against: TF32 for a float32 CUDA matmul
+    that was allowed reduced precision, else its dtype's."""
+    reduced = isinstance(precision, str) and float32_matmul_is_reduced(precision)
+    return "tf32" if case.dtype == "float32" and case.device == "cuda" and reduced else case.dtype
+
+
+def work(row: pd.Series) -> tuple:
+    """What one kind of row is judged by, from its operation, parameters and facts (not its
+    time): (work per call, achieved unit, intensity, peak, peak source). Work is FLOPs for a
+    compute-bound operation, bytes moved for a memory-bound one; NaN where nothing applies."""
+    operation = OPERATIONS.get(row.get("operation"))
+    if (
+        operation is None
+        or row.get("unit") != schema.SECONDS
+        or row.get("status") != schema.STATUS_OK
+        or pd.isna(row.get("size"))
+    ):
+        return (math.nan, "", math.nan, math.nan, "")
+    case = _case(row, operation.dtypes)
+    flops = operation.flops(case) if operation.flops else math.nan
+    moved = operation.bytes_moved(case) if operation.bytes_moved else math.nan
+    intensity = flops / moved if moved else math.nan
+    if operation.bound == "compute":
+        amount, unit = flops, "GFLOP/s"
+        what = _peak_key(case, row.get("float32_matmul_precision"))
+    elif not math.isnan(moved) and moved:
+        amount, unit, what = moved, "GB/s", "copy"
+    else:
+        return (math.nan, "", intensity, math.nan, "")
+    return (amount, unit, intensity, *peak(row, case.device, what))
+
+
+def _work_keys(frame: pd.DataFrame) -> list[str]:
+    """The columns ``work`` reads: rows that agree on them have the same work and peak."""
+    named = ["operation", "unit", "status", "device", "size", "dtype", "method",
+             "float32_matmul_precision"]  # fmt: skip
+    peaks = [c for c in frame.columns if c.startswith(("peak_", "datasheet_"))]
+    return [c for c in named if c in frame] + peaks
+
+
+def add_efficiency(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with the ``COLUMNS`` added. ``work`` runs once per distinct kind of row (a
+    few hundred in a history of a million rows); the division by each row's time is vectorised."""
+    keys = _work_keys(frame)
+    if frame.empty or not keys:
+        return frame.assign(**{column: math.nan for column in COLUMNS})
+    # Groups numbered in order of first appearance, so group i's first row is first[i].
+    group = frame.groupby(keys, dropna=False, sort=False, observed=True).ngroup().to_numpy()
+    _ids, first = np.unique(group, return_index=True)
+    kinds = frame[keys].iloc[first]
+    table = pd.DataFrame([work(row) for _, row in kinds.iterrows()],
+                         columns=["amount", "unit", "intensity", "peak", "source"])  # fmt: skip
+    seconds = frame["value"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        achieved = np.where(seconds > 0, table["amount"].to_numpy()[group] / seconds / 1e9, np.nan)
+    measured = ~np.isnan(achieved)
+    peaks = np.where(measured, table["peak"].to_numpy()[group], np.nan)
+    extra = pd.DataFrame(
+        {
+            "achieved": achieved,
+            "achieved_unit": _text(table["unit"], group, measured),
+            "intensity": table["intensity"].to_numpy()[group],
+            "peak": peaks,
+            "peak_source": _text(table["source"], group, measured),
+            "fraction_of_peak": achieved / peaks,
+        },
+        index=frame.index,
+    )
+    return pd.concat([frame, extra], axis=1)
+
+
+def _text(per_kind: pd.Series, group: np.ndarray, measured: np.ndarray) -> pd.Categorical:
+    """Each row's kind's text where the row was measured, else "": a categorical, built from
+    codes (no string per row)."""
+    categories = pd.Index(sorted({*per_kind, ""}), dtype="str")
+    codes = np.where(measured, categories.get_indexer(per_kind)[group], categories.get_loc(""))
+    return pd.Categorical.from_codes(codes, categories=categories)

@@ -1,0 +1,207 @@
+"""``ptbench merge``: many machines' results into one history, safely.
+
+A fleet runs the suite on many machines; each writes its own results folder (or, with
+``ptbench run --archive``, a ``.tar.gz`` of exactly what it wrote). ``merge`` adds them to one
+results folder:
+
+- **plan first, then write**: every source is read and checked (each result file must load,
+  as ``ptbench export`` would load it) before anything is written; any problem refuses the
+  whole merge, so a merge is never half done;
+- **never overwrite**: a file that already exists with the same bytes is skipped; one with
+  different bytes is a conflict, named, and the merge is refused (two machines given the same
+  name, or a result rewritten after it was copied: a person must decide);
+- **one catalogue**: ``benchmarks.json`` becomes the newest suite's (the catalogue of the
+  source whose newest result is the latest), keeping entries only older suites had, so every
+  older result still loads; ``machine.json`` (asv's, rewritten by every run) is copied only
+  where the target has none: each result carries its own facts;
+- archives are unpacked with tarfile's ``data`` filter (no absolute paths, no ``..``, no
+  links out of the folder).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tarfile
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ptbench.core import outputs
+from ptbench.core.errors import InputError, ResultsError
+from ptbench.data import cache
+from ptbench.data import catalogue as catalogue_file
+from ptbench.data.catalogue import CATALOGUE, MACHINE_FILE
+from ptbench.data.results import benchmark_catalogue, file_frame, result_files
+
+ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar")
+
+
+class MergeConflict(InputError):
+    """A file in a source differs from the file of the same name already in the target."""
+
+
+@dataclass
+class MergePlan:
+    copies: list[tuple[Path, Path]] = field(default_factory=list)  # (source file, target)
+    same: list[Path] = field(default_factory=list)  # already there, same bytes
+    catalogue: dict | None = None  # the merged benchmarks.json, when it changes
+    catalogue_from: str = ""
+
+
+def check_archive_name(path: Path) -> None:
+    if not path.name.endswith(ARCHIVE_SUFFIXES):
+        raise InputError(f"--archive {path}: name it *.tar.gz (or .tgz, .tar)")
+    outputs.check_file_target(path, "--archive")
+
+
+def write_archive(files: list[Path], results_dir: Path, archive: Path) -> None:
+    """A ``.tar.gz`` of ``files`` (under ``results_dir``) as a results folder named
+    ``results/``: what ``merge`` takes on the machine that gathers the fleet's runs."""
+    mode = "w:gz" if archive.name.endswith((".tar.gz", ".tgz")) else "w"
+
+    def write(temporary: Path) -> None:
+        with tarfile.open(temporary, mode) as tar:
+            for path in sorted(set(files)):
+                tar.add(path, arcname=str(Path("results") / path.relative_to(results_dir)))
+
+    outputs.write_atomically(archive, write)
+
+
+def archive_run(written: list[Path], archive: Path) -> None:
+    """The files one run wrote (``<results>/<machine>/<file>`` first), with the results folder's
+    catalogue, which ``merge`` needs even when the run left it unchanged, as ``archive``."""
+    results_dir = written[0].parent.parent
+    catalogue = results_dir / CATALOGUE
+    write_archive([*written, *([catalogue] if catalogue.is_file() else [])], results_dir, archive)
+
+
+def _is_archive(path: Path) -> bool:
+    return path.is_file() and path.name.endswith(ARCHIVE_SUFFIXES)
+
+
+def unpack(archive: Path, into: Path) -> Path:
+    """Extract ``archive`` under ``into``; the results folder inside it."""
+    try:
+        with tarfile.open(archive) as tar:
+            tar.extractall(into, filter="data")  # refuses paths out of ``into``
+    except (tarfile.TarError, OSError) as error:
+        raise InputError(f"{archive}: not a readable results archive ({error})") from None
+    found = [p.parent for p in into.rglob(CATALOGUE)]
+    if len(found) != 1:
+        raise InputError(
+            f"{archive}: holds {len(found)} results folders (with a "
+            f"{CATALOGUE}); an archive from ptbench run --archive holds one"
+        )
+    return found[0]
+
+
+def _incoming(source: Path) -> list[Path]:
+    """The files of one results folder that a merge carries, relative to it."""
+    if not (source / CATALOGUE).is_file():
+        raise InputError(f"{source}: no {CATALOGUE}; give a results folder or an archive "
+                         "written by ptbench run --archive")  # fmt: skip
+    files = [path.relative_to(source) for path in result_files(source)]
+    files += [p.relative_to(source) for p in source.glob(f"*/{MACHINE_FILE}")]
+    files += [p.relative_to(source) for p in source.glob("ab-*.json")]
+    return sorted(files)
+
+
+DATE = re.compile(rb'"date":\s*(\d+)')
+
+
+def _files(folder: Path) -> list[Path]:
+    """The result files of ``folder``; none (not an error) for a new, empty target."""
+    try:
+        return result_files(folder)
+    except ResultsError:
+        return []
+
+
+def _newest_result_ms(folder: Path) -> float:
+    """The date of the newest result in ``folder``. asv writes keys sorted, so ``date`` is in
+    the first few hundred bytes: read those, not whole files (a fleet's target holds
+    thousands)."""
+    dates = []
+    for path in _files(folder):
+        with path.open("rb") as handle:
+            found = DATE.search(handle.read(512))
+        if found:
+            dates.append(float(found[1]))
+    return max(dates, default=float("-inf"))
+
+
+def merged_catalogue(folders: list[Path]) -> tuple[dict, Path]:
+    """The newest suite's catalogue, plus entries only older catalogues have; and its folder."""
+    newest = {folder: _newest_result_ms(folder) for folder in folders
+              if (folder / CATALOGUE).is_file()}  # fmt: skip
+    merged: dict = {}
+    for folder in sorted(newest, key=newest.get):  # oldest first: newer entries win
+        merged.update(benchmark_catalogue(folder))
+    return merged, max(newest, key=newest.get)
+
+
+def plan(sources: list[Path], target: Path) -> MergePlan:
+    """What a merge of ``sources`` into ``target`` would do; InputError if it must not."""
+    chosen = MergePlan()
+    claimed: dict[Path, Path] = {}
+    for source in sources:
+        for relative in _incoming(source):
+            _place(chosen, claimed, source / relative, target / relative)
+    catalogue, newest = merged_catalogue([target, *sources])
+    if catalogue != benchmark_catalogue(target):
+        chosen.catalogue, chosen.catalogue_from = catalogue, str(newest)
+    results = [s for s, _t in chosen.copies if s.parent.parent in sources
+               and s.name != MACHINE_FILE]  # fmt: skip
+    try:  # every result must load as export will load it (and is then in the cache)
+        cache.check(results, catalogue, file_frame)
+    except ResultsError as error:
+        raise InputError(f"nothing was merged: {error}") from None
+    return chosen
+
+
+def _place(chosen: MergePlan, claimed: dict[Path, Path], source_file: Path, target_file: Path):
+    data = source_file.read_bytes()
+    if target_file in claimed:  # two sources bring the same name
+        if claimed[target_file].read_bytes() != data:
+            raise MergeConflict(f"{claimed[target_file]} and {source_file} are different files "
+                                f"for {target_file}; nothing was merged")  # fmt: skip
+        return
+    claimed[target_file] = source_file
+    if not target_file.exists():
+        chosen.copies.append((source_file, target_file))
+    elif target_file.read_bytes() == data:
+        chosen.same.append(target_file)
+    elif target_file.name != MACHINE_FILE:  # asv's machine file: the target's stays
+        raise MergeConflict(
+            f"{target_file} exists and differs from {source_file}; nothing was "
+            "merged (rename the machine, or remove one of them yourself)"
+        )
+
+
+def apply(chosen: MergePlan, target: Path) -> None:
+    """Write what ``plan`` decided: new files (atomically), then the catalogue."""
+    for source_file, target_file in chosen.copies:
+        target_file.parent.mkdir(parents=True, exist_ok=True)
+        outputs.write_atomically(target_file, lambda temporary, s=source_file:
+                                 shutil.copyfile(s, temporary))  # fmt: skip
+    if chosen.catalogue is not None:
+        catalogue_file.write(target, chosen.catalogue)
+
+
+def merge(sources: list[Path], target: Path) -> MergePlan:
+    """Merge result folders and archives into ``target``; what was done."""
+    with tempfile.TemporaryDirectory(prefix="ptbench-merge-") as scratch:
+        folders = []
+        for index, source in enumerate(sources):
+            if _is_archive(source):
+                folders.append(unpack(source, Path(scratch) / str(index)))
+            elif source.is_dir():
+                folders.append(source)
+            else:
+                raise InputError(f"{source}: neither a results folder nor an archive "
+                                 f"({', '.join(ARCHIVE_SUFFIXES)})")  # fmt: skip
+        target.mkdir(parents=True, exist_ok=True)
+        chosen = plan(folders, target)
+        apply(chosen, target)
+    return chosen

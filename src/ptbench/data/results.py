@@ -1,0 +1,374 @@
+"""asv results history as one tidy pandas DataFrame.
+
+A row per benchmark x parameter combination x machine x commit x environment. Files are read
+with asv's own ``Results.load`` (format versions, stats and samples as asv understands them);
+parameter names and units come from ``benchmarks.json``. Skipped (NaN) and failed (null) entries
+are kept, with ``status`` saying which.
+
+Every fact a row is judged by (machine, torch build, peaks) comes from its own result file:
+``machine.json`` beside the results is rewritten by every asv run, so reading peaks from it
+would silently change the "% of peak" of older results.
+
+A file that cannot be read, or that holds an impossible value (a time of zero, negative or
+infinite seconds), is bad input: :class:`ResultsError` names the file and what is wrong with it.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import itertools
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from asv.results import Results
+from pandas.api.types import union_categoricals
+
+from ptbench.core import outputs, schema
+from ptbench.core.errors import ResultsError, first_line
+from ptbench.data import cache
+from ptbench.data.catalogue import CATALOGUE
+from ptbench.data.efficiency import COLUMNS as EFFICIENCY_COLUMNS
+from ptbench.data.efficiency import add_efficiency
+
+# Re-exported: the names of statuses and run keys that callers have always read from here.
+STATUS_OK, STATUS_SKIPPED, STATUS_FAILED = schema.STATUSES
+RUN_KEYS, SUITE_PARAMS = schema.RUN_KEYS, schema.SUITE_PARAMS
+__all__ = ["ResultsError", "load_results", "result_files", "check_results_dir"]
+
+
+def check_results_dir(results_dir: Path | str) -> Path:
+    """``results_dir`` as a Path, refusing an empty name (which would mean the current folder)."""
+    return outputs.check_named(results_dir, "--results")
+
+
+@functools.lru_cache(maxsize=4096)  # the same few hundred values recur in every file
+def _parse_param(text: Any) -> Any:
+    """asv stores param values as their repr ("'cpu'", "1024"); give back the value."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError):
+        return text
+
+
+def _read_json(path: Path, what: str) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise ResultsError(f"{path}: not a readable {what} ({error})") from None
+
+
+def benchmark_catalogue(results_dir: Path) -> dict[str, dict]:
+    """``benchmarks.json``: benchmark name -> asv's description (params, unit, version...)."""
+    path = results_dir / CATALOGUE
+    if not path.is_file():
+        return {}
+    catalogue = _read_json(path, "asv benchmarks.json")
+    if not isinstance(catalogue, dict):
+        raise ResultsError(
+            f"{path}: holds a {type(catalogue).__name__}, not asv's benchmark catalogue "
+            "(an object of benchmark names); restore it or remove it"
+        )
+    return {name: entry for name, entry in catalogue.items() if isinstance(entry, dict)}
+
+
+def result_files(results_dir: Path) -> list[Path]:
+    """Every asv result file under ``results_dir`` (``<machine>/<commit>-<env>.json``)."""
+    results_dir = check_results_dir(results_dir)
+    if not results_dir.is_dir():
+        raise ResultsError(f"results folder {results_dir} does not exist")
+    files = sorted(
+        path
+        for path in results_dir.glob("*/*.json")
+        if path.name != "machine.json" and path.is_file()
+    )
+    if not files:
+        raise ResultsError(
+            f"no asv result files in {results_dir} (expected "
+            "<machine>/<commit>-<env>.json); run `ptbench run` first"
+        )
+    return files
+
+
+def _load(path: Path) -> Results:
+    try:
+        return Results.load(str(path), machine_name=path.parent.name)
+    except Exception as error:  # asv raises UserError, ValueError, KeyError... on bad files
+        raise ResultsError(
+            f"{path}: not a readable asv result file ({first_line(error)})"
+        ) from None
+
+
+def _status(value: Any) -> str:
+    if value is None:
+        return STATUS_FAILED
+    if isinstance(value, float) and np.isnan(value):
+        return STATUS_SKIPPED
+    return STATUS_OK
+
+
+def _commit_date(result: Results) -> pd.Timestamp:
+    date = result.date
+    if isinstance(date, bool) or not isinstance(date, (int, float)) or not math.isfinite(date):
+        raise ValueError(f"date {date!r} is not a time in milliseconds since 1970")
+    return pd.to_datetime(date, unit="ms", utc=True)
+
+
+def _run_facts(result: Results, path: Path) -> dict[str, Any]:
+    if not isinstance(result.commit_hash, str) or not isinstance(result.env_name, str):
+        raise ValueError("commit_hash and env_name must be strings")
+    facts = {key: str(value) for key, value in result.params.items()}
+    facts.update(
+        machine=path.parent.name,
+        commit=result.commit_hash,
+        env=result.env_name,
+        commit_date=_commit_date(result),
+    )
+    return facts
+
+
+def param_names(entry: dict, params: list) -> list[str]:
+    """Names for a result's parameter lists, from ``benchmarks.json``'s entry.
+
+    A suite that gained a parameter since a result was recorded has more names than the result
+    has lists: each list is then given the first remaining name whose catalogue values it shares
+    (so an old row simply has no value for the new parameter); ``param<i>`` when none fits.
+    """
+    names = list(entry.get("param_names") or [])
+    if len(names) == len(params):
+        return names
+    catalogue_values = list(entry.get("params") or [])
+    chosen, start = [], 0
+    for index, values in enumerate(params):
+        for position in range(start, len(names)):
+            known = catalogue_values[position] if position < len(catalogue_values) else []
+            if set(map(str, values)) & set(map(str, known)):
+                chosen.append(names[position])
+                start = position + 1
+                break
+        else:
+            chosen.append(f"param{index}")
+    return chosen
+
+
+def _check_value(value: Any, unit: str, where: str) -> None:
+    """Refuse a number no benchmark can produce: bad input, named, rather than a wrong answer."""
+    if _status(value) != STATUS_OK:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{where} has value {value!r}, not a number")
+    if not math.isfinite(value) or value < 0 or (unit == schema.SECONDS and value == 0):
+        need = "positive" if unit == schema.SECONDS else "non-negative"
+        raise ValueError(f"{where} has {unit or 'value'} {value!r}; it must be {need} and finite")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _check_samples_and_stats(samples: Any, stat: dict, unit: str, where: str) -> None:
+    """Samples: None or a list of numbers (NaN for a missing one; times positive); stats:
+    numbers or None. Anything else would only fail later, deep in the statistics."""
+    if samples is not None:
+        if not isinstance(samples, list) or not all(_is_number(s) for s in samples):
+            raise ValueError(f"{where} has samples that are not a list of numbers")
+        if unit == schema.SECONDS and any(s <= 0 or s == math.inf for s in samples):
+            raise ValueError(f"{where} has a sample that is not a positive, finite time")
+    if not isinstance(stat, dict):
+        raise ValueError(f"{where} has statistics that are not an object")
+    for key, value in stat.items():
+        if value is not None and not _is_number(value):
+            raise ValueError(f"{where} has statistic {key} = {value!r}, not a number")
+
+
+# Each row's samples: one Arrow list of float64 (None where none were recorded), not a Python
+# list of Python floats per row: an eighth of the memory, and the cache stores and reads it as is.
+SAMPLES = pd.ArrowDtype(pa.list_(pa.float64()))
+
+# Row columns that take a few dozen values in a million rows: categoricals (a byte a row; sorting
+# and grouping compare codes, not strings), as the run facts are.
+ROW_CATEGORIES = ("benchmark", "operation", "kind", "unit", "version", "status")
+
+STAT_COLUMNS = {"ci_99_low": "ci_99_a", "ci_99_high": "ci_99_b", "q_25": "q_25",
+                "q_75": "q_75", "repeat": "repeat", "number": "number"}  # fmt: skip
+
+
+def _float(value: Any) -> float:
+    return np.nan if value is None else float(value)
+
+
+def _benchmark_columns(result: Results, name: str, entry: dict) -> dict[str, list]:
+    """One benchmark's rows in a result file, as columns: parameters parsed once per value
+    (not once per row), every value and its samples checked."""
+    params = result.get_result_params(name)
+    values = result.get_result_value(name, params)
+    stats = [stat or {} for stat in result.get_result_stats(name, params)]
+    samples = result.get_result_samples(name, params)
+    names = param_names(entry, params)
+    unit = entry.get("unit", schema.SECONDS if ".time_" in name else "")
+    parsed = [[_parse_param(text) for text in values_of] for values_of in params]
+    combinations = list(itertools.product(*parsed))
+    for index, combination in enumerate(combinations):
+        where = f"{name}({', '.join(map(repr, combination))})"
+        _check_value(values[index], unit, where)
+        _check_samples_and_stats(samples[index], stats[index], unit, where)
+    count = len(combinations)
+    columns = {
+        "benchmark": [name] * count,
+        "operation": [schema.operation_name(name)] * count,
+        "kind": [entry.get("type", schema.benchmark_kind(name))] * count,
+        "unit": [unit] * count,
+        "version": [result.benchmark_version.get(name)] * count,
+        **{key: [c[i] for c in combinations] for i, key in enumerate(names)},
+        "value": [np.nan if value is None else float(value) for value in values[:count]],
+        "status": [_status(value) for value in values[:count]],
+        **{column: [_float(stat.get(key)) for stat in stats[:count]]
+           for column, key in STAT_COLUMNS.items()},
+        "samples": list(samples[:count]),
+    }  # fmt: skip
+    return columns
+
+
+def file_frame(path: Path, catalogue: dict[str, dict]) -> pd.DataFrame:
+    """Every row of one result file, with the run's facts as columns; ResultsError, naming the
+    file, if it is damaged."""
+    result = _load(path)
+    try:
+        facts = _run_facts(result, path)
+        parts = [
+            _benchmark_columns(result, name, catalogue.get(name, {}))
+            for name in result.get_all_result_keys()
+        ]
+        return _one_frame(parts, facts)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as error:
+        raise ResultsError(
+            f"{path}: damaged asv result file ({first_line(error)}); restore it from version "
+            "control or move it out of the results folder"
+        ) from None
+
+
+def _one_frame(parts: list[dict[str, list]], facts: dict[str, Any]) -> pd.DataFrame:
+    """The benchmarks' columns joined into one frame (one construction per file, not one per
+    benchmark: pandas' per-frame cost dominated loading), with the run's facts."""
+    rows = sum(len(part["benchmark"]) for part in parts)
+    if rows == 0:
+        return pd.DataFrame()
+    names = list(dict.fromkeys(name for part in parts for name in part))
+    columns = {
+        name: [v for part in parts
+               for v in part.get(name, itertools.repeat(None, len(part["benchmark"])))]
+        for name in names
+    }  # fmt: skip
+    frame = pd.DataFrame({
+        **columns,
+        **{name: _categorical(columns[name], name) for name in ROW_CATEGORIES},
+        "samples": pd.array(columns["samples"], dtype=SAMPLES),
+    })  # fmt: skip
+    for key, value in facts.items():  # one value a file: a categorical, a byte a row
+        frame[key] = (
+            pd.Categorical.from_codes(np.zeros(rows, dtype=np.int8), categories=[value])
+            if isinstance(value, str)
+            else value
+        )
+    return frame
+
+
+def _categorical(values: list, name: str) -> pd.Categorical:
+    """Text values (None where missing) as a categorical of text; ValueError for anything else
+    (a damaged file's version that is a list, say)."""
+    wrong = [value for value in values if value is not None and not isinstance(value, str)]
+    if wrong:
+        raise ValueError(f"{name} {wrong[0]!r} is not text")
+    present = sorted({value for value in values if value is not None})
+    return pd.Categorical(values, categories=pd.Index(present, dtype="str"))
+
+
+def _lexical(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every categorical's categories in text order, so that sorting and grouping by one orders
+    as its text would, whichever order the files (or the cache) met the values in."""
+    for column in frame.columns:
+        values = frame[column]
+        categorical = isinstance(values.dtype, pd.CategoricalDtype)
+        if categorical and not values.cat.categories.is_monotonic_increasing:
+            frame[column] = values.cat.reorder_categories(values.cat.categories.sort_values())
+    return frame
+
+
+def concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Files' frames as one: the categorical run facts joined with ``union_categoricals``
+    (``pd.concat`` would turn categoricals with different categories back into strings, and
+    hold them all at once), the other columns by ``pd.concat``."""
+    categorical = list(dict.fromkeys(
+        column for frame in frames for column in frame.columns
+        if isinstance(frame[column].dtype, pd.CategoricalDtype)
+    ))  # fmt: skip
+    plain = pd.concat([frame.drop(columns=[c for c in categorical if c in frame])
+                       for frame in frames], ignore_index=True)  # fmt: skip
+    for column in categorical:
+        kind = next(f[column].cat.categories.dtype for f in frames if column in f)
+        none = pd.Index([], dtype=kind)  # a file recorded before this fact existed
+        pieces = [
+            frame[column].array if column in frame
+            else pd.Categorical.from_codes(np.full(len(frame), -1, dtype=np.int8), categories=none)
+            for frame in frames
+        ]  # fmt: skip
+        plain[column] = union_categoricals(pieces)
+    return plain[list(dict.fromkeys(column for frame in frames for column in frame.columns))]
+
+
+def _with_param_columns(frame: pd.DataFrame, catalogue: dict[str, dict]) -> tuple:
+    """``frame`` with a column for every parameter its benchmarks have now (empty for results
+    recorded before a parameter existed), and the parameter names in the suite's order."""
+    present = set(frame["benchmark"].unique())
+    found = {
+        key
+        for name, entry in catalogue.items()
+        if name in present
+        for key in entry.get("param_names") or []
+    }
+    found |= {column for column in frame.columns if column.startswith("param")}
+    missing = sorted(found - set(frame.columns))
+    if missing:
+        frame = frame.assign(**dict.fromkeys(missing, np.nan))
+    suite = [key for key in SUITE_PARAMS if key in found]
+    return frame, suite + sorted(found - set(SUITE_PARAMS))
+
+
+def load_results(results_dir: Path | str) -> pd.DataFrame:
+    """All results under ``results_dir`` as a tidy DataFrame (see module docstring).
+
+    ``frame.attrs`` names the columns that are benchmark parameters (``param_keys``) and those
+    that describe the run (``run_keys``); pandas keeps attrs through filtering.
+    """
+    results_dir = check_results_dir(results_dir)
+    files = result_files(results_dir)
+    catalogue = benchmark_catalogue(results_dir)
+    frames = [part for part in cache.frames(files, catalogue, file_frame) if not part.empty]
+    frame = _lexical(concat(frames)) if frames else pd.DataFrame()
+    if frame.empty:
+        raise ResultsError(f"the result files in {results_dir} hold no benchmark results")
+    if "size" in frame:
+        frame["size"] = pd.to_numeric(frame["size"], errors="coerce").astype("Int64")
+    frame = frame.sort_values(
+        ["benchmark", "machine", "commit_date", "commit", "env"], kind="stable", ignore_index=True
+    )
+    frame, param_keys = _with_param_columns(add_efficiency(frame), catalogue)
+    frame.attrs["param_keys"] = param_keys
+    frame.attrs["run_keys"] = [
+        key
+        for key in frame.columns
+        if key not in _ROW_COLUMNS and key not in param_keys and key not in EFFICIENCY_COLUMNS
+    ]
+    return frame
+
+
+# Columns every row has that are neither parameters nor facts of the run.
+_ROW_COLUMNS = {
+    "benchmark", "operation", "kind", "unit", "version", "value", "status", "ci_99_low",
+    "ci_99_high", "q_25", "q_75", "repeat", "number", "samples", "commit_date",
+}  # fmt: skip

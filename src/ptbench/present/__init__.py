@@ -1,0 +1,1 @@
+"""Showing it to people: tables, figures, the report and the offline site."""

@@ -1,0 +1,149 @@
+"""Writing figures to files: PNG and SVG, laid out once, log axes labelled in plain text, and
+rendered in forked processes while a report goes on computing (rendering is most of its time).
+The figures themselves are ``plots``'.
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import multiprocessing.connection
+import os
+import re
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; no display on benchmark machines or in CI
+import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
+
+
+def save(figure: plt.Figure, stem: Path) -> list[Path]:
+    """Write ``stem``.png and ``stem``.svg; return both paths."""
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    paths = [stem.with_suffix(".png"), stem.with_suffix(".svg")]
+    _render_both(figure, paths)
+    plt.close(figure)
+    return paths
+
+
+DPI = 110
+
+
+def _render(
+    figure: plt.Figure, path: Path, bbox: matplotlib.transforms.Bbox | str = "tight"
+) -> None:
+    figure.savefig(path, dpi=DPI, bbox_inches=bbox)
+
+
+class PlainPowers(matplotlib.ticker.Formatter):
+    """A log axis' labels as matplotlib's ``LogFormatterSciNotation`` makes them (10^-3, 2^10,
+    3x10^-1), written as plain text with Unicode superscripts (10⁻³, 2¹⁰, 3×10⁻¹) instead of
+    mathtext, which matplotlib parses again on almost every draw: a sixth of a report's
+    rendering. Labels it does not recognise are passed through unchanged."""
+
+    POWER = re.compile(  # $\mathdefault{10^{-3}}$, $\mathdefault{3\times10^{-1}}$
+        r"\$\\mathdefault\{(?:(?P<mantissa>[^{}]+?)\\times)?"
+        r"(?P<base>\d+)\^\{(?P<exponent>-?\d+)\}\}\$"
+    )
+    SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+    def __init__(self, mathtext: matplotlib.ticker.Formatter) -> None:
+        self.mathtext = mathtext
+
+    def set_axis(self, axis) -> None:
+        super().set_axis(axis)
+        self.mathtext.set_axis(axis)
+
+    def set_locs(self, locs) -> None:
+        self.mathtext.set_locs(locs)
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        label = self.mathtext(x, pos)
+        power = self.POWER.fullmatch(label)
+        if power is None:
+            return label
+        mantissa = f"{power['mantissa']}×" if power["mantissa"] else ""
+        return f"{mantissa}{power['base']}{power['exponent'].translate(self.SUPERSCRIPTS)}"
+
+
+def _plain_powers(figure: plt.Figure) -> None:
+    """Every log axis of ``figure`` labelled by :class:`PlainPowers`."""
+    for axes in figure.axes:
+        for axis in (axes.xaxis, axes.yaxis):
+            for get, put in ((axis.get_major_formatter, axis.set_major_formatter),
+                             (axis.get_minor_formatter, axis.set_minor_formatter)):  # fmt: skip
+                if isinstance(get(), matplotlib.ticker.LogFormatterSciNotation):
+                    put(PlainPowers(get()))
+
+
+def _render_both(figure: plt.Figure, paths: list[Path]) -> None:
+    """Lay ``figure`` out once (its tight layout is deferred to here, so a report's layouts run
+    in parallel like its rendering), then write each of ``paths``."""
+    _plain_powers(figure)
+    engine = figure.get_layout_engine()
+    if engine is not None:
+        engine.execute(figure)
+        figure.set_layout_engine("none")
+    # What savefig's bbox_inches="tight" measures, measured once for every format.
+    figure.set_dpi(DPI)
+    tight = figure.get_tightbbox(figure.canvas.get_renderer())
+    bbox = tight.padded(matplotlib.rcParams["savefig.pad_inches"])
+    for path in paths:
+        _render(figure, path, bbox)
+
+
+def _render_in_child(figure: plt.Figure, paths: list[Path]) -> None:
+    """:func:`_render_both` in a forked child, its inherited objects frozen first: Python's
+    collector then never walks the parent's heap (the loaded history), which would cost time
+    and copy its pages (the use ``gc.freeze`` is documented for)."""
+    gc.freeze()
+    _render_both(figure, paths)
+
+
+class FigureWriter:
+    """Renders each figure's PNG and SVG as soon as it is added, in a forked process, while the
+    report goes on computing the next section (rendering is most of a report's time).
+
+    A forked child inherits the finished figure without pickling and writes both files; at most
+    one child per CPU runs at once. Where ``fork`` is unavailable (Windows, macOS' default) or
+    there is one CPU, figures are rendered here as they are added. :meth:`write_all` waits for
+    every child and raises if one failed.
+    """
+
+    def __init__(self) -> None:
+        self.workers = os.cpu_count() or 1
+        self.forking = self.workers > 1 and "fork" in multiprocessing.get_all_start_methods()
+        self.running: list[tuple[multiprocessing.Process, Path]] = []
+
+    def add(self, figure: plt.Figure, stem: Path) -> Path:
+        """Render ``stem``.png and ``stem``.svg (now or in a child); return the PNG's path."""
+        stem.parent.mkdir(parents=True, exist_ok=True)
+        paths = [stem.with_suffix(".png"), stem.with_suffix(".svg")]
+        if not self.forking:
+            _render_both(figure, paths)
+        else:
+            self._wait(self.workers - 1)
+            child = multiprocessing.get_context("fork").Process(
+                target=_render_in_child, args=(figure, paths), daemon=True
+            )
+            child.start()
+            self.running.append((child, paths[0]))
+        plt.close(figure)  # a child has its own copy
+        return paths[0]
+
+    def _wait(self, at_most: int) -> None:
+        """Until at most ``at_most`` children run; raise if one that ended failed."""
+        while self.running:
+            for child, path in [entry for entry in self.running if not entry[0].is_alive()]:
+                self.running.remove((child, path))
+                if child.exitcode != 0:
+                    raise RuntimeError(f"rendering {path.name} failed (exit {child.exitcode})")
+            if len(self.running) <= at_most:
+                return
+            multiprocessing.connection.wait([child.sentinel for child, _ in self.running])
+
+    def write_all(self) -> None:
+        """Wait for every figure to be written."""
+        self._wait(0)

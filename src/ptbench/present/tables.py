@@ -1,0 +1,256 @@
+"""Presenting comparisons and tables: formatting only, never measuring or judging."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ptbench.analysis import judgement
+from ptbench.core import schema
+from ptbench.core.errors import UsageError
+from ptbench.core.schema import EQUIVALENT, FASTER, INCONCLUSIVE, SLOWER
+
+if TYPE_CHECKING:  # not at run time: exporting a table needs no statistics (scipy.stats)
+    from ptbench.analysis.compare import Comparison
+
+FORMATS = ("table", "markdown", "csv", "json")
+# What a verdict says of memory: "faster" means "takes less" there.
+MEMORY_VERDICTS = {SLOWER: "more memory", FASTER: "less memory"}
+
+
+def format_value(value: float, unit: str) -> str:
+    """12.3us, 4.00MiB: a value in the unit a person reads."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    scales = {schema.SECONDS: schema.TIME_SCALES, schema.BYTES: schema.BYTE_SCALES}.get(unit)
+    if scales is None:
+        return f"{value:g} {unit}".strip()
+    for scale, suffix in scales:
+        if abs(value) >= scale or scale == scales[-1][0]:
+            return f"{value / scale:.3g}{suffix}"
+    return f"{value:g}"
+
+
+def ratio_text(ratio: float, low: float, high: float) -> str:
+    """``1.23 [1.10, 1.38]``: a ratio and its interval, as people read them."""
+    if ratio is None or math.isnan(ratio):
+        return "n/a"
+    if math.isinf(ratio):
+        return "inf"
+    if low is None or math.isnan(low):
+        return f"{ratio:.2f}"
+    return f"{ratio:.2f} [{low:.2f}, {high:.2f}]"
+
+
+def shown_interval(row) -> tuple[float, float]:
+    """The interval a verdict rests on: the equivalence interval for ``equivalent``, the
+    regression interval for every other verdict (``ptbench.analysis.judgement``)."""
+    if row["verdict"] == EQUIVALENT and pd.notna(row.get("equivalence_low")):
+        return row["equivalence_low"], row["equivalence_high"]
+    return row["ratio_low"], row["ratio_high"]
+
+
+def _ratio_text(row: pd.Series) -> str:
+    return ratio_text(row["ratio"], *shown_interval(row))
+
+
+# The texts reports, the site and the terminal share.
+DATE_FORMAT = "%Y-%m-%d %H:%M"
+SEQUENTIAL_CAVEAT = (
+    "Found in runs taken one after another: a machine that drifts between runs looks the same. "
+    "Confirm one with `ptbench ab` (interleaved, paired) before acting on it."
+)
+
+
+def times(value: float) -> str:
+    """``1.25x``: a ratio or speedup as people read it."""
+    return f"{value:.2f}x"
+
+
+def detectable_text(verdict: str, detectable: float) -> str:
+    """For an inconclusive pair, the smallest change its data could have confirmed."""
+    if verdict != INCONCLUSIVE or detectable is None or pd.isna(detectable):
+        return ""
+    return "unbounded" if math.isinf(detectable) else times(detectable)
+
+
+def comparison_table(comparison: Comparison) -> pd.DataFrame:
+    """One readable row per pair: identity, both values, ratio [99% interval], verdict."""
+    pairs = comparison.pairs
+    identity = [
+        key
+        for key in dict.fromkeys(["benchmark", *comparison.keys])
+        if key not in ("machine", "commit", "env") and key in pairs and pairs[key].notna().any()
+    ]
+    table = pairs[identity].astype(object).where(pairs[identity].notna(), "")
+    for key in ("machine", "env", "commit"):  # a run key only where rows come from several runs
+        if key in comparison.keys and key in pairs and pairs[key].nunique() > 1:
+            table[key] = pairs[key].str[:8] if key == "commit" else pairs[key]
+    table["baseline"] = [
+        format_value(v, u)
+        for v, u in zip(pairs["value_baseline"], pairs["unit_baseline"], strict=True)
+    ]
+    table["contender"] = [
+        format_value(v, u)
+        for v, u in zip(pairs["value_contender"], pairs["unit_contender"], strict=True)
+    ]
+    table["ratio [interval]"] = pairs.apply(_ratio_text, axis=1)
+    if pairs["fraction_of_peak_contender"].notna().any():
+        table["% of peak"] = [
+            f"{b:.0%} -> {c:.0%}" if pd.notna(b) and pd.notna(c) else ""
+            for b, c in zip(
+                pairs["fraction_of_peak_baseline"], pairs["fraction_of_peak_contender"], strict=True
+            )
+        ]
+    table["verdict"] = [
+        MEMORY_VERDICTS.get(verdict, verdict) if unit == schema.BYTES else verdict
+        for verdict, unit in zip(pairs["verdict"], pairs["unit_baseline"], strict=True)
+    ]
+    if (pairs["verdict"] == INCONCLUSIVE).any() and "detectable" in pairs:
+        found = zip(pairs["verdict"], pairs["detectable"], strict=True)
+        table["could detect"] = [detectable_text(v, d) for v, d in found]
+    table["note"] = pairs["note"]
+    return table
+
+
+INTERVAL_LEGEND = (
+    "intervals: slower, faster and inconclusive show the interval regressions are judged on; "
+    "equivalent, the one equivalence is judged on (ptbench.analysis.judgement)"
+)
+
+
+def summary_line(comparison: Comparison) -> str:
+    """What a person reads last: the count of each verdict (inconclusive apart from the
+    passes, always) and the share decided; then the geometric means and the factor."""
+    counts = judgement.counts(comparison.pairs["verdict"])
+    decided = judgement.decided_share(comparison.pairs["verdict"])
+    verdicts = f"{len(comparison.pairs)} pairs: " + ", ".join(
+        f"{counts[verdict]} {verdict}" for verdict in judgement.ORDER
+    )
+    if decided == decided:  # not NaN: some pair was comparable
+        verdicts += f" ({decided:.0%} of comparable pairs decided)"
+    means = ", ".join(
+        f"{schema.UNIT_WORDS.get(unit, unit)} {mean:.3f}"
+        for unit, mean in comparison.geometric_means.items()
+    )
+    lines = [
+        verdicts,
+        f"geometric mean ratio (contender / baseline): {means or 'n/a'}; factor "
+        f"{comparison.factor:g}; {comparison.skipped_pairs} pairs skipped on both sides",
+    ]
+    if counts[INCONCLUSIVE]:
+        lines.append(
+            f"{counts[INCONCLUSIVE]} inconclusive: the data cannot tell a change from none; "
+            "'could detect' is the smallest change they could have confirmed"
+        )
+    return "\n".join([*lines, INTERVAL_LEGEND])
+
+
+def change_table(changes: pd.DataFrame, at: str) -> pd.DataFrame:
+    """Change points for people: where (previous -> first at the new level), the change, the
+    levels either side in their unit, p; parameters a benchmark lacks print empty."""
+    shown = pd.DataFrame(index=changes.index)
+    skip = {"unit", "direction", "change", "before", "after", at, f"previous_{at}", "p_value",
+            "commit_date", "torch_order"}  # fmt: skip
+    for column in changes.columns:
+        if column not in skip:
+            shown[column] = changes[column].astype(object).where(changes[column].notna(), "")
+    pairs = zip(changes[f"previous_{at}"], changes[at], strict=True)
+    shown["where"] = [f"{str(a)[:12]} -> {str(b)[:12]}" for a, b in pairs]
+    steps = zip(changes["change"], changes["direction"], strict=True)
+    shown["change"] = [f"x{c:.2f} ({d})" for c, d in steps]
+    for side in ("before", "after"):
+        levels = zip(changes[side], changes["unit"], strict=True)
+        shown[side] = [format_value(v, u) for v, u in levels]
+    shown["p"] = [f"{p:.1g}" if pd.notna(p) else "untested" for p in changes["p_value"]]
+    return shown
+
+
+def plain(value):
+    """A table cell as a JSON value: numpy scalars as Python numbers, times as ISO strings, and
+    null for what is missing or not a finite number (JSON has no NaN or Infinity)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    return value
+
+
+def to_json(document: dict) -> str:
+    """``document`` as strict JSON (non-finite numbers as null), indented."""
+    return json.dumps(plain(document), indent=1, allow_nan=False, default=str)
+
+
+def pair_records(pairs: pd.DataFrame) -> list[dict]:
+    """The pairs as JSON-ready records (samples left out)."""
+    columns = [c for c in pairs.columns if not c.startswith("samples")]
+    return plain(pairs[columns].to_dict(orient="records"))
+
+
+def render(comparison: Comparison, output_format: str = "table") -> str:
+    columns = [c for c in comparison.pairs.columns if not c.startswith("samples")]
+    if output_format == "json":
+        return to_json(
+            {
+                "factor": comparison.factor,
+                "geometric_means": comparison.geometric_means,
+                "matched_on": comparison.keys,
+                "pairs": pair_records(comparison.pairs),
+            }
+        )
+    if output_format == "csv":
+        return comparison.pairs[columns].to_csv(index=False)
+    table = comparison_table(comparison)
+    style = "github" if output_format == "markdown" else "simple"
+    return table.to_markdown(index=False, tablefmt=style) + "\n\n" + summary_line(comparison)
+
+
+EXPORT_SUFFIXES = (".csv", ".parquet", ".json")
+
+
+def check_export_suffix(path: Path) -> None:
+    if path.suffix.lower() not in EXPORT_SUFFIXES:
+        raise UsageError(
+            f"cannot export to {path.name!r}: use a file ending in {', '.join(EXPORT_SUFFIXES)}"
+        )
+
+
+def export(frame: pd.DataFrame, path: Path, named: Path | None = None) -> None:
+    """Write the results table to ``path`` as CSV, Parquet or JSON, chosen by the suffix of
+    ``named`` (default ``path``; a temporary file is written under another name)."""
+    suffix = (named or path).suffix.lower()
+    check_export_suffix(named or path)
+    if suffix == ".parquet":
+        pq.write_table(_readable_by_pandas(pa.Table.from_pandas(frame, preserve_index=False)), path)
+    elif suffix == ".csv":
+        samples = [json.dumps(s) if isinstance(s, list) else None for s in frame["samples"]]
+        flat = frame.assign(samples=samples)
+        flat.to_csv(path, index=False)
+    else:  # pandas writes NaN and infinities as null: strict JSON
+        frame.to_json(path, orient="records", date_format="iso", indent=1)
+
+
+def _readable_by_pandas(table: pa.Table) -> pa.Table:
+    """``table`` with its Arrow list columns (samples) described to pandas as plain objects:
+    pandas records them as ``list<item: double>[pyarrow]``, a dtype its own ``read_parquet``
+    cannot parse back, and a user's ``pd.read_parquet(export)`` must work."""
+    metadata = json.loads(table.schema.metadata[b"pandas"])
+    for column in metadata["columns"]:
+        if str(column.get("numpy_type", "")).startswith("list<"):
+            column["numpy_type"] = "object"
+    return table.replace_schema_metadata({**table.schema.metadata, b"pandas": json.dumps(metadata)})

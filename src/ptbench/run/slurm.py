@@ -1,0 +1,136 @@
+"""``ptbench slurm``: the suite across a cluster, one Slurm job per machine type.
+
+Each machine type is ``NAME=PARTITION[:GRES]`` (``h100=gpu-h100:gpu:1``, ``cpu=compute``). For
+each, a job script is written under ``--collect`` (``jobs/NAME.sbatch``: one whole node,
+``--exclusive`` because a benchmark shares its node with nobody, the GPUs asked for with
+``--gres``) that runs ``ptbench run`` with the tier and selection asked for and writes what it
+recorded as an archive (``archives/NAME-JOBID.tar.gz``), which ``ptbench merge`` adds to the
+history. ``--collect`` must be on a filesystem the nodes share, as the project checkout is.
+
+Slurm does the scheduling; ptbench only writes the scripts, submits them with ``sbatch`` and,
+with ``--wait``, waits for them (``sbatch --wait``, which exits with the job's status) and
+merges the archives. A job whose benchmark failed its check exits 1, as ``ptbench run`` does.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from ptbench.core.errors import EXIT_REGRESSION, InputError, RunFailed
+
+TYPE = re.compile(r"(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)=(?P<partition>[A-Za-z0-9._-]+)"
+                  r"(?::(?P<gres>[A-Za-z0-9_]+(?::[A-Za-z0-9_.-]+)*:\d+))?")  # fmt: skip
+TIME = re.compile(r"(\d+-)?\d{1,2}:\d{2}:\d{2}")
+
+
+@dataclass(frozen=True)
+class MachineType:
+    name: str
+    partition: str
+    gres: str | None = None
+
+
+def parse_type(text: str) -> MachineType:
+    found = TYPE.fullmatch(text)
+    if not found:
+        raise InputError(f"--type {text!r}: give NAME=PARTITION or NAME=PARTITION:GRES, e.g. "
+                         "h100=gpu-h100:gpu:1 or cpu=compute")  # fmt: skip
+    return MachineType(found["name"], found["partition"], found["gres"])
+
+
+@dataclass(frozen=True)
+class SlurmRequest:
+    types: tuple[MachineType, ...]
+    collect: Path
+    project: Path
+    run_arguments: tuple[str, ...]  # for ptbench run: --tier, --bench, --device
+    time: str = "04:00:00"
+    python: str = sys.executable
+
+
+def check(request: SlurmRequest) -> None:
+    names = [kind.name for kind in request.types]
+    if len(set(names)) != len(names):
+        raise InputError(f"--type names must differ; got {', '.join(names)}")
+    if not TIME.fullmatch(request.time):
+        raise InputError(f"--time {request.time!r}: give HH:MM:SS or D-HH:MM:SS, as sbatch does")
+
+
+def script(request: SlurmRequest, kind: MachineType) -> str:
+    """The job script for one machine type."""
+    collect = request.collect
+    job = f"{kind.name}-$SLURM_JOB_ID"
+    run = [request.python, "-m", "ptbench.cli", "run", *request.run_arguments]
+    lines = [
+        "#!/bin/bash",
+        f"#SBATCH --job-name=ptbench-{kind.name}",
+        f"#SBATCH --partition={kind.partition}",
+        *([f"#SBATCH --gres={kind.gres}"] if kind.gres else []),
+        "#SBATCH --nodes=1",
+        "#SBATCH --exclusive",
+        f"#SBATCH --time={request.time}",
+        f"#SBATCH --output={collect}/logs/{kind.name}-%j.log",
+        "set -euo pipefail",
+        f"cd {shlex.quote(str(request.project))}",
+        " ".join(shlex.quote(part) for part in run)
+        + f' --results "{collect}/runs/{job}" --archive "{collect}/archives/{job}.tar.gz"',
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_scripts(request: SlurmRequest) -> list[Path]:
+    for sub in ("jobs", "logs", "runs", "archives"):
+        (request.collect / sub).mkdir(parents=True, exist_ok=True)
+    paths = []
+    for kind in request.types:
+        path = request.collect / "jobs" / f"{kind.name}.sbatch"
+        path.write_text(script(request, kind))
+        paths.append(path)
+    return paths
+
+
+def _sbatch() -> str:
+    found = shutil.which("sbatch")
+    if found is None:
+        raise InputError("sbatch not found: run ptbench slurm on a Slurm login node "
+                         "(or use --dry-run to write the job scripts only)")  # fmt: skip
+    return found
+
+
+def submit(paths: list[Path], wait: bool) -> list[tuple[Path, int, str]]:
+    """Submit each script; (script, exit status, sbatch's output). Without ``wait`` the status
+    is sbatch's (0: queued); with it, each job's own (``sbatch --wait``), waited for together."""
+    sbatch = _sbatch()
+
+    def one(path: Path) -> tuple[Path, int, str]:
+        command = [sbatch, "--parsable", *(["--wait"] if wait else []), str(path)]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        return path, done.returncode, (done.stdout + done.stderr).strip()
+
+    with ThreadPoolExecutor(max(len(paths), 1)) as pool:
+        return list(pool.map(one, paths))
+
+
+def outcome(submitted: list[tuple[Path, int, str]], wait: bool) -> int:
+    """0 when every job did its work, 1 when one found a benchmark failing its check;
+    RunFailed naming the script when Slurm refused a job or a job broke."""
+    failed = [(path, status, text) for path, status, text in submitted
+              if status not in (0, EXIT_REGRESSION) or (status and not wait)]  # fmt: skip
+    if failed:
+        path, status, text = failed[0]
+        last = text.splitlines()[-1] if text else "no output"
+        where = "its log under logs/" if wait else "sbatch's message above"
+        raise RunFailed(f"{path.name}: exit status {status} ({last}); see {where}")
+    return EXIT_REGRESSION if any(status for _p, status, _t in submitted) else 0
+
+
+def archives(request: SlurmRequest) -> list[Path]:
+    """The archives the jobs have written so far, in name order."""
+    return sorted((request.collect / "archives").glob("*.tar.gz"))
