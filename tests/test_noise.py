@@ -62,3 +62,87 @@ def test_compare_never_calls_a_disturbed_run_a_regression(results_copy):
     assert row.verdict == INCONCLUSIVE
     assert row.note == "not a regression: the run was disturbed (contender: load 5.0 on 2 CPUs)"
     assert row.ratio > 1.4
+
+
+class FakeNvml:
+    """pynvml's calls that gpu_noise makes, answering with one GPU's readings."""
+
+    NVML_CLOCK_SM, NVML_CLOCK_MEM, NVML_TEMPERATURE_GPU = 1, 2, 0
+
+    def __init__(self, sm=1980, reasons=0x0, power_mw=350_000, temperature=45):
+        self.sm, self.reasons, self.power_mw, self.temperature = sm, reasons, power_mw, temperature
+        self.shut = False
+
+    def nvmlInit(self):
+        pass
+
+    def nvmlShutdown(self):
+        self.shut = True
+
+    def nvmlDeviceGetCount(self):
+        return 1
+
+    def nvmlDeviceGetHandleByIndex(self, index):
+        return ("gpu", index)
+
+    def nvmlDeviceGetClockInfo(self, handle, clock):
+        return self.sm if clock == self.NVML_CLOCK_SM else 3201
+
+    def nvmlDeviceGetPowerUsage(self, handle):
+        return self.power_mw
+
+    def nvmlDeviceGetTemperature(self, handle, sensor):
+        return self.temperature
+
+    def nvmlDeviceGetCurrentClocksThrottleReasons(self, handle):  # the older name only
+        return self.reasons
+
+
+def gpu_state(monkeypatch, fake):
+    import sys
+
+    from ptbench.hardware import gpu_noise
+
+    monkeypatch.setitem(sys.modules, "pynvml", fake)
+    return gpu_noise.read()
+
+
+def test_a_gpu_that_throttled_for_heat_disturbs_the_run(monkeypatch):
+    start = gpu_state(monkeypatch, FakeNvml())
+    end = gpu_state(monkeypatch, FakeNvml(sm=1410, reasons=0x20 | 0x04, temperature=88))
+    facts = noise.assess(noise.Snapshot(0.0, 0.5, 1000, 0.010, start),
+                         noise.Snapshot(10.0, 0.5, 1000, 0.010, end), cpus=2)  # fmt: skip
+    assert facts["noise"] == "disturbed: end: GPU 0 throttled (software thermal slowdown)"
+    assert facts["noise_gpu0_sm_mhz"] == "1980 -> 1410"
+    assert facts["noise_gpu0_temperature_c"] == "45 -> 88"
+    assert facts["noise_gpu0_power_w"] == "350 -> 350"
+    assert facts["noise_gpu0_clock_events"] == "none -> power cap, software thermal slowdown"
+
+
+def test_a_gpu_at_its_power_cap_is_recorded_and_still_quiet(monkeypatch):
+    start = gpu_state(monkeypatch, FakeNvml(reasons=0x04))
+    end = gpu_state(monkeypatch, FakeNvml(reasons=0x04 | 0x01))
+    facts = noise.assess(noise.Snapshot(0.0, 0.5, 1000, 0.010, start),
+                         noise.Snapshot(10.0, 0.5, 1000, 0.010, end), cpus=2)  # fmt: skip
+    assert facts["noise"] == "quiet"
+    assert facts["noise_gpu0_clock_events"] == "power cap -> idle, power cap"
+
+
+def test_no_nvml_means_no_gpu_facts(monkeypatch):
+    import sys
+
+    from ptbench.hardware import gpu_noise
+
+    monkeypatch.setitem(sys.modules, "pynvml", None)  # import fails, as on a CPU machine
+    assert gpu_noise.read() == ()
+    facts = noise.assess(state(), state(seconds=10), cpus=2)
+    assert not any(key.startswith("noise_gpu") for key in facts) and facts["noise"] == "quiet"
+
+
+def test_a_hardware_thermal_slowdown_disturbs_the_run_as_a_busy_cpu_does(monkeypatch):
+    start = gpu_state(monkeypatch, FakeNvml())
+    end = gpu_state(monkeypatch, FakeNvml(reasons=0x40))
+    facts = noise.assess(noise.Snapshot(0.0, 0.5, 1000, 0.010, start),
+                         noise.Snapshot(10.0, 0.5, 1000, 0.010, end), cpus=2)  # fmt: skip
+    verdict = facts["noise"]
+    assert noise.is_disturbed(verdict) and "hardware thermal slowdown" in verdict

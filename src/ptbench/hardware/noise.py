@@ -1,6 +1,7 @@
 """How quiet the machine was while a run measured: recorded with every result.
 
-Three signals that cost nothing to read, taken at the start and the end of a run:
+Three signals that cost nothing to read, taken at the start and the end of a run (and, on a
+GPU machine, each GPU's clocks and throttling: ``gpu_noise``):
 
 - the load average (``/proc/loadavg``): runnable processes beyond this machine's cores mean
   benchmarks shared their CPUs;
@@ -19,6 +20,8 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
+
+from ptbench.hardware import gpu_noise
 
 # A run is disturbed when, at its start or end, more processes were runnable than there are
 # cores plus this margin (the benchmark process itself is one of them) ...
@@ -41,6 +44,7 @@ class Snapshot:
     load: float  # 1-minute load average; NaN where unknown
     steal_ticks: int  # cumulative steal time in clock ticks; -1 where unknown
     calibration_seconds: float  # best time of the calibration workload
+    gpus: tuple[gpu_noise.GpuState, ...] = ()  # each GPU's clocks and throttling (gpu_noise)
 
 
 def _load_average() -> float:
@@ -73,7 +77,8 @@ def calibrate() -> float:
 
 
 def snapshot() -> Snapshot:
-    return Snapshot(time.monotonic(), _load_average(), _steal_ticks(), calibrate())
+    return Snapshot(time.monotonic(), _load_average(), _steal_ticks(), calibrate(),
+                    gpu_noise.read())  # fmt: skip
 
 
 def _steal_share(before: Snapshot, after: Snapshot, cpus: int) -> float:
@@ -106,7 +111,10 @@ def assess(before: Snapshot, after: Snapshot, cpus: int | None = None) -> dict[s
         reasons.append(f"hypervisor steal {steal:.0%} of CPU time")
     if abs(change) > CALIBRATION_LIMIT:
         reasons.append(f"calibration workload {change:+.0%} from start to end")
+    gpu_facts, throttled = gpu_noise.assess(before.gpus, after.gpus)
+    reasons += throttled
     return {
+        **gpu_facts,
         "noise_load_before": f"{before.load:.2f}",
         "noise_load_after": f"{after.load:.2f}",
         "noise_steal_share": f"{steal:.4f}",
