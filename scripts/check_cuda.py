@@ -9,7 +9,9 @@ Checks, each printed as PASS or FAIL with its figures:
 3. the launch method: `ptbench run` through asv's forkserver times a CUDA benchmark;
 4. the ``_ex`` linalg variants run and pass their checks on CUDA;
 5. peak memory of parameter updates comes out: one temporary for p -= lr * g, none for p.sub_,
-   two for p = p - lr * g.
+   two for p = p - lr * g;
+6. TF32 (float32 precision "high") and bfloat16/float16 matmuls run faster than the CUDA cores
+   could and below their tensor-core peaks, and the recorded precision setting says so.
 Then (unless --checks-only) `ptbench run --tier default --device cuda` writes results.
 
     .venv/bin/python scripts/check_cuda.py [--results results] [--checks-only]
@@ -139,8 +141,47 @@ def check_update_memory() -> tuple[bool, str]:
     return measured == expected, ", ".join(f"{m}: {b / 2**20:.0f} MiB" for m, b in measured.items())
 
 
+def tensor_cores_engaged(achieved_gflops: float, cuda_core_gflops: float) -> bool:
+    """True when a matmul ran faster than the GPU's CUDA cores could: its tensor cores did it
+    (TF32 or half precision in effect, as the recorded settings say)."""
+    return achieved_gflops > cuda_core_gflops * PEAK_MARGIN
+
+
+def _matmul_gflops(dtype: str) -> float:
+    n = SYNC_MATMUL[0]
+    seconds = statistics.median(suite_samples("bench_linalg.time_matmul", ("cuda", n, dtype)))
+    return 2 * n**3 / seconds / 1e9
+
+
+def check_reduced_precision() -> tuple[bool, str]:
+    """TF32 (float32 precision "high") and half precision reach the tensor cores, within their
+    peaks, and the recorded precision setting follows what ran."""
+    from ptbench.hardware import devices, machine, peaks
+
+    sheet = peaks.datasheet(machine.gpu_facts()[0]["gpu"])
+    if not sheet:
+        return True, "no datasheet for this GPU: tensor-core rates not judged"
+    cuda_cores = sheet["float32"] * 1000
+    previous = torch.get_float32_matmul_precision()
+    try:
+        torch.set_float32_matmul_precision("high")
+        recorded = devices.float32_matmul_precision()
+        rates = {"tf32": _matmul_gflops("float32")}
+    finally:
+        torch.set_float32_matmul_precision(previous)
+    rates |= {dtype: _matmul_gflops(dtype) for dtype in ("bfloat16", "float16")}
+    ok = devices.float32_matmul_is_reduced(recorded) and all(
+        tensor_cores_engaged(rate, cuda_cores) and below_peak(rate, sheet[key] * 1000)
+        for key, rate in rates.items()
+    )
+    shown = ", ".join(f"{key} {rate:,.0f} GFLOP/s (peak {sheet[key] * 1000:,.0f})"
+                      for key, rate in rates.items())  # fmt: skip
+    return ok, f"{shown}; CUDA cores {cuda_cores:,.0f}; recorded precision {recorded!r}"
+
+
 CHECKS = (
     ("timings are synchronised", check_synchronised),
+    ("TF32 and half precision reach the tensor cores", check_reduced_precision),
     ("warm-up is excluded", check_warmup_excluded),
     ("forkserver launch works with CUDA", check_launch_method),
     ("_ex variants run", check_ex_variants),

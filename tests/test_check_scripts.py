@@ -45,3 +45,11 @@ def test_check_cuda_times_through_asv_runner_like_the_suite():
     check_cuda = load_script("check_cuda")
     samples = check_cuda.suite_samples("bench_elementwise.time_sum", ("cpu", 1024))
     assert len(samples) >= 1 and all(s > 0 and math.isfinite(s) for s in samples)
+
+
+def test_tensor_cores_are_engaged_only_past_the_cuda_cores_peak():
+    check_cuda = load_script("check_cuda")
+    h200_float32 = 67_000  # GFLOP/s on CUDA cores; TF32 tensor cores reach 495,000
+    assert check_cuda.tensor_cores_engaged(300_000, h200_float32)
+    assert not check_cuda.tensor_cores_engaged(60_000, h200_float32)  # TF32 not in effect
+    assert not check_cuda.tensor_cores_engaged(70_000, h200_float32)  # within noise of the peak
