@@ -7,8 +7,10 @@ file adds every site-packages folder the baseline interpreter sees (editable ins
 and another imports a module that wraps FUNCTION so that each call spins, after the real call,
 for (FACTOR - 1) times as long as the call took: the function takes FACTOR times as long, on the
 CPU (a CUDA call would need a synchronise first; this helper is for CPU measurements). With
-``--round-share S``, only a share S of processes (each of ``ptbench ab``'s rounds is a forked
-process) are slowed, drawn afresh in every forked child: a disturbed round, injected.
+``--extra STATEMENT``, each call also runs STATEMENT (an extra ATen operator, for ``ptbench
+explain``'s test; ``--factor 1`` leaves out the spinning). With ``--round-share S``, only a
+share S of processes (each of ``ptbench ab``'s rounds is a forked process) are slowed, drawn
+afresh in every forked child: a disturbed round, injected.
 
     .venv/bin/python scripts/slowed_env.py DIR --function torch.linalg.cholesky --factor 1.25
     .venv/bin/python scripts/slowed_env.py DIR --factor 10 --round-share 0.05
@@ -33,6 +35,8 @@ WRAPPER = textwrap.dedent(
     import random
     import time
 
+    import torch  # noqa: F401  (for --extra)
+
     _owner_name, _attribute = {function!r}.rsplit(".", 1)
     _owner = importlib.import_module(_owner_name)
     _original = getattr(_owner, _attribute)
@@ -53,6 +57,7 @@ WRAPPER = textwrap.dedent(
             return _original(*args, **kwargs)
         start = time.perf_counter()
         result = _original(*args, **kwargs)
+        {extra}
         until = time.perf_counter() + (time.perf_counter() - start) * ({factor} - 1)
         while time.perf_counter() < until:
             pass
@@ -75,7 +80,8 @@ def site_folders(python: str) -> list[str]:
 
 
 def make(
-    target: Path, baseline_python: str, function: str, factor: float, round_share: float = 1.0
+    target: Path, baseline_python: str, function: str, factor: float, round_share: float = 1.0,
+    extra: str = "pass",
 ) -> Path:
     """Create the environment in ``target``; return its Python."""
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(target)], check=True)
@@ -90,7 +96,7 @@ def make(
         f"import site; site.addsitedir({folder!r})" for folder in site_folders(baseline_python)
     ]
     (purelib / "ptbench_baseline_packages.pth").write_text("\n".join(lines) + "\n")
-    wrapper = WRAPPER.format(function=function, factor=factor, share=round_share)
+    wrapper = WRAPPER.format(function=function, factor=factor, share=round_share, extra=extra)
     (purelib / "ptbench_slowdown.py").write_text(wrapper)
     # Named to sort after the baseline's .pth, so torch is importable when it runs.
     (purelib / "zz_ptbench_slowdown.pth").write_text("import ptbench_slowdown\n")
@@ -104,8 +110,11 @@ def main() -> int:
     parser.add_argument("--function", default="torch.linalg.cholesky")
     parser.add_argument("--factor", type=float, default=1.25)
     parser.add_argument("--round-share", type=float, default=1.0, help="(default: every process)")
+    parser.add_argument("--extra", default="pass", help="a statement each call also runs, e.g. "
+                        "'torch.mm(args[0], args[0])': an extra ATen operator (ptbench explain)")
     args = parser.parse_args()
-    print(make(args.target, args.baseline, args.function, args.factor, args.round_share))
+    print(make(args.target, args.baseline, args.function, args.factor, args.round_share,
+               args.extra))
     return 0
 
 

@@ -19,7 +19,18 @@ import traceback
 from pathlib import Path
 from typing import NoReturn
 
-from ptbench.cli.commands import ab, compare, export, machine, merge, publish, report, run, slurm
+from ptbench.cli.commands import (
+    ab,
+    compare,
+    explain,
+    export,
+    machine,
+    merge,
+    publish,
+    report,
+    run,
+    slurm,
+)
 from ptbench.core.errors import (
     EXIT_BAD_INPUT,
     EXIT_FAILED,
@@ -46,7 +57,7 @@ def _common() -> argparse.ArgumentParser:
 
 
 # The commands, in the order ``ptbench --help`` lists them.
-COMMANDS = (run, ab, export, compare, machine, report, publish, merge, slurm)
+COMMANDS = (run, ab, explain, export, compare, machine, report, publish, merge, slurm)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -87,3 +87,9 @@ def add_factor(parser: argparse.ArgumentParser) -> None:
 def add_results(parser: argparse.ArgumentParser) -> None:
     """--results DIR, the history a command reads (results/ by default)."""
     parser.add_argument("--results", metavar="DIR", type=folder, default=Path("results"))
+
+
+def add_environments(parser: argparse.ArgumentParser) -> None:
+    """--baseline and --contender: two Python interpreters, each with torch and ptbench."""
+    parser.add_argument("--baseline", metavar="PYTHON", required=True)
+    parser.add_argument("--contender", metavar="PYTHON", required=True)

@@ -147,6 +147,19 @@ class Combination:
         return math.inf
 
 
+def selection(workers: list[Worker], bench: str | None, devices: list[str]):
+    """(combinations, catalogue) the two sides' workers select alike: each combination a
+    ``{"benchmark", "params"}``; different answers mean different ptbench versions."""
+    asked = {"op": "select", "devices": devices, "bench": bench}
+    chosen = [worker.ask(asked) for worker in workers]
+    if chosen[0]["combinations"] != chosen[1]["combinations"]:
+        raise UsageError(
+            "the baseline and the contender select different benchmarks (different ptbench "
+            "versions?); install the same ptbench in both environments"
+        )
+    return chosen[0]["combinations"], chosen[0]["catalogue"]
+
+
 def status_line(text: str) -> None:
     print(f"ptbench ab: {text}", file=sys.stderr, flush=True)
 

@@ -16,7 +16,6 @@ from pathlib import Path
 from ptbench.analysis import compare
 from ptbench.analysis.ab import paired, record, schedule, verdicts
 from ptbench.core import outputs
-from ptbench.core.errors import UsageError
 from ptbench.core.outputs import check_folder_target
 from ptbench.core.schema import DEFAULT_FACTOR
 from ptbench.hardware import machine as machine_facts
@@ -62,17 +61,8 @@ def results_folder(results: Path | None) -> Path:
 
 
 def _combinations(workers: list[schedule.Worker], request: ABRequest, devices: list[str]):
-    asked = {"op": "select", "devices": devices, "bench": request.bench}
-    chosen = [worker.ask(asked) for worker in workers]
-    if chosen[0]["combinations"] != chosen[1]["combinations"]:
-        raise UsageError(
-            "the baseline and the contender select different benchmarks (different ptbench "
-            "versions?); install the same ptbench in both environments"
-        )
-    combinations = [
-        schedule.Combination(c["benchmark"], c["params"]) for c in chosen[0]["combinations"]
-    ]
-    return combinations, chosen[0]["catalogue"]
+    chosen, catalogue = schedule.selection(workers, request.bench, devices)
+    return [schedule.Combination(c["benchmark"], c["params"]) for c in chosen], catalogue
 
 
 def _measure(alternation, combinations, request: ABRequest) -> dict[str, str]:

@@ -7,6 +7,8 @@ requests, one JSON object a line on stdin, one a line on stdout:
 - ``{"op": "facts"}``: this environment's torch build and settings, as ``ptbench run`` records;
 - ``{"op": "select", "devices": [...], "bench": REGEX or null}``: the combinations the tier runs,
   and asv's catalogue entry of every benchmark (what ``benchmarks.json`` holds);
+- ``{"op": "profile", ...}`` and ``{"op": "settings"}``: one ``ptbench explain`` round (the
+  combination under ``torch.profiler``, in a forked child) and the build's settings;
 - ``{"op": "time", "benchmark": NAME, "params": [...]}``: one round. A forked child builds, checks
   and warms up the inputs and times them with asv-runner's own ``TimeBenchmark.run`` under the
   tier's attributes: exactly one asv benchmark process. (A shorter warm-up would make rounds
@@ -28,6 +30,7 @@ import os
 import select
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -105,14 +108,14 @@ def _read_reply(read_fd: int, child: int, timeout: float) -> dict[str, Any]:
         return {"status": "failed", "reason": "the benchmark process died without an answer"}
 
 
-def forked_round(benchmark_dir: Path, tier: str, name: str, params: list) -> dict[str, Any]:
-    """``time_round`` in a forked child, as asv's forkserver runs each benchmark process."""
+def forked(run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """``run()`` in a forked child, as asv's forkserver runs each benchmark process."""
     read_fd, write_fd = os.pipe()
     child = os.fork()
     if child == 0:  # the child: its prints go to stderr, never into the protocol on stdout
         os.close(read_fd)
         os.dup2(2, 1)
-        reply = time_round(benchmark_dir, tier, name, params)
+        reply = run()
         os.write(write_fd, json.dumps(reply).encode())
         os._exit(0)
     os.close(write_fd)
@@ -121,6 +124,24 @@ def forked_round(benchmark_dir: Path, tier: str, name: str, params: list) -> dic
     finally:
         os.close(read_fd)
         os.waitpid(child, 0)
+
+
+def forked_round(benchmark_dir: Path, tier: str, name: str, params: list) -> dict[str, Any]:
+    """``time_round`` in a forked child."""
+    return forked(lambda: time_round(benchmark_dir, tier, name, params))
+
+
+def profiled_round(tier: str, name: str, params: list) -> dict[str, Any]:
+    """One ``explain`` round (``analysis.explain.profiling``), in this process (the child)."""
+    from ptbench.analysis.explain import profiling
+    from ptbench.suite.operations import Unsupported
+
+    try:
+        return profiling.profile_round(name, params, tier)
+    except Unsupported as reason:
+        return {"status": "skipped", "reason": str(reason)}
+    except Exception as error:  # a wrong answer or a crash: the round failed
+        return {"status": "failed", "reason": f"{type(error).__name__}: {first_line(error, '')}"}
 
 
 def facts() -> dict[str, Any]:
@@ -139,6 +160,12 @@ def handle(request: dict, benchmark_dir: Path, tier: str) -> dict[str, Any]:
         return {"combinations": combinations, "catalogue": catalogue}
     if request["op"] == "time":
         return forked_round(benchmark_dir, tier, request["benchmark"], request["params"])
+    if request["op"] == "profile":
+        return forked(lambda: profiled_round(tier, request["benchmark"], request["params"]))
+    if request["op"] == "settings":
+        from ptbench.analysis.explain import profiling
+
+        return profiling.settings()
     return {"error": f"unknown request {request['op']!r}"}
 
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ptbench.cli.arguments import FORMATS, add_factor, add_selection, folder, seconds
+from ptbench.cli.arguments import (
+    FORMATS,
+    add_environments,
+    add_factor,
+    add_selection,
+    folder,
+    seconds,
+)
 from ptbench.core.errors import EXIT_OK, EXIT_REGRESSION
 from ptbench.core.outputs import emit
 
@@ -22,8 +29,7 @@ def add(commands) -> None:
         "rounds within --budget. Writes both sides as asv result files into --results. Exit "
         "status 1 only for a confirmed regression.",
     )
-    ab.add_argument("--baseline", metavar="PYTHON", required=True)
-    ab.add_argument("--contender", metavar="PYTHON", required=True)
+    add_environments(ab)
     add_selection(ab, default_tier="default")
     add_factor(ab)
     ab.add_argument(

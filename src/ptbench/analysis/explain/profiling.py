@@ -1,0 +1,94 @@
+"""Inside one environment (the ``ab`` worker's forked child): profile one combination of the
+suite on its own prepared inputs, and read the build's settings.
+
+The call is the suite's (``suite.timing.prepare``: inputs built, answer checked, warmed up);
+``torch.profiler`` records it outside any timed sample. Per timed call: the wall time under the
+profiler, and each ATen operator's (and, on CUDA, each kernel's) self time and number of calls.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+PROFILED_SECONDS = 0.2  # how long the profiled calls of one round take, about
+MOST_CALLS = 1000
+SETTING_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                     "KMP_AFFINITY", "GOMP_CPU_AFFINITY", "CUDA_VISIBLE_DEVICES",
+                     "PYTORCH_CUDA_ALLOC_CONF", "TORCH_BLAS_PREFER_HIPBLASLT")  # fmt: skip
+
+
+def _prepared(name: str, params: list, tier: str):
+    from ptbench.core.schema import operation_name
+    from ptbench.suite import timing
+    from ptbench.suite.operations import OPERATIONS
+
+    operation = OPERATIONS[operation_name(name)]
+    case = operation.case(*params)
+    return timing.prepare(operation, case, tier=tier), case.device
+
+
+def _calls(call, device: str) -> int:
+    from ptbench.hardware import devices
+
+    start = time.perf_counter()
+    call()
+    devices.synchronize(device)
+    once = max(time.perf_counter() - start, 1e-7)
+    return max(1, min(MOST_CALLS, int(PROFILED_SECONDS / once)))
+
+
+def profile_round(name: str, params: list, tier: str) -> dict[str, Any]:
+    """One profiled round: ``{"status": "ok", "wall_seconds", "calls", "events": [...]}``, each
+    event ``{"name", "kind", "self_seconds", "calls"}`` per timed call."""
+    from torch.profiler import ProfilerActivity, profile
+
+    from ptbench.hardware import devices
+
+    call, device = _prepared(name, params, tier)
+    calls = _calls(call, device)
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device == "cuda" else [])
+    with profile(activities=activities) as profiler:
+        start = time.perf_counter()
+        for _ in range(calls):
+            call()
+        devices.synchronize(device)
+        wall = (time.perf_counter() - start) / calls
+    return {"status": "ok", "wall_seconds": wall, "calls": calls,
+            "events": _events(profiler.key_averages(), calls, device)}  # fmt: skip
+
+
+def _events(averages, calls: int, device: str) -> list[dict[str, Any]]:
+    events = []
+    for event in averages:
+        if event.self_cpu_time_total > 0:
+            events.append({"name": event.key, "kind": "operator",
+                           "self_seconds": event.self_cpu_time_total / 1e6 / calls,
+                           "calls": event.count / calls})  # fmt: skip
+        device_time = getattr(event, "self_device_time_total", 0) or 0
+        if device == "cuda" and device_time > 0:
+            events.append({"name": event.key, "kind": "kernel",
+                           "self_seconds": device_time / 1e6 / calls,
+                           "calls": event.count / calls})  # fmt: skip
+    return events
+
+
+def settings() -> dict[str, Any]:
+    """What in a build changes timings: its configuration, threading, CPU capability, the
+    libraries it uses, CUDA and cuDNN, and the environment variables that steer them."""
+    import torch
+
+    facts = {
+        "torch": torch.__version__,
+        "config": torch.__config__.show(),
+        "parallel_info": torch.__config__.parallel_info(),
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "threads": str(torch.get_num_threads()),
+        "interop_threads": str(torch.get_num_interop_threads()),
+        "cuda": torch.version.cuda or "none",
+        "cudnn": str(torch.backends.cudnn.version()) if torch.backends.cudnn.is_available()
+        else "none",
+    }  # fmt: skip
+    facts |= {f"env {name}": os.environ.get(name, "unset") for name in SETTING_VARIABLES}
+    return facts

@@ -1,0 +1,69 @@
+"""``ptbench explain``'s answer as text: per combination, the profiled ratio and the largest
+changes per timed call; then what differs between the two builds' settings."""
+
+from __future__ import annotations
+
+import json
+import math
+
+from tabulate import tabulate
+
+from ptbench.present import tables
+
+SHOWN = 10  # changes per combination on the terminal; --format json has them all
+SHARES_FROM = 0.05  # shares of a change smaller than this (a ratio within 5% of 1) are noise
+
+
+def _micro(seconds: float) -> str:
+    return f"{seconds * 1e6:,.2f}"
+
+
+def _share(share: float) -> str:
+    return "" if share is None or not math.isfinite(share) else f"{share:+.0%}"
+
+
+def _rows(changes: list[dict], shares: bool) -> list[list[str]]:
+    return [[c["name"], c["kind"], _micro(c["baseline_seconds"]), _micro(c["contender_seconds"]),
+             _micro(c["delta_seconds"]), _share(c["share"]) if shares else "",
+             f"{c['calls_baseline']:g} -> {c['calls_contender']:g}", c["note"]]
+            for c in changes[:SHOWN]]  # fmt: skip
+
+
+HEADERS = ["operator / kernel", "kind", "baseline us", "contender us", "delta us",
+           "share of change", "calls per call", ""]  # fmt: skip
+
+
+def _params(entry: dict) -> str:
+    skip = {"benchmark", "status", "reason", "ratio", "baseline_seconds", "contender_seconds",
+            "changes"}  # fmt: skip
+    return ", ".join(f"{k}={v}" for k, v in entry.items() if k not in skip)
+
+
+def _combination(entry: dict, style: str) -> list[str]:
+    title = f"{entry['benchmark']} ({_params(entry)})"
+    if entry["status"] != "ok":
+        return [f"{title}: {entry['status']}: {entry.get('reason', '')}", ""]
+    head = (f"{title}: {tables.times(entry['ratio'])} under the profiler "
+            f"({_micro(entry['baseline_seconds'])} -> {_micro(entry['contender_seconds'])} us "
+            "per call)")  # fmt: skip
+    shares = abs(entry["ratio"] - 1) >= SHARES_FROM
+    return [head, tabulate(_rows(entry["changes"], shares), HEADERS, tablefmt=style), ""]
+
+
+def render(document: dict, output_format: str = "table") -> str:
+    """The explanation as a terminal table, Markdown or JSON."""
+    if output_format == "json":
+        return json.dumps(tables.plain(document), indent=1)
+    style = "github" if output_format == "markdown" else "simple"
+    lines = [f"ptbench explain: torch {document['contender']} against {document['baseline']}, "
+             f"{document['rounds']} profiled rounds a side (ABBA)", ""]  # fmt: skip
+    for entry in document["combinations"]:
+        lines += _combination(entry, style)
+    settings = document["settings"]
+    if settings:
+        rows = [[r["setting"], r["baseline"], r["contender"]] for r in settings]
+        lines += ["settings that differ:", tabulate(rows, ["setting", "baseline", "contender"],
+                                                    tablefmt=style)]  # fmt: skip
+    else:
+        lines.append("settings: the two builds' configuration, threads and libraries are the same")
+    return "\n".join(lines)
