@@ -52,7 +52,8 @@ def test_the_settings_diff_names_each_differing_value_and_config_line():
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        ([], "give --bench REGEX"),
+        ([], "give --bench REGEX or --from DIR"),
+        (["--bench", "x", "--faster"], "--faster needs --from DIR"),
         (["--bench", "time_sum", "--rounds", "0"], "--rounds 0 must be 1 or more"),
     ],
 )
@@ -81,3 +82,66 @@ def test_an_extra_operator_in_the_contender_is_the_top_change(tmp_path):
     assert (top["name"], top["kind"], top["note"]) == ("aten::mm", "operator", "appeared")
     assert top["calls_contender"] == 1 and explained["cholesky"]["ratio"] > 1.3
     assert "aten::mm" not in {c["name"] for c in explained["lu"]["changes"]}
+
+
+def test_from_an_ab_folder_selects_exactly_what_it_confirmed(tmp_path):
+    import re
+
+    from ptbench.analysis.ab import verdicts
+    from ptbench.analysis.explain import session
+
+    def pair(benchmark, params, verdict):
+        return {"benchmark": benchmark, "params": params, "verdict": verdict}
+
+    document = {"judgement": verdicts.JUDGEMENT_MODEL, "machine": "box", "commit": "a" * 40,
+                "envs": ["a", "b"], "factor": 1.1, "pairs": [
+                    pair("bench_indexing.time_masked_select", ["cpu", 4194304], "slower"),
+                    pair("bench_interop.time_from_numpy", ["cpu", 4194304], "faster"),
+                    pair("bench_indexing.time_masked_select", ["cpu", 1024], "equivalent"),
+                ]}  # fmt: skip
+    (tmp_path / "ab-x.json").write_text(json.dumps(document))
+    slower = re.compile(session.confirmed_changes(tmp_path))
+    assert slower.search("bench_indexing.time_masked_select('cpu', 4194304)")
+    assert not slower.search("bench_indexing.time_masked_select('cpu', 1024)")
+    assert not slower.search("bench_interop.time_from_numpy('cpu', 4194304)")
+    both = re.compile(session.confirmed_changes(tmp_path, faster=True))
+    assert both.search("bench_interop.time_from_numpy('cpu', 4194304)")
+    (tmp_path / "ab-x.json").write_text(json.dumps({**document, "pairs": document["pairs"][2:]}))
+    assert session.confirmed_changes(tmp_path) is None
+
+
+def test_from_a_folder_without_confirmed_changes_says_so(tmp_path, capsys):
+    from ptbench.analysis.ab import verdicts
+
+    (tmp_path / "ab-x.json").write_text(json.dumps({
+        "judgement": verdicts.JUDGEMENT_MODEL, "machine": "box", "commit": "a" * 40,
+        "envs": ["a", "b"], "factor": 1.1, "pairs": []}))  # fmt: skip
+    status, out, _err = run_cli(capsys, "explain", "--baseline", sys.executable,
+                                "--contender", sys.executable, "--from", tmp_path)  # fmt: skip
+    assert status == 0 and "confirmed no regression; nothing to explain" in out
+
+
+def test_a_recorded_explanation_shows_in_the_report_and_on_the_site(results_copy, tmp_path):
+    from ptbench.analysis.explain import record
+    from ptbench.present import explanation, publish, report
+
+    document = {"baseline": "2.13.0+cpu", "contender": "2.14.1+cu130", "rounds": 4,
+                "settings": [], "combinations": [{
+                    "benchmark": "bench_indexing.time_masked_select", "device": "cpu",
+                    "size": 4194304, "status": "ok", "ratio": 1.2, "baseline_seconds": 0.02,
+                    "contender_seconds": 0.024,
+                    "changes": [{"name": "aten::nonzero", "kind": "operator", "note": "",
+                                 "baseline_seconds": 0.015, "contender_seconds": 0.018,
+                                 "delta_seconds": 0.003, "share": 0.75,
+                                 "calls_baseline": 1, "calls_contender": 1}]}]}  # fmt: skip
+    name = record.file_name(document)
+    assert name == "explain-2-13-0-cpu-vs-2-14-1-cu130"
+    (results_copy / f"{name}.json").write_text(explanation.render(document, "json"))
+    report.write(results_copy, tmp_path / "report")
+    text = (tmp_path / "report" / "report.md").read_text()
+    assert "## Why it changed (ptbench explain)" in text
+    assert "aten::nonzero +3,000.0 us" in text and "1.20x" in text
+    publish.write(results_copy, tmp_path / "site")
+    index = (tmp_path / "site" / "index.html").read_text()
+    assert "Why they changed (ptbench explain)" in index
+    assert "<td>aten::nonzero +3,000.0 us</td>" in index

@@ -28,6 +28,7 @@ import pandas as pd
 
 from ptbench.analysis import history, torch_history
 from ptbench.analysis.ab import paired
+from ptbench.analysis.explain import record as explain_record
 from ptbench.core import outputs
 from ptbench.core.schema import timed
 from ptbench.data.results import load_results
@@ -149,7 +150,8 @@ def write(results_dir: Path, out_dir: Path) -> list[Path]:
     changes = all_changes(frame)
     written = [out_dir / "index.html", out_dir / "hardware.html"]
     documents = paired.documents(results_dir)
-    outputs.write_text_atomically(written[0], index_page(frame, changes, documents))
+    explanations = explain_record.documents(results_dir)
+    outputs.write_text_atomically(written[0], index_page(frame, changes, documents, explanations))
     outputs.write_text_atomically(written[1], hardware_page(frame))
     for benchmark in sorted(frame["benchmark"].unique()):
         data = page_data(frame, benchmark, changes)

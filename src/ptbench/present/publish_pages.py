@@ -14,6 +14,7 @@ import pandas as pd
 
 from ptbench.analysis import judgement, torch_history
 from ptbench.analysis.ab import paired
+from ptbench.analysis.explain import record as explain_record
 from ptbench.core.schema import INCONCLUSIVE, SLOWER, SUITE_PARAMS, latest, newest_run
 from ptbench.present import tables
 from ptbench.present.html import Link, render
@@ -125,7 +126,21 @@ def latest_runs(frame: pd.DataFrame) -> list[list[str]]:
     return sorted(rows, key=lambda row: row[4], reverse=True)
 
 
-def index_page(frame: pd.DataFrame, changes: dict[str, pd.DataFrame], documents) -> str:
+def explained_rows(explanations: list[dict]) -> list[list]:
+    """A row per combination ``ptbench explain`` profiled: its largest changes per call."""
+    return [
+        [link(entry["benchmark"], {}, entry["benchmark"]),
+         " ".join(str(entry[k]) for k in SUITE_PARAMS if k in entry),
+         tables.times(entry["ratio"]) if entry.get("ratio") else "n/a",
+         explain_record.headline(entry),
+         f"torch {document['contender']} vs torch {document['baseline']}"]
+        for document in explanations for entry in document["combinations"]
+    ]  # fmt: skip
+
+
+def index_page(
+    frame: pd.DataFrame, changes: dict[str, pd.DataFrame], documents, explanations=()
+) -> str:
     ab_heads = ["benchmark", "params", "ratio [interval]", "contender vs baseline", "machine"]
     public = torch_history.PUBLIC
     return page(
@@ -135,6 +150,7 @@ def index_page(frame: pd.DataFrame, changes: dict[str, pd.DataFrame], documents)
         summary_heads=["contender vs baseline", "machine", *judgement.ORDER, "decided"],
         change_heads=["benchmark", "params", "change", "where", "machine / series"],
         regressions=ab_rows(documents),
+        explained=explained_rows(list(explanations)),
         summaries=ab_summary_rows(documents),
         inconclusive=ab_rows(documents, INCONCLUSIVE),
         along_torch=change_rows(changes[public], public, "torch"),

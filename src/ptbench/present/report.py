@@ -17,6 +17,7 @@ import pandas as pd
 
 from ptbench.analysis import compare, history, judgement, torch_history
 from ptbench.analysis.ab import paired, verdicts
+from ptbench.analysis.explain import record as explain_record
 from ptbench.core import outputs, schema
 from ptbench.core.names import slug
 from ptbench.core.schema import DEFAULT_FACTOR, STATUS_FAILED, STATUS_OK, STATUS_SKIPPED
@@ -355,6 +356,24 @@ def ab_sections(frame: pd.DataFrame, results_dir: Path, figures: FigureFolder) -
     return sections
 
 
+def explain_section(results_dir: Path) -> list[Section]:
+    """What ``ptbench explain`` found, where explanations were recorded beside the comparisons
+    (``explain-*.json``): per combination, the profiled ratio and its largest changes."""
+    rows = [
+        {"contender vs baseline": f"{doc['contender']} vs {doc['baseline']}",
+         "benchmark": entry["benchmark"],
+         "params": ", ".join(str(entry[k]) for k in schema.SUITE_PARAMS if k in entry),
+         "ratio (profiled)": tables.times(entry["ratio"]) if entry.get("ratio") else "n/a",
+         "largest changes per call": explain_record.headline(entry)}
+        for doc in explain_record.documents(results_dir) for entry in doc["combinations"]
+    ]  # fmt: skip
+    if not rows:
+        return []
+    text = ("Each combination profiled with torch.profiler in both builds (ptbench explain): the "
+            "ATen operators whose self time per call changed most, and the time outside ATen.")
+    return [Section("Why it changed (ptbench explain)", [text], pd.DataFrame(rows))]
+
+
 def build(
     results_dir: Path,
     out_dir: Path,
@@ -364,7 +383,8 @@ def build(
 ) -> list[Section]:
     frame = load_results(results_dir)
     figures = FigureFolder(out_dir / "figures")
-    sections = [overview(frame, results_dir), *ab_sections(frame, results_dir, figures)]
+    sections = [overview(frame, results_dir), *ab_sections(frame, results_dir, figures),
+                *explain_section(results_dir)]  # fmt: skip
     if baseline and contender:  # the user's own question: errors in it are the user's to fix
         sections.append(
             comparison_section(

@@ -8,15 +8,17 @@ sample; the sides' settings are read once.
 
 from __future__ import annotations
 
+import re
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ptbench.analysis.ab import schedule
+from ptbench.analysis.ab import paired, schedule
 from ptbench.analysis.explain import diff
 from ptbench.core.errors import UsageError
+from ptbench.core.schema import FASTER, SLOWER
 from ptbench.run import environment
 from ptbench.run import project as checkout
 
@@ -33,6 +35,18 @@ class ExplainRequest:
     bench: str | None = None
     devices: list[str] | None = None
     rounds: int = ROUNDS
+
+
+def confirmed_changes(results_dir: Path, faster: bool = False) -> str | None:
+    """A ``--bench`` regex matching exactly the combinations that the ``ab`` documents in
+    ``results_dir`` confirmed slower (and faster, with ``faster``); None when there are none."""
+    wanted = {SLOWER, FASTER} if faster else {SLOWER}
+    found = sorted({
+        f"{pair['benchmark']}({', '.join(repr(value) for value in pair['params'])})"
+        for document in paired.documents(results_dir)
+        for pair in paired.judged_pairs(document) if pair["verdict"] in wanted
+    })  # fmt: skip
+    return f"^(?:{'|'.join(re.escape(name) for name in found)})$" if found else None
 
 
 def _selection(workers: list[schedule.Worker], request: ExplainRequest, devices: list[str]):

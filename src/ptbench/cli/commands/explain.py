@@ -24,11 +24,16 @@ def add(commands) -> None:
     )
     add_environments(explain)
     add_selection(explain, default_tier="default")
+    explain.add_argument("--from", dest="from_dir", metavar="DIR", type=folder,
+                         help="explain what the ptbench ab comparisons in DIR confirmed slower")
+    explain.add_argument("--faster", action="store_true",
+                         help="with --from: the confirmed improvements too")
     explain.add_argument("--rounds", type=int, default=4,
                          help="profiled rounds a side, alternating which goes first (4)")
     explain.add_argument("--format", dest="output_format", default="table", choices=FORMATS)
     explain.add_argument("--out", metavar="DIR", type=folder,
-                         help="also write explain.json and explain.md into DIR")  # fmt: skip
+                         help="also write explain-<baseline>-vs-<contender>.json and .md into "
+                         "DIR; beside ab-*.json, report and publish show them")  # fmt: skip
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -36,9 +41,17 @@ def handle(args: argparse.Namespace) -> int:
     from ptbench.core import outputs
     from ptbench.present import explanation
 
-    if args.bench is None:
-        raise UsageError("give --bench REGEX: explain profiles a few combinations, e.g. "
-                         "--bench \"time_masked_select\\('cpu', 4194304\"")
+    if (args.bench is None) == (args.from_dir is None):
+        raise UsageError("give --bench REGEX or --from DIR (an ab results folder), one of them: "
+                         "explain profiles a few combinations, e.g. --bench time_masked_select")
+    if args.faster and args.from_dir is None:
+        raise UsageError("--faster needs --from DIR (the improvements an ab run confirmed)")
+    if args.from_dir is not None:
+        args.bench = session.confirmed_changes(args.from_dir, args.faster)
+        if args.bench is None:
+            emit(f"ptbench explain: the ab comparisons in {args.from_dir} confirmed no "
+                 f"{'change' if args.faster else 'regression'}; nothing to explain")
+            return EXIT_OK
     if args.rounds < 1:
         raise UsageError(f"--rounds {args.rounds} must be 1 or more (4 by default)")
     if args.out is not None:
@@ -54,10 +67,13 @@ def handle(args: argparse.Namespace) -> int:
 
 
 def _write(out: Path, document: dict) -> None:
+    from ptbench.analysis.explain import record
     from ptbench.core import outputs
     from ptbench.present import explanation
 
     out.mkdir(parents=True, exist_ok=True)
-    outputs.write_text_atomically(out / "explain.json", explanation.render(document, "json"))
-    outputs.write_text_atomically(out / "explain.md", explanation.render(document, "markdown"))
-    print(f"ptbench: wrote {out / 'explain.json'} and {out / 'explain.md'}", file=sys.stderr)
+    stem = out / record.file_name(document)
+    for suffix, output_format in ((".json", "json"), (".md", "markdown")):
+        path = stem.with_name(stem.name + suffix)
+        outputs.write_text_atomically(path, explanation.render(document, output_format))
+        print(f"ptbench: wrote {path}", file=sys.stderr)

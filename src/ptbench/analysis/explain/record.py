@@ -1,0 +1,43 @@
+"""Explanations kept beside the comparisons they explain: ``explain-<baseline>-vs-<contender>.json``
+in a results folder (written by ``ptbench explain --out DIR``), read by ``report`` and
+``publish``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ptbench.core.errors import ResultsError
+from ptbench.core.names import slug
+
+PREFIX = "explain-"
+
+
+def file_name(document: dict) -> str:
+    return f"{PREFIX}{slug(document['baseline'])}-vs-{slug(document['contender'])}"
+
+
+def documents(results_dir: Path) -> list[dict]:
+    """Every explanation at the top of ``results_dir``, in name order."""
+    found = []
+    for path in sorted(Path(results_dir).glob(f"{PREFIX}*.json")):
+        try:
+            document = json.loads(path.read_text())
+            document["combinations"], document["baseline"], document["contender"]  # noqa: B018
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            why = f"{path}: not a readable ptbench explain document ({error})"
+            raise ResultsError(why) from None
+        found.append({**document, "path": str(path)})
+    return found
+
+
+def headline(entry: dict, most: int = 3) -> str:
+    """``aten::mm +1,078.6 us (appeared), (outside ATen...) +41.7 us``: the largest changes of
+    one explained combination, in a line."""
+    if entry.get("status") != "ok":
+        return f"{entry.get('status')}: {entry.get('reason', '')}"
+    parts = []
+    for change in entry["changes"][:most]:
+        note = f" ({change['note']})" if change.get("note") else ""
+        parts.append(f"{change['name']} {change['delta_seconds'] * 1e6:+,.1f} us{note}")
+    return ", ".join(parts)
