@@ -285,3 +285,34 @@ def test_two_operations_compare_despite_different_definitions(results_copy):
     assert set(comparison.pairs["size"]) == {16, 1024, 65536}
     assert comparison.pairs["ratio"].notna().all()
     assert set(comparison.geometric_means) == {"seconds"}
+
+
+def test_a_selection_that_pairs_nothing_says_why_in_a_few_lines(results_copy, capsys):
+    from helpers import run_cli
+
+    arguments = ("compare", "--results", results_copy, "--baseline", "device=cpu",
+                 "--contender", "device=cuda")  # fmt: skip
+    status, out, _err = run_cli(capsys, *arguments)
+    lines = out.strip().splitlines()
+    assert status == 0 and len(lines) <= 20
+    assert lines[0].startswith("nothing to compare: none of the ")
+    assert "baseline ok, contender skipped" in lines[0] and "--all lists them" in lines[0]
+    status, listed, _err = run_cli(capsys, *arguments, "--all")
+    assert status == 0 and listed.count("not comparable") > len(lines)
+
+
+def test_a_side_that_now_fails_is_always_listed_and_the_rest_are_counted():
+    import pandas as pd
+
+    from ptbench.present import tables
+
+    pairs = pd.DataFrame({
+        "verdict": ["equivalent", "not comparable", "not comparable"],
+        "regression": [False, False, True],
+        "note": ["", "baseline ok, contender skipped", "baseline ok, contender failed"],
+    })  # fmt: skip
+    assert tables.unlisted_line(pairs) == (
+        "1 pairs not comparable and not listed (1 baseline ok, contender skipped); "
+        "--all lists them"
+    )
+    assert tables.unlisted_line(pairs.iloc[:1]) is None

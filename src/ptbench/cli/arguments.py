@@ -93,3 +93,11 @@ def add_environments(parser: argparse.ArgumentParser) -> None:
     """--baseline and --contender: two Python interpreters, each with torch and ptbench."""
     parser.add_argument("--baseline", metavar="PYTHON", required=True)
     parser.add_argument("--contender", metavar="PYTHON", required=True)
+
+
+def add_output(parser: argparse.ArgumentParser) -> None:
+    """--format, and --all: list the pairs that are not comparable too."""
+    parser.add_argument("--format", dest="output_format", default="table", choices=FORMATS)
+    parser.add_argument("--all", dest="show_all", action="store_true",
+                        help="list the pairs that are not comparable too (csv and json hold "
+                        "every pair)")  # fmt: skip

@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 from ptbench.analysis import judgement
 from ptbench.core import schema
 from ptbench.core.errors import UsageError
-from ptbench.core.schema import EQUIVALENT, FASTER, INCONCLUSIVE, SLOWER
+from ptbench.core.schema import EQUIVALENT, FASTER, INCONCLUSIVE, NOT_COMPARABLE, SLOWER
 
 if TYPE_CHECKING:  # not at run time: exporting a table needs no statistics (scipy.stats)
     from ptbench.analysis.compare import Comparison
@@ -202,7 +202,29 @@ def pair_records(pairs: pd.DataFrame) -> list[dict]:
     return plain(pairs[columns].to_dict(orient="records"))
 
 
-def render(comparison: Comparison, output_format: str = "table") -> str:
+def _unlisted(pairs: pd.DataFrame) -> pd.Series:
+    """Pairs a terminal table leaves out unless asked: not comparable, and not a regression
+    (a combination that ran before and fails now is always listed)."""
+    return (pairs["verdict"] == NOT_COMPARABLE) & ~pairs["regression"].fillna(False).astype(bool)
+
+
+def unlisted_line(pairs: pd.DataFrame) -> str | None:
+    """Why pairs are missing from the table, in a line (None when none are)."""
+    hidden = pairs[_unlisted(pairs)]
+    if hidden.empty:
+        return None
+    reasons = "; ".join(f"{count} {note}" for note, count in hidden["note"].value_counts()
+                        .head(3).items())  # fmt: skip
+    if len(hidden) == len(pairs):
+        return (f"nothing to compare: none of the {len(pairs)} pairs ran on both sides "
+                f"({reasons}); --all lists them")  # fmt: skip
+    return f"{len(hidden)} pairs not comparable and not listed ({reasons}); --all lists them"
+
+
+def render(comparison: Comparison, output_format: str = "table", show_all: bool = False) -> str:
+    """The comparison as a terminal table, Markdown, CSV or JSON. The table and Markdown leave
+    out pairs that are not comparable (unless ``show_all``), saying how many and why; CSV and
+    JSON hold every pair."""
     columns = [c for c in comparison.pairs.columns if not c.startswith("samples")]
     if output_format == "json":
         return to_json(
@@ -216,8 +238,12 @@ def render(comparison: Comparison, output_format: str = "table") -> str:
     if output_format == "csv":
         return comparison.pairs[columns].to_csv(index=False)
     table = comparison_table(comparison)
+    unlisted = None if show_all else unlisted_line(comparison.pairs)
+    if unlisted is not None:
+        table = table[~_unlisted(comparison.pairs).to_numpy()]
     style = "github" if output_format == "markdown" else "simple"
-    return table.to_markdown(index=False, tablefmt=style) + "\n\n" + summary_line(comparison)
+    shown = [table.to_markdown(index=False, tablefmt=style)] if len(table) else []
+    return "\n\n".join([*shown, *([unlisted] if unlisted else []), summary_line(comparison)])
 
 
 EXPORT_SUFFIXES = (".csv", ".parquet", ".json")

@@ -6,9 +6,9 @@ import argparse
 import sys
 
 from ptbench.cli.arguments import (
-    FORMATS,
     add_environments,
     add_factor,
+    add_output,
     add_selection,
     folder,
     seconds,
@@ -40,7 +40,7 @@ def add(commands) -> None:
         help="time for deciding inconclusive pairs with more rounds (600)",
     )
     ab.add_argument("--results", metavar="DIR", type=folder, help="(default: a new scratch folder)")
-    ab.add_argument("--format", dest="output_format", default="table", choices=FORMATS)
+    add_output(ab)
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -62,5 +62,5 @@ def handle(args: argparse.Namespace) -> int:
         print(f"ptbench: wrote {path}", file=sys.stderr)
     comparison = session.comparison(outcome)
     status = EXIT_REGRESSION if len(comparison.regressions) else EXIT_OK
-    emit(tables.render(comparison, args.output_format))
+    emit(tables.render(comparison, args.output_format, args.show_all))
     return status

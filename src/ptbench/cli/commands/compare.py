@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ptbench.cli.arguments import FORMATS, add_comparison_arguments
+from ptbench.cli.arguments import add_comparison_arguments, add_output
 from ptbench.core.errors import EXIT_OK, EXIT_REGRESSION
 from ptbench.core.outputs import emit
 
@@ -18,7 +18,7 @@ def add(commands) -> None:
         "(Mann-Whitney U as asv compare). Exit status 1 when anything got significantly slower.",
     )
     add_comparison_arguments(compare, required=True)
-    compare.add_argument("--format", dest="output_format", default="table", choices=FORMATS)
+    add_output(compare)
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -31,5 +31,5 @@ def handle(args: argparse.Namespace) -> int:
     frame = results.load_results(args.results)
     comparison = compare.compare(frame, baseline, contender, args.factor)
     status = EXIT_REGRESSION if len(comparison.regressions) else EXIT_OK
-    emit(tables.render(comparison, args.output_format))
+    emit(tables.render(comparison, args.output_format, args.show_all))
     return status
