@@ -40,6 +40,22 @@ from ptbench.core.errors import (
 )
 from ptbench.core.outputs import error_line
 
+DESCRIPTION = (
+    "ptbench: time PyTorch operations on CPU and CUDA with asv, and say what changed between "
+    "builds, machines and commits, with statistics behind every verdict."
+)
+
+
+class _Formatter(argparse.HelpFormatter):
+    """Every option's help ends with its default, where it has one worth saying."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if "%(default)" in text or default in (None, False, argparse.SUPPRESS) or not text:
+            return text
+        return f"{text} (default: %(default)s)"
+
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # argparse prints usage too; keep it to one line
@@ -62,7 +78,8 @@ COMMANDS = (run, ab, explain, export, compare, machine, report, publish, merge, 
 
 def build_parser() -> argparse.ArgumentParser:
     common = _common()
-    parser = _Parser(prog="ptbench", description=__doc__.splitlines()[0], parents=[common])
+    parser = _Parser(prog="ptbench", description=DESCRIPTION, parents=[common],
+                     formatter_class=_Formatter)  # fmt: skip
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for command in COMMANDS:
         command.add(_WithCommon(commands, common, command.handle))
@@ -75,7 +92,8 @@ class _WithCommon:
         self.commands, self.common, self.handle = commands, common, handle
 
     def add_parser(self, name: str, **kwargs) -> argparse.ArgumentParser:
-        parser = self.commands.add_parser(name, parents=[self.common], **kwargs)
+        parser = self.commands.add_parser(name, parents=[self.common], formatter_class=_Formatter,
+                                          **kwargs)  # fmt: skip
         parser.set_defaults(handle=self.handle)
         return parser
 

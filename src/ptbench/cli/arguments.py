@@ -56,15 +56,17 @@ def machine_name(text: str) -> str:
 
 def add_comparison_arguments(parser: argparse.ArgumentParser, required: bool) -> None:
     add_results(parser)
-    parser.add_argument("--baseline", metavar="KEY=VALUE[,...]", required=required)
-    parser.add_argument("--contender", metavar="KEY=VALUE[,...]", required=required)
+    parser.add_argument("--baseline", metavar="KEY=VALUE[,...]", required=required,
+                        help="which results are the baseline, e.g. torch=2.13.0+cpu")
+    parser.add_argument("--contender", metavar="KEY=VALUE[,...]", required=required,
+                        help="which are the contender, e.g. torch=2.14.1+cu130")  # fmt: skip
     add_factor(parser)
 
 
 def add_selection(parser: argparse.ArgumentParser, default_tier: str) -> None:
     """What runs: the tier's sizes, a name(params) pattern, the devices."""
     parser.add_argument(
-        "--tier", default=default_tier, choices=TIERS, help=f"which sizes run ({default_tier})"
+        "--tier", default=default_tier, choices=TIERS, help="which sizes run"
     )
     parser.add_argument(
         "--bench", metavar="REGEX", help="only benchmarks whose name or name(params) matches"
@@ -80,24 +82,28 @@ def add_selection(parser: argparse.ArgumentParser, default_tier: str) -> None:
 def add_factor(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--factor", type=factor, default=DEFAULT_FACTOR,
-        help=f"smallest ratio that counts as a change ({DEFAULT_FACTOR:g})",
+        help="smallest ratio that counts as a change",
     )  # fmt: skip
 
 
 def add_results(parser: argparse.ArgumentParser) -> None:
     """--results DIR, the history a command reads (results/ by default)."""
-    parser.add_argument("--results", metavar="DIR", type=folder, default=Path("results"))
+    parser.add_argument("--results", metavar="DIR", type=folder, default=Path("results"),
+                        help="the results folder to read")  # fmt: skip
 
 
 def add_environments(parser: argparse.ArgumentParser) -> None:
     """--baseline and --contender: two Python interpreters, each with torch and ptbench."""
-    parser.add_argument("--baseline", metavar="PYTHON", required=True)
-    parser.add_argument("--contender", metavar="PYTHON", required=True)
+    parser.add_argument("--baseline", metavar="PYTHON", required=True,
+                        help="the baseline's Python interpreter (with torch and ptbench)")
+    parser.add_argument("--contender", metavar="PYTHON", required=True,
+                        help="the contender's Python interpreter")  # fmt: skip
 
 
 def add_output(parser: argparse.ArgumentParser) -> None:
     """--format, and --all: list the pairs that are not comparable too."""
-    parser.add_argument("--format", dest="output_format", default="table", choices=FORMATS)
+    parser.add_argument("--format", dest="output_format", default="table", choices=FORMATS,
+                        help="how to print the comparison")  # fmt: skip
     parser.add_argument("--all", dest="show_all", action="store_true",
                         help="list the pairs that are not comparable too (csv and json hold "
                         "every pair)")  # fmt: skip

@@ -37,9 +37,10 @@ def add(commands) -> None:
         type=seconds,
         default=600.0,
         metavar="SECONDS",
-        help="time for deciding inconclusive pairs with more rounds (600)",
+        help="time for deciding inconclusive pairs with more rounds",
     )
-    ab.add_argument("--results", metavar="DIR", type=folder, help="(default: a new scratch folder)")
+    ab.add_argument("--results", metavar="DIR", type=folder,
+                    help="where both sides' results go (default: a new scratch folder)")
     add_output(ab)
 
 

@@ -29,8 +29,9 @@ def add(commands) -> None:
     explain.add_argument("--faster", action="store_true",
                          help="with --from: the confirmed improvements too")
     explain.add_argument("--rounds", type=int, default=4,
-                         help="profiled rounds a side, alternating which goes first (4)")
-    explain.add_argument("--format", dest="output_format", default="table", choices=FORMATS)
+                         help="profiled rounds a side, alternating which goes first")
+    explain.add_argument("--format", dest="output_format", default="table", choices=FORMATS,
+                         help="how to print the explanation")
     explain.add_argument("--out", metavar="DIR", type=folder,
                          help="also write explain-<baseline>-vs-<contender>.json and .md into "
                          "DIR; beside ab-*.json, report and publish show them")  # fmt: skip

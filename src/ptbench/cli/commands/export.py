@@ -18,7 +18,8 @@ def add(commands) -> None:
         "table: CSV, Parquet or JSON by the file's suffix.",
     )
     add_results(export)
-    export.add_argument("--out", metavar="FILE", type=Path, required=True)
+    export.add_argument("--out", metavar="FILE", type=Path, required=True,
+                        help="the table to write: .csv, .parquet or .json")  # fmt: skip
 
 
 def handle(args: argparse.Namespace) -> int:

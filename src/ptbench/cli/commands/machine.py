@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from ptbench.cli.arguments import folder, machine_name
-from ptbench.core.errors import EXIT_OK
+from ptbench.core.errors import EXIT_OK, UsageError
 from ptbench.core.outputs import emit
 
 
@@ -19,11 +19,13 @@ def add(commands) -> None:
         "asv's machine file (~/.asv-machine.json), under a name that says what the hardware "
         "is unless --machine gives one; ptbench run does this itself.",
     )
-    machine.add_argument("--write", action="store_true")
+    machine.add_argument("--write", action="store_true",
+                         help="record the facts in asv's machine file (~/.asv-machine.json)")
     machine.add_argument(
         "--probe", action="store_true", help="with --write: measure peak FLOP/s and bandwidth again"
     )
-    machine.add_argument("--machine", metavar="NAME", type=machine_name)
+    machine.add_argument("--machine", metavar="NAME", type=machine_name,
+                         help="the machine's name (default: one that says what the hardware is)")
     machine.add_argument(
         "--results", metavar="DIR", type=folder, help="with --write: refresh DIR/<machine>/"
     )
@@ -34,6 +36,12 @@ def handle(args: argparse.Namespace) -> int:
 
     from ptbench.hardware import machine
 
+    given = [flag for flag, value in (("--probe", args.probe), ("--results", args.results))
+             if value]  # fmt: skip
+    if given and not args.write:
+        verb = "needs" if len(given) == 1 else "need"
+        raise UsageError(f"{' and '.join(given)} {verb} --write (they change what is recorded); "
+                         "add --write, or leave them out to print the facts")
     facts = machine.collect()
     name = machine.check_name(args.machine or machine.default_name(facts))
     if args.write:

@@ -19,8 +19,10 @@ def add(commands) -> None:
         "from a file of the same name already there; never overwrites; keeps one "
         "benchmarks.json (the newest suite's, older entries kept).",
     )
-    merge.add_argument("sources", metavar="SRC", type=Path, nargs="+")
-    merge.add_argument("--into", metavar="DIR", type=folder, required=True)
+    merge.add_argument("sources", metavar="SRC", type=Path, nargs="+",
+                       help="results folders, or archives from ptbench run --archive")
+    merge.add_argument("--into", metavar="DIR", type=folder, required=True,
+                       help="the history to add them to")  # fmt: skip
 
 
 def handle(args: argparse.Namespace) -> int:

@@ -19,7 +19,8 @@ def add(commands) -> None:
         "OUT/index.html from disk or serve the folder.",
     )
     add_results(publish)
-    publish.add_argument("--out", metavar="DIR", type=folder, required=True)
+    publish.add_argument("--out", metavar="DIR", type=folder, required=True,
+                         help="where the site goes (open DIR/index.html)")  # fmt: skip
 
 
 def handle(args: argparse.Namespace) -> int:

@@ -17,7 +17,8 @@ def add(commands) -> None:
         "for, CUDA over CPU, Cholesky over LU, in place over out of place, eigh over eig, "
         "change points along history, scaling. Writes report.md, report.html and figures/.",
     )
-    report.add_argument("--out", metavar="DIR", type=folder, required=True)
+    report.add_argument("--out", metavar="DIR", type=folder, required=True,
+                        help="where report.md, report.html and figures/ go")  # fmt: skip
     add_comparison_arguments(report, required=False)
 
 

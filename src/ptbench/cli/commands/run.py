@@ -19,7 +19,8 @@ def add(commands) -> None:
         "recording samples, into results/ (or --results DIR).",
     )
     add_selection(run, default_tier="smoke")
-    run.add_argument("--results", metavar="DIR", type=folder, help="results folder (results/)")
+    run.add_argument("--results", metavar="DIR", type=folder,
+                     help="results folder (default: the config's results/)")
     run.add_argument(
         "--archive", metavar="FILE", type=Path,
         help="also write what this run wrote as FILE (.tar.gz), for ptbench merge elsewhere",

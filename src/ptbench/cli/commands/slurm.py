@@ -20,10 +20,12 @@ def add(commands) -> None:
         "failing its check.",
     )
     slurm.add_argument("--type", dest="types", action="append", required=True,
-                       metavar="NAME=PARTITION[:GRES]")  # fmt: skip
-    slurm.add_argument("--collect", metavar="DIR", type=folder, required=True)
+                       metavar="NAME=PARTITION[:GRES]",
+                       help="a machine type and its partition; repeat for each")
+    slurm.add_argument("--collect", metavar="DIR", type=folder, required=True,
+                       help="a folder every node sees, for the scripts, logs and archives")
     add_selection(slurm, default_tier="default")
-    slurm.add_argument("--time", default="04:00:00", help="each job's limit (04:00:00)")
+    slurm.add_argument("--time", default="04:00:00", help="each job's time limit")
     slurm.add_argument("--wait", action="store_true", help="wait for the jobs to end")
     slurm.add_argument("--merge-into", metavar="DIR", type=folder,
                        help="with --wait: merge the archives into DIR")  # fmt: skip

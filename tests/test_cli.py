@@ -1,0 +1,39 @@
+"""The command line as a user meets it: help written for people, every option explained."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from helpers import run_cli
+from ptbench.cli import build_parser
+
+
+def subcommands() -> dict[str, argparse.ArgumentParser]:
+    parser = build_parser()
+    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(action.choices)
+
+
+def test_every_option_of_every_command_has_help_and_no_docstring_markup():
+    parser = build_parser()
+    assert "``" not in parser.description and parser.description.startswith("ptbench: time")
+    for name, command in subcommands().items():
+        assert "``" not in (command.description or ""), name
+        unexplained = [a.dest for a in command._actions if not a.help]
+        assert unexplained == [], f"{name}: {unexplained}"
+
+
+def test_help_shows_each_default_once(capsys):
+    status, out, _err = run_cli(capsys, "ab", "--help")
+    assert status == 0
+    assert "(default: 1.1)" in out and "(default: 600.0)" in out and "(default: default)" in out
+    assert "(default: False)" not in out and "(600)" not in out
+
+
+@pytest.mark.parametrize("flags", [["--probe"], ["--results", "somewhere"]])
+def test_machine_options_that_need_write_are_refused_not_ignored(capsys, flags):
+    status, out, err = run_cli(capsys, "machine", *flags)
+    assert status == 2 and out == ""
+    assert f"{flags[0]} needs --write" in err and len(err.strip().splitlines()) == 1
