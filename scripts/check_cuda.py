@@ -7,7 +7,8 @@ Checks, each printed as PASS or FAIL with its figures:
 2. warm-up excluded: the suite's time for a fresh bmm is the steady-state time, far below the
    first call's (cuBLAS handle creation);
 3. the launch method: `ptbench run` through asv's forkserver times a CUDA benchmark;
-4. the ``_ex`` linalg variants run and pass their checks on CUDA;
+4. the ``_ex`` linalg variants run and pass their checks on CUDA, and a timed call of each makes
+   no host sync (``torch.cuda.set_sync_debug_mode("error")``);
 5. peak memory of parameter updates comes out: one temporary for p -= lr * g, none for p.sub_,
    two for p = p - lr * g;
 6. TF32 (float32 precision "high") and bfloat16/float16 matmuls run faster than the CUDA cores
@@ -120,9 +121,17 @@ def check_ex_variants() -> tuple[bool, str]:
     solve = OPERATIONS["solve"]
     ran = []
     for method in ("lu_ex", "lu_factor_ex", "cholesky_ex"):
-        timing.prepare(solve, solve.case("cuda", 1024, "float32", method), tier="full")()
+        call = timing.prepare(solve, solve.case("cuda", 1024, "float32", method), tier="full")
+        torch.cuda.synchronize()
+        torch.cuda.set_sync_debug_mode("error")  # a host sync inside the call now raises
+        try:
+            call()
+        except RuntimeError as error:
+            return False, f"{method} synchronises with the host: {str(error).splitlines()[0]}"
+        finally:
+            torch.cuda.set_sync_debug_mode("default")
         ran.append(method)
-    return True, f"ran and verified on CUDA: {', '.join(ran)}"
+    return True, f"ran, verified and free of host syncs on CUDA: {', '.join(ran)}"
 
 
 def check_update_memory() -> tuple[bool, str]:
