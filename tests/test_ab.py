@@ -268,26 +268,37 @@ def test_a_real_a_a_run_finds_nothing_and_writes_asv_results(tmp_path, asv_home)
     assert again.returncode == 0, again.stderr
 
 
+def _slowdown_attempt(results, contender):
+    completed = ptbench(
+        "ab", "--baseline", sys.executable, "--contender", contender, "--tier", "smoke",
+        "--bench", ONE_SOLVE, "--budget", "60", "--results", results, "--format", "json",
+    )  # fmt: skip
+    verdict = {pair["method"]: pair for pair in json.loads(completed.stdout)["pairs"]}
+    (document,) = results.glob("ab-*.json")
+    noise = json.loads(document.read_text())["noise"]["noise"]
+    return completed, verdict["cholesky"], verdict, noise
+
+
 @pytest.mark.slow
 def test_a_real_slowdown_is_confirmed_and_exits_1(tmp_path, asv_home):
     """Cholesky 3x slower: confirmed, exit 1. Unless the noise guard found the run disturbed
-    (this VM can be), when the same rounds must read inconclusive for that reason alone."""
+    (this VM can be), when the same rounds must read inconclusive for that reason alone. A
+    run whose own rounds were too noisy to confirm it (inconclusive, never equivalent) gets
+    one more try: on this VM a few rounds in a hundred are 3-10x off."""
     contender = slowed_env.make(tmp_path / "slowed", sys.executable, "torch.linalg.cholesky", 3.0)
-    completed = ptbench(
-        "ab", "--baseline", sys.executable, "--contender", contender, "--tier", "smoke",
-        "--bench", ONE_SOLVE, "--budget", "60", "--results", tmp_path / "ab", "--format", "json",
-    )  # fmt: skip
-    verdict = {pair["method"]: pair for pair in json.loads(completed.stdout)["pairs"]}
-    cholesky = verdict["cholesky"]
-    assert cholesky["ratio"] > 2 and cholesky["ratio_low"] > 1, completed.stderr[-3000:]
-    (document,) = (tmp_path / "ab").glob("ab-*.json")
-    noise = json.loads(document.read_text())["noise"]["noise"]
+    for attempt in range(2):
+        completed, cholesky, verdict, noise = _slowdown_attempt(tmp_path / f"ab{attempt}",
+                                                                contender)  # fmt: skip
+        assert cholesky["ratio"] > 2 and cholesky["verdict"] in (SLOWER, INCONCLUSIVE)
+        if cholesky["verdict"] == SLOWER or noise.startswith("disturbed"):
+            break
     if noise.startswith("disturbed"):
         assert completed.returncode == 0 and cholesky["verdict"] == INCONCLUSIVE
         assert "not a regression: the run was disturbed" in cholesky["note"]
     else:
         assert completed.returncode == 1, completed.stderr[-3000:]
         assert cholesky["verdict"] == SLOWER and cholesky["regression"]
+        assert cholesky["ratio_low"] > 1
     assert verdict["lu"]["verdict"] in (EQUIVALENT, INCONCLUSIVE)  # does not call cholesky
     assert not verdict["lu"]["regression"]
 
