@@ -10,7 +10,7 @@ from helpers import fixture_runs, ptbench, scale_result
 from ptbench.analysis.compare import compare
 from ptbench.analysis.history import change_points
 from ptbench.data.results import load_results
-from ptbench.present import plots, rendering
+from ptbench.present import plots, rendering, roofline
 from test_history import make_history
 
 
@@ -121,7 +121,7 @@ def test_roofline_draws_points_under_the_roofs(frame_and_comparison, tmp_path):
         peak_cpu_float32_gflops="200", peak_cpu_float64_gflops="80", peak_cpu_copy_gbps="30"
     )
     row = frame.iloc[0]
-    figure = plots.roofline(frame, row["machine"], row["env"], "cpu")
+    figure = roofline.roofline(frame, row["machine"], row["env"], "cpu")
     axes = figure.axes[0]
     labels = [text.get_text() for text in axes.get_legend().texts]
     assert "copy bandwidth 30 GB/s (measured)" in labels
@@ -134,7 +134,7 @@ def test_roofline_draws_points_under_the_roofs(frame_and_comparison, tmp_path):
 def test_a_roofline_without_peaks_says_how_to_measure_them(frame_and_comparison):
     frame, _comparison = frame_and_comparison  # the fixture's results carry no peaks
     row = frame.iloc[0]
-    axes = plots.roofline(frame, row["machine"], row["env"], "cpu").axes[0]
+    axes = roofline.roofline(frame, row["machine"], row["env"], "cpu").axes[0]
     notes = [text.get_text() for text in axes.texts]
     assert notes == [
         f"no peaks recorded for {row['machine']} cpu: measure them with "
@@ -195,7 +195,7 @@ def test_labels_name_the_benchmark_and_leave_out_missing_parameters(frame_and_co
 
 
 def test_the_report_table_shows_every_significant_change_first(results_copy):
-    from ptbench.present.report import most_changed
+    from ptbench.present.report_comparisons import most_changed
 
     first, second = (json.loads(p.read_text())["commit_hash"] for p in fixture_runs(results_copy))
     scale_result(

@@ -1,4 +1,5 @@
-"""A report as a document: titled sections of paragraphs, a table and figures, and its two
+"""A report as a document: titled sections of paragraphs, a table and figures (rendered while
+the report goes on: ``FigureFolder``), and its two
 renderings, ``report.md`` (figures linked) and a self-contained ``report.html`` (figures
 embedded; ``templates/report.html``). ``report`` decides what the sections say.
 """
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ptbench.present import html
+from ptbench.present import html, rendering
 
 
 @dataclass
@@ -52,3 +53,15 @@ def to_html(sections: list[Section]) -> str:
         for section in sections
     ]
     return html.render("report.html", sections=shown)
+
+
+@dataclass
+class FigureFolder:
+    """Where a report's figures go; each is rendered while the report goes on (see
+    :class:`rendering.FigureWriter`), and ``writer.write_all`` waits for the last."""
+
+    folder: Path
+    writer: rendering.FigureWriter = field(default_factory=rendering.FigureWriter)
+
+    def add(self, figure, name: str) -> Path:
+        return self.writer.add(figure, self.folder / name)

@@ -18,7 +18,6 @@ from matplotlib.colors import LogNorm  # noqa: E402
 
 from ptbench.analysis.compare import EQUIVALENT, FASTER, INCONCLUSIVE, SLOWER, Comparison  # noqa: E402
 from ptbench.core.schema import SECONDS, STATUS_OK, UNIT_AXIS_LABELS, latest, operation_name  # noqa: E402
-from ptbench.data.efficiency import peak  # noqa: E402
 from ptbench.present import tables  # noqa: E402
 from ptbench.suite.operations import OPERATIONS  # noqa: E402
 
@@ -343,61 +342,3 @@ def speedup_heatmap(
     return figure
 
 
-def roofline(frame: pd.DataFrame, machine: str, env: str, device: str = "cpu") -> plt.Figure:
-    """Achieved GFLOP/s against arithmetic intensity (FLOP per byte moved), under the machine's
-    roofs: peak matmul FLOP/s per dtype and copy bandwidth x intensity."""
-    rows = frame[
-        (frame["machine"] == machine)
-        & (frame["env"] == env)
-        & (frame["device"] == device)
-        & frame["intensity"].notna()
-        & frame["achieved"].notna()
-    ]
-    rows = latest(rows)
-    gflops = np.where(
-        rows["achieved_unit"] == "GFLOP/s", rows["achieved"], rows["achieved"] * rows["intensity"]
-    )
-    figure, axes = plt.subplots(figsize=(11, 6))
-    axes.set_prop_cycle(color=plt.get_cmap("tab20").colors)  # one colour per operation
-    for operation, group in pd.DataFrame(
-        {"operation": rows["operation"], "x": rows["intensity"], "y": gflops}
-    ).groupby("operation"):
-        axes.scatter(group["x"], group["y"], s=18, label=operation)
-    facts = rows.iloc[0] if len(rows) else pd.Series(dtype=object)
-    low, high = (rows["intensity"].min(), rows["intensity"].max()) if len(rows) else (0.1, 100)
-    span = np.logspace(np.log10(low) - 0.5, np.log10(high) + 0.5, 200)
-    if _roofs(axes, facts, device, span) == 0:  # say why, rather than draw points in a void
-        axes.text(0.02, 0.97, f"no peaks recorded for {machine} {device}: measure them with "
-                  "`ptbench machine --write --probe`", transform=axes.transAxes, va="top",
-                  fontsize=8, color="#b03a2e")  # fmt: skip
-    axes.set_xscale("log")
-    axes.set_yscale("log")
-    axes.set_xlabel("arithmetic intensity (FLOP per byte read or written)")
-    axes.set_ylabel("achieved GFLOP/s")
-    axes.set_title(f"Roofline: {machine}, {device}, {env}")
-    axes.grid(True, which="both", alpha=0.3)
-    axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # off the data
-    figure.set_layout_engine("tight")
-    return figure
-
-
-def _roofs(axes, facts: pd.Series, device: str, span: np.ndarray) -> int:
-    """Draw the machine's roofs: copy bandwidth x intensity up to the highest compute roof, and
-    each dtype's matmul peak. Returns how many it could draw (peaks may be unrecorded)."""
-    ceiling = max(
-        (peak(facts, device, dtype)[0] for dtype in ("float32", "float64")), default=np.inf
-    )
-    drawn = 0
-    bandwidth, source = peak(facts, device, "copy")
-    if bandwidth > 0:
-        axes.plot(span, np.minimum(bandwidth * span, ceiling if ceiling > 0 else np.inf),
-                  color="black", linewidth=1.2,
-                  label=f"copy bandwidth {bandwidth:g} GB/s ({source})")  # fmt: skip
-        drawn += 1
-    for dtype, style in (("float32", "--"), ("float64", ":")):
-        limit, source = peak(facts, device, dtype)
-        if limit > 0:
-            axes.axhline(limit, color="black", linestyle=style, linewidth=1,
-                         label=f"{dtype} matmul peak {limit:g} GFLOP/s ({source})")  # fmt: skip
-            drawn += 1
-    return drawn

@@ -208,13 +208,19 @@ def _unlisted(pairs: pd.DataFrame) -> pd.Series:
     return (pairs["verdict"] == NOT_COMPARABLE) & ~pairs["regression"].fillna(False).astype(bool)
 
 
+def commonest_notes(pairs: pd.DataFrame, unit: str = "", most: int = 3) -> str:
+    """``2490 baseline ok, contender skipped; 3 ...``: why pairs are as they are, commonest
+    first (``unit``, e.g. "pairs ", after each count)."""
+    counts = pairs["note"].value_counts().head(most)
+    return "; ".join(f"{count} {unit}{note}" for note, count in counts.items())
+
+
 def unlisted_line(pairs: pd.DataFrame) -> str | None:
     """Why pairs are missing from the table, in a line (None when none are)."""
     hidden = pairs[_unlisted(pairs)]
     if hidden.empty:
         return None
-    reasons = "; ".join(f"{count} {note}" for note, count in hidden["note"].value_counts()
-                        .head(3).items())  # fmt: skip
+    reasons = commonest_notes(hidden)
     if len(hidden) == len(pairs):
         return (f"nothing to compare: none of the {len(pairs)} pairs ran on both sides "
                 f"({reasons}); --all lists them")  # fmt: skip

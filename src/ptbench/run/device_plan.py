@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
 from dataclasses import dataclass
 
 from ptbench.hardware.peaks import DATASHEETS
+from ptbench.run.plan import exact_regex
 from ptbench.suite.operations import OPERATIONS, CountingCase
 from ptbench.suite.timing import WARMUP_SECONDS
 
@@ -149,8 +149,7 @@ def fit(
 
 def bench_regex(combinations: list[Planned]) -> str:
     """One ``--bench`` regex that matches exactly these combinations' ``name(params)``."""
-    alternatives = "|".join(re.escape(f"{c.benchmark}({c.label})") for c in combinations)
-    return f"^(?:{alternatives})$"
+    return exact_regex([f"{c.benchmark}({c.label})" for c in combinations])
 
 
 def total_seconds(combinations: list[Planned]) -> float:

@@ -79,6 +79,11 @@ def select(
     return selection
 
 
+def exact_regex(names: list[str]) -> str:
+    """A ``--bench`` regex that matches exactly these ``name(params)`` strings."""
+    return f"^(?:{'|'.join(re.escape(name) for name in names)})$"
+
+
 def asv_bench_regexes(selection: dict[str, list[str]]) -> list[str]:
     """One exact asv ``--bench`` regex per benchmark, matching only the selected combinations."""
     return [

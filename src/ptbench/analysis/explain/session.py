@@ -8,7 +8,6 @@ sample; the sides' settings are read once.
 
 from __future__ import annotations
 
-import re
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from ptbench.core.errors import UsageError
 from ptbench.core.schema import FASTER, SLOWER
 from ptbench.run import environment
 from ptbench.run import project as checkout
+from ptbench.run.plan import exact_regex
 
 ROUNDS = 4  # profiled rounds a side: two ABBA quads
 
@@ -46,7 +46,7 @@ def confirmed_changes(results_dir: Path, faster: bool = False) -> str | None:
         for document in paired.documents(results_dir)
         for pair in paired.judged_pairs(document) if pair["verdict"] in wanted
     })  # fmt: skip
-    return f"^(?:{'|'.join(re.escape(name) for name in found)})$" if found else None
+    return exact_regex(found) if found else None
 
 
 def _selection(workers: list[schedule.Worker], request: ExplainRequest, devices: list[str]):

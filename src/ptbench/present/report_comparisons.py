@@ -1,0 +1,194 @@
+"""The report's comparison sections: a baseline against a contender as asked, and each
+interleaved ``ptbench ab`` run with its verdicts (then and now), where the sequential runs of
+the same builds disagreed, and what ``ptbench explain`` found. ``report`` puts them in order.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pandas as pd
+
+from ptbench.analysis import compare, judgement
+from ptbench.analysis.ab import paired, verdicts
+from ptbench.analysis.explain import record as explain_record
+from ptbench.core import schema
+from ptbench.core.names import slug
+from ptbench.present import plots, tables
+from ptbench.present.document import FigureFolder, Section
+
+TABLE_ROWS = 60
+
+
+ALL_FIGURES = ("bars", "speedup", "heatmap")
+
+
+FIGURE_MAKERS = {
+    "bars": plots.comparison_bars,
+    "speedup": plots.speedup_vs_size,
+    "heatmap": plots.speedup_heatmap,
+}
+
+
+def most_changed(result: compare.Comparison, rows: int) -> compare.Comparison:
+    """The comparison cut to ``rows`` pairs in the one order every comparison uses
+    (``judgement.order``: slower, faster, inconclusive, not comparable, equivalent)."""
+    return dataclasses.replace(result, pairs=judgement.order(result.pairs).head(rows))
+
+
+def comparison_section(
+    frame: pd.DataFrame,
+    title: str,
+    baseline: dict,
+    contender: dict,
+    factor: float,
+    figures: FigureFolder,
+    question: str = "",
+    drawn: tuple[str, ...] = ALL_FIGURES,
+) -> Section:
+    result = compare.compare(frame, baseline, contender, factor)
+    section = Section(title, [question] if question else [])
+    if not result.pairs["ratio"].notna().any():
+        section.text.append("Not in these results: no combination ran on both sides ("
+                            f"{tables.commonest_notes(result.pairs, 'pairs ')}).")
+        return section
+    section.text.append(tables.summary_line(result))
+    section.table = tables.comparison_table(most_changed(result, TABLE_ROWS))
+    if len(result.pairs) > TABLE_ROWS:
+        section.text.append(
+            f"{TABLE_ROWS} of {len(result.pairs)} pairs: confirmed changes first, then the "
+            "inconclusive, each by the size of its change; `ptbench compare` lists all."
+        )
+    if "size" not in result.keys:  # pictures by size need sizes to pair on
+        drawn = tuple(name for name in drawn if name == "bars")
+    if result.pairs["ratio"].notna().any():
+        for name in drawn:
+            figure = FIGURE_MAKERS[name](result, baseline, contender)
+            section.figures.append(figures.add(figure, f"{slug(title)}-{name}"))
+    return section
+
+
+def _sequential(frame: pd.DataFrame, document: dict) -> dict[str, str] | None:
+    """The newest commit on the document's machine where the same two torch builds were run
+    one after the other by ``ptbench run`` (environments ``existing-...``), if any."""
+    envs = document.get("sequential_envs")
+    if not envs:
+        return None
+    rows = frame[(frame["machine"] == document["machine"]) & frame["env"].isin(envs)]
+    both = rows.groupby("commit")["env"].nunique()
+    commits = both[both == 2].index
+    if commits.empty:
+        return None
+    return rows[rows["commit"].isin(commits)].sort_values("commit_date")["commit"].iloc[-1]
+
+
+def _disagreements(frame, document, interleaved: compare.Comparison) -> Section | None:
+    """Where the sequential comparison of the same builds said something else."""
+    commit = _sequential(frame, document)
+    if commit is None:
+        return None
+    base_env, cont_env = document["sequential_envs"]
+    sequential = compare.compare(
+        frame, {"env": base_env, "commit": commit}, {"env": cont_env, "commit": commit},
+        document["factor"],
+    )  # fmt: skip
+    keys = [key for key in ("benchmark", *frame.attrs["param_keys"]) if key in sequential.pairs]
+    columns = [*keys, "ratio", "ratio_low", "ratio_high", "verdict"]
+    both = sequential.pairs[columns].merge(
+        interleaved.pairs[columns], on=keys, suffixes=(" sequential", " interleaved")
+    )
+    differ = both[both["verdict sequential"] != both["verdict interleaved"]]
+    text = [
+        f"The same builds run one after the other by `ptbench run` (commit {commit[:8]}), "
+        f"judged by `ptbench compare`: {len(differ)} of {len(both)} pairs get another verdict "
+        "from the interleaved rounds."
+    ]
+    table = differ.copy()
+    for side in ("sequential", "interleaved"):
+        table[f"ratio {side}"] = [
+            tables.ratio_text(r, lo, hi)
+            for r, lo, hi in zip(
+                differ[f"ratio {side}"], differ[f"ratio_low {side}"],
+                differ[f"ratio_high {side}"], strict=True,
+            )
+        ]  # fmt: skip
+    table = table.drop(columns=[c for c in table if c.startswith("ratio_")])
+    table = table.astype(object).where(table.notna(), "")  # absent params print empty
+    return Section("Sequential against interleaved", text, table.head(TABLE_ROWS))
+
+
+def _rejudged(document: dict) -> tuple[str, pd.DataFrame] | None:
+    """For a document recorded by an earlier judgement model: what the current one reads in
+    the same rounds, as a table of recorded verdict against current verdict."""
+    if document.get("judgement") == verdicts.JUDGEMENT_MODEL:
+        return None
+    now = [pair["verdict"] for pair in paired.judged_pairs(document)]
+    then = [pair["verdict"] for pair in document["pairs"]]
+    table = pd.crosstab(pd.Series(then, name="recorded"), pd.Series(now, name="now"))
+    table = table.reset_index().rename_axis(columns=None)
+    text = (
+        "These rounds were recorded by an earlier judgement model (verdicts `same` and "
+        "`undecided`) and are judged again by the current one (docs/ab.md): a `same` whose "
+        "interval spanned far past the factor is now `inconclusive`, and says what change it "
+        "could have detected. The table counts the pairs by both verdicts."
+    )
+    return text, table
+
+
+def _ab_section(document: dict, result: compare.Comparison, figures: FigureFolder) -> Section:
+    sides = [document[side]["torch"] for side in ("baseline", "contender")]
+    title = f"Interleaved A/B: torch {sides[1]} vs {sides[0]}"
+    section = Section(
+        title,
+        [
+            f"`ptbench ab` at commit {document['commit'][:8]} on {document['machine']}: "
+            "rounds of the two environments alternated (ABBA), each pair judged from its "
+            "paired rounds (`slower`/`faster`: family-wise 99% intervals; `equivalent`: "
+            "within the factor by TOST at 5% per pair; docs/ab.md); machine noise: "
+            f"{document['noise'].get('noise', 'not recorded')}.",
+            tables.summary_line(result),
+        ],
+        tables.comparison_table(most_changed(result, TABLE_ROWS)),
+    )
+    for name, draw in FIGURE_MAKERS.items():
+        figure = draw(result, {"torch": sides[0]}, {"torch": sides[1]})
+        section.figures.append(figures.add(figure, f"{slug(title)}-{name}"))
+    return section
+
+
+def ab_sections(frame: pd.DataFrame, results_dir: Path, figures: FigureFolder) -> list[Section]:
+    """One section per ``ptbench ab`` run in the folder, judged by its paired rounds; for a
+    run recorded by an earlier judgement model, its verdicts then and now; and where the
+    sequential comparison of the same builds disagreed."""
+    sections = []
+    for document in paired.documents(results_dir):
+        result = paired.comparison(frame, document)
+        section = _ab_section(document, result, figures)
+        sections.append(section)
+        rejudged = _rejudged(document)
+        if rejudged is not None:
+            sections.append(Section(f"{section.title}: verdicts, recorded against now",
+                                    [rejudged[0]], rejudged[1]))  # fmt: skip
+        disagreement = _disagreements(frame, document, result)
+        if disagreement:
+            sections.append(disagreement)
+    return sections
+
+
+def explain_section(results_dir: Path) -> list[Section]:
+    """What ``ptbench explain`` found, where explanations were recorded beside the comparisons
+    (``explain-*.json``): per combination, the profiled ratio and its largest changes."""
+    rows = [
+        {"contender vs baseline": f"{doc['contender']} vs {doc['baseline']}",
+         "benchmark": entry["benchmark"],
+         "params": ", ".join(str(entry[k]) for k in schema.SUITE_PARAMS if k in entry),
+         "ratio (profiled)": tables.times(entry["ratio"]) if entry.get("ratio") else "n/a",
+         "largest changes per call": explain_record.headline(entry)}
+        for doc in explain_record.documents(results_dir) for entry in doc["combinations"]
+    ]  # fmt: skip
+    if not rows:
+        return []
+    text = ("Each combination profiled with torch.profiler in both builds (ptbench explain): the "
+            "ATen operators whose self time per call changed most, and the time outside ATen.")
+    return [Section("Why it changed (ptbench explain)", [text], pd.DataFrame(rows))]
