@@ -147,3 +147,14 @@ def test_a_recorded_explanation_shows_in_the_report_and_on_the_site(results_copy
     index = (tmp_path / "site" / "index.html").read_text()
     assert "Why they changed (ptbench explain)" in index
     assert "<td>aten::nonzero +3,000.0 us</td>" in index
+
+
+@pytest.mark.parametrize("where", ["missing", "empty"])
+def test_from_a_folder_without_ab_comparisons_is_bad_input(tmp_path, capsys, where):
+    folder = tmp_path / where
+    if where == "empty":
+        folder.mkdir()
+    status, out, err = run_cli(capsys, "explain", "--baseline", sys.executable,
+                               "--contender", sys.executable, "--from", folder)  # fmt: skip
+    assert status == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert "no ptbench ab comparison there (ab-*.json)" in err

@@ -40,10 +40,14 @@ class ExplainRequest:
 def confirmed_changes(results_dir: Path, faster: bool = False) -> str | None:
     """A ``--bench`` regex matching exactly the combinations that the ``ab`` documents in
     ``results_dir`` confirmed slower (and faster, with ``faster``); None when there are none."""
+    documents = paired.documents(results_dir) if Path(results_dir).is_dir() else []
+    if not documents:
+        raise UsageError(f"--from {results_dir}: no ptbench ab comparison there (ab-*.json); "
+                         "give the --results folder of a ptbench ab run")
     wanted = {SLOWER, FASTER} if faster else {SLOWER}
     found = sorted({
         f"{pair['benchmark']}({', '.join(repr(value) for value in pair['params'])})"
-        for document in paired.documents(results_dir)
+        for document in documents
         for pair in paired.judged_pairs(document) if pair["verdict"] in wanted
     })  # fmt: skip
     return exact_regex(found) if found else None
