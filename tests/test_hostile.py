@@ -62,14 +62,18 @@ def test_peaks_come_from_each_result_never_from_the_rewritable_machine_file(resu
     from ptbench.data.results import load_results
 
     first, second = fixture_runs(results_copy)
-    edit_result(first, lambda data: data["params"].update(peak_cpu_copy_gbps="40"))
+    ceilings = {"cache_cpu_l3_bytes": "1024", "ceiling_cpu_l3_gbps": "90",
+                "ceiling_cpu_dram_gbps": "40"}  # fmt: skip
+    edit_result(first, lambda data: data["params"].update(ceilings))
     machine_file = results_copy / FIXTURE_MACHINE / "machine.json"
-    edit_result(machine_file, lambda data: data.update(peak_cpu_copy_gbps="10"))
+    edit_result(machine_file, lambda data: data.update(ceiling_cpu_dram_gbps="10",
+                                                        ceiling_cpu_l3_gbps="10"))  # fmt: skip
     frame = load_results(results_copy)
     rows = frame[(frame["operation"] == "multiply") & (frame["status"] == "ok")]
     own = rows[rows["commit"] == json.loads(first.read_text())["commit_hash"]]
     other = rows[rows["commit"] == json.loads(second.read_text())["commit_hash"]]
-    assert (own["peak"] == 40).all() and (own["peak_source"] == "measured").all()
+    by_level = dict(zip(own["ceiling"].astype(str), own["peak"], strict=True))
+    assert by_level == {"L3": 90, "DRAM": 40} and (own["peak_source"] == "measured").all()
     assert other["peak"].isna().all() and other["fraction_of_peak"].isna().all()
 
 

@@ -87,6 +87,8 @@ def test_write_records_hardware_facts_and_keeps_keys_added_by_hand(
 ):
     monkeypatch.setenv("PATH", "/nonexistent")
     monkeypatch.setattr(machine.peaks, "probe", lambda device: {f"peak_{device}_copy_gbps": "9"})
+    monkeypatch.setattr(machine.ceilings, "probe",
+                        lambda device: {f"ceiling_{device}_l2_gbps": "99"})  # fmt: skip
     path = asv_home / ".asv-machine.json"
     path.write_text(json.dumps({"version": 1, "nvidia-h100-80gb-hbm3-x2": {"rack": "4"}}))
     name, entry = machine.write()
@@ -97,6 +99,7 @@ def test_write_records_hardware_facts_and_keeps_keys_added_by_hand(
     assert stored["machine"] == name and stored["gpu_count"] == "2"
     assert "torch" not in stored  # the environment's facts belong to each result
     assert stored["peak_cuda_copy_gbps"] == "9" and stored["datasheet_cuda_copy_gbps"] == "3350"
+    assert stored["ceiling_cuda_l2_gbps"] == stored["ceiling_cpu_l2_gbps"] == "99"
 
 
 @pytest.mark.slow
@@ -120,7 +123,7 @@ def test_the_command_prints_json_and_rejects_bad_input(asv_home):
 
 
 def test_peaks_come_from_the_datasheet_and_the_probe(cuda_machine, monkeypatch):
-    from ptbench.hardware import peaks
+    from ptbench.hardware import ceilings, peaks
 
     probed = []
     monkeypatch.setattr(
@@ -128,6 +131,7 @@ def test_peaks_come_from_the_datasheet_and_the_probe(cuda_machine, monkeypatch):
         "probe",
         lambda device: probed.append(device) or {f"peak_{device}_float32_gflops": "1.0"},
     )
+    monkeypatch.setattr(ceilings, "probe", lambda device: {f"ceiling_{device}_l2_gbps": "9.0"})
     facts = {"gpu": "NVIDIA H100 80GB HBM3"}
     found = machine.peak_facts(facts, existing={}, probe=False)
     assert probed == ["cpu", "cuda"]  # nothing known yet: probe both devices

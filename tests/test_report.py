@@ -99,20 +99,24 @@ def test_fraction_of_peak_uses_the_datasheet_before_the_probe(frame_and_comparis
             "peak",
             "fraction_of_peak",
             "peak_source",
+            "ceiling",
             "achieved",
             "achieved_unit",
             "intensity",
         ]
     )
     rows = rows.assign(
-        peak_cpu_float64_gflops="100", peak_cpu_copy_gbps="40", datasheet_cpu_copy_gbps="50"
-    )
+        peak_cpu_float64_gflops="100", datasheet_cpu_float64_gflops="120", peak_cpu_copy_gbps="40",
+        cache_cpu_l3_bytes="1024", ceiling_cpu_l3_gbps="90", ceiling_cpu_dram_gbps="40",
+        datasheet_cpu_copy_gbps="50",
+    )  # fmt: skip
     judged = add_efficiency(rows)
     solve = judged[judged["operation"] == "solve"].iloc[0]
-    assert solve["peak"] == 100 and solve["peak_source"] == "measured"
-    assert solve["fraction_of_peak"] == pytest.approx(solve["achieved"] / 100)
-    multiply = judged[judged["operation"] == "multiply"].iloc[0]
-    assert multiply["peak"] == 50 and multiply["peak_source"] == "datasheet"
+    assert solve["peak"] == 120 and solve["peak_source"] == "datasheet"
+    assert solve["fraction_of_peak"] == pytest.approx(solve["achieved"] / 120)
+    multiply = judged[(judged["operation"] == "multiply") & (judged["size"] > 1024 / 12)]
+    assert set(multiply["peak"]) == {50} and set(multiply["peak_source"]) == {"datasheet"}
+    assert set(multiply["ceiling"]) == {"DRAM"}  # past the (made-up) 1 KiB cache
 
 
 def test_roofline_draws_points_under_the_roofs(frame_and_comparison, tmp_path):
@@ -124,9 +128,9 @@ def test_roofline_draws_points_under_the_roofs(frame_and_comparison, tmp_path):
     figure = roofline.roofline(frame, row["machine"], row["env"], "cpu")
     axes = figure.axes[0]
     labels = [text.get_text() for text in axes.get_legend().texts]
-    assert "copy bandwidth 30 GB/s (measured)" in labels
-    assert "float64 matmul peak 80 GFLOP/s (measured)" in labels
-    assert {"multiply", "solve", "sum"} <= set(labels)
+    assert "DRAM bandwidth 30 GB/s (measured)" in labels  # no level probed: the copy peak
+    assert "float64 compute peak 80 GFLOP/s (measured)" in labels
+    assert {"judged by compute", "no ceiling recorded"} <= set(labels)
     assert axes.get_xscale() == "log" and "intensity" in axes.get_xlabel()
     assert_figure_files(rendering.save(figure, tmp_path / "roofline"))
 

@@ -41,6 +41,8 @@ from ptbench.core.schema import (
 # not decide (never hidden among the passes), then the rest.
 ORDER = (SLOWER, FASTER, INCONCLUSIVE, NOT_COMPARABLE, EQUIVALENT)
 NAN = math.nan
+# What a slowdown from a run the noise guard found disturbed says instead of "slower".
+DISTURBED_NOTE = "not a regression: the run was disturbed"
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,7 @@ def judge(
         reasons.append(_why_inconclusive(ratio, interval, factor))
     if disturbed and verdict == SLOWER:  # the noise guard: a busy machine's slowdown never gates
         verdict = INCONCLUSIVE
-        reasons.append(f"not a regression: the run was disturbed ({disturbed})")
+        reasons.append(f"{DISTURBED_NOTE} ({disturbed})")
     return Judgement(
         ratio, *interval, *equivalence, detectable_change(interval, factor), p_value, verdict,
         "; ".join(filter(None, [*reasons, note])), verdict == SLOWER, pairs, set_aside,

@@ -21,6 +21,7 @@ from typing import NoReturn
 
 from ptbench.cli.commands import (
     ab,
+    bisect,
     compare,
     explain,
     export,
@@ -73,7 +74,7 @@ def _common() -> argparse.ArgumentParser:
 
 
 # The commands, in the order ``ptbench --help`` lists them.
-COMMANDS = (run, ab, explain, export, compare, machine, report, publish, merge, slurm)
+COMMANDS = (run, ab, bisect, explain, export, compare, machine, report, publish, merge, slurm)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -27,7 +27,7 @@ from asv.machine import Machine, MachineCollection
 from ptbench.core import outputs
 from ptbench.core.errors import MachineError, first_line
 from ptbench.core.names import check_machine_name, slug
-from ptbench.hardware import devices, peaks
+from ptbench.hardware import ceilings, devices, peaks
 
 NVIDIA_SMI_TIMEOUT_SECONDS = 10
 # GPU facts a CPU-only machine states as absent, rather than leaving out.
@@ -166,6 +166,10 @@ def peak_facts(facts: dict[str, Any], existing: dict[str, str], probe: bool) -> 
     for device in devices:
         known = {k: v for k, v in existing.items() if k.startswith(f"peak_{device}_")}
         found.update(peaks.probe(device) if probe or not known else known)
+        kept = {k: v for k, v in existing.items() if k.startswith(ceilings.FACT_PREFIXES)
+                and f"_{device}_" in k}  # fmt: skip
+        has_ceilings = any(k.startswith(f"ceiling_{device}_") for k in kept)
+        found.update(ceilings.probe(device) if probe or not has_ceilings else kept)
     return found
 
 

@@ -32,7 +32,7 @@ from ptbench.analysis.explain import record as explain_record
 from ptbench.core import outputs
 from ptbench.core.schema import timed
 from ptbench.data.results import load_results
-from ptbench.present import tables
+from ptbench.present import bisection, tables
 from ptbench.present.html import trusted
 from ptbench.present.publish_pages import hardware_page, index_page, page
 
@@ -151,7 +151,9 @@ def write(results_dir: Path, out_dir: Path) -> list[Path]:
     written = [out_dir / "index.html", out_dir / "hardware.html"]
     documents = paired.documents(results_dir)
     explanations = explain_record.documents(results_dir)
-    outputs.write_text_atomically(written[0], index_page(frame, changes, documents, explanations))
+    bisected = bisection.site_rows(bisection.documents(results_dir), out_dir)
+    outputs.write_text_atomically(written[0], index_page(frame, changes, documents, explanations,
+                                                         bisected))  # fmt: skip
     outputs.write_text_atomically(written[1], hardware_page(frame))
     for benchmark in sorted(frame["benchmark"].unique()):
         data = page_data(frame, benchmark, changes)

@@ -16,6 +16,7 @@ from ptbench.analysis import judgement, torch_history
 from ptbench.analysis.ab import paired
 from ptbench.analysis.explain import record as explain_record
 from ptbench.core.schema import INCONCLUSIVE, SLOWER, SUITE_PARAMS, latest, newest_run
+from ptbench.hardware import ceilings
 from ptbench.present import tables
 from ptbench.present.html import Link, render
 
@@ -139,7 +140,8 @@ def explained_rows(explanations: list[dict]) -> list[list]:
 
 
 def index_page(
-    frame: pd.DataFrame, changes: dict[str, pd.DataFrame], documents, explanations=()
+    frame: pd.DataFrame, changes: dict[str, pd.DataFrame], documents, explanations=(),
+    bisected=(),
 ) -> str:
     ab_heads = ["benchmark", "params", "ratio [interval]", "contender vs baseline", "machine"]
     public = torch_history.PUBLIC
@@ -151,6 +153,7 @@ def index_page(
         change_heads=["benchmark", "params", "change", "where", "machine / series"],
         regressions=ab_rows(documents),
         explained=explained_rows(list(explanations)),
+        bisected=list(bisected),
         summaries=ab_summary_rows(documents),
         inconclusive=ab_rows(documents, INCONCLUSIVE),
         along_torch=change_rows(changes[public], public, "torch"),
@@ -176,10 +179,22 @@ def machine_ratios(frame: pd.DataFrame, first: str, second: str) -> pd.DataFrame
 
 
 def hardware_page(frame: pd.DataFrame) -> str:
-    """Every pair of machines, benchmark by benchmark (or a sentence when there is one)."""
+    """Every machine's ceilings; every pair of machines, benchmark by benchmark (or a sentence
+    when there is one)."""
     machines = sorted(frame["machine"].unique())
     pairs = [_pair(frame, first, second) for first, second in itertools.combinations(machines, 2)]
-    return page("hardware.html", "Hardware", script=bool(pairs), machines=machines, pairs=pairs)
+    return page("hardware.html", "Hardware", script=bool(pairs), machines=machines, pairs=pairs,
+                ceilings=ceiling_rows(frame))  # fmt: skip
+
+
+def ceiling_rows(frame: pd.DataFrame) -> list[list[str]]:
+    """A row per ceiling of each machine, as its newest result recorded them."""
+    rows = []
+    for machine, run in newest_run(frame).groupby("machine"):
+        facts = {key: value for key, value in run.iloc[0].items()
+                 if isinstance(value, str) and key.startswith(("peak_", *ceilings.FACT_PREFIXES))}
+        rows += [[machine, line] for line in ceilings.describe(facts)]  # fmt: skip
+    return rows
 
 
 def _pair(frame: pd.DataFrame, first: str, second: str) -> dict:

@@ -18,7 +18,7 @@ from ptbench.core import outputs, schema
 from ptbench.core.names import slug
 from ptbench.core.schema import DEFAULT_FACTOR, STATUS_FAILED, STATUS_OK, STATUS_SKIPPED
 from ptbench.data.results import load_results
-from ptbench.present import plots, roofline, tables
+from ptbench.present import bisection, plots, roofline, tables
 from ptbench.present.document import FigureFolder, Section, to_html, to_markdown
 from ptbench.present.report_comparisons import ab_sections, comparison_section, explain_section
 
@@ -190,10 +190,13 @@ def build(
     contender: dict | None = None,
     factor: float = DEFAULT_FACTOR,
 ) -> list[Section]:
-    frame = load_results(results_dir)
     figures = FigureFolder(out_dir / "figures")
+    if not any(Path(results_dir).glob("*/*.json")) and bisection.documents(results_dir):
+        return _bisections_only(results_dir, figures)
+    frame = load_results(results_dir)
     sections = [overview(frame, results_dir), *ab_sections(frame, results_dir, figures),
-                *explain_section(results_dir)]  # fmt: skip
+                *explain_section(results_dir),
+                *bisection.sections(results_dir, figures)]  # fmt: skip
     if baseline and contender:  # the user's own question: errors in it are the user's to fix
         sections.append(
             comparison_section(
@@ -220,6 +223,14 @@ def build(
     # figures) last, so the rendering overlaps them; the document keeps its order.
     scaling = scaling_section(latest, figures)
     sections += [changes_section(frame, figures), torch_section(frame, figures), scaling]
+    figures.writer.write_all()
+    return sections
+
+
+def _bisections_only(results_dir: Path, figures: FigureFolder) -> list[Section]:
+    """A folder that ``ptbench bisect`` alone wrote: its bisections (each step's own results
+    are an ab results folder beneath, which ``report --results`` reads as it reads any)."""
+    sections = bisection.sections(results_dir, figures)
     figures.writer.write_all()
     return sections
 

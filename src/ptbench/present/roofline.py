@@ -1,5 +1,7 @@
 """The roofline figure: achieved GFLOP/s against arithmetic intensity for one machine and
-device, under its compute and memory roofs (the machine's datasheet peaks, else its probe's).
+device, under its compute roofs and one bandwidth roof per level of its memory hierarchy (the
+cache-aware roofline: ``hardware.ceilings``), each point coloured by the level it was judged
+against.
 """
 
 from __future__ import annotations
@@ -13,11 +15,16 @@ import pandas as pd  # noqa: E402
 
 from ptbench.core.schema import latest  # noqa: E402
 from ptbench.data.efficiency import peak  # noqa: E402
+from ptbench.hardware import ceilings  # noqa: E402
+
+LEVEL_COLOURS = {"L1": "tab:green", "L2": "tab:olive", "L3": "tab:orange", "DRAM": "tab:red",
+                 "HBM": "tab:red", "compute": "tab:blue", "": "tab:gray"}  # fmt: skip
 
 
 def roofline(frame: pd.DataFrame, machine: str, env: str, device: str = "cpu") -> plt.Figure:
     """Achieved GFLOP/s against arithmetic intensity (FLOP per byte moved), under the machine's
-    roofs: peak matmul FLOP/s per dtype and copy bandwidth x intensity."""
+    roofs: one bandwidth roof per memory level it recorded (cache-aware roofline), each dtype's
+    compute peak; each point coloured by the ceiling it was judged against."""
     rows = frame[
         (frame["machine"] == machine)
         & (frame["env"] == env)
@@ -30,11 +37,12 @@ def roofline(frame: pd.DataFrame, machine: str, env: str, device: str = "cpu") -
         rows["achieved_unit"] == "GFLOP/s", rows["achieved"], rows["achieved"] * rows["intensity"]
     )
     figure, axes = plt.subplots(figsize=(11, 6))
-    axes.set_prop_cycle(color=plt.get_cmap("tab20").colors)  # one colour per operation
-    for operation, group in pd.DataFrame(
-        {"operation": rows["operation"], "x": rows["intensity"], "y": gflops}
-    ).groupby("operation"):
-        axes.scatter(group["x"], group["y"], s=18, label=operation)
+    ceiling = rows["ceiling"].astype(str) if "ceiling" in rows else pd.Series("", index=rows.index)
+    points = pd.DataFrame({"ceiling": ceiling.to_numpy(), "x": rows["intensity"], "y": gflops})
+    for level, group in points.groupby("ceiling", sort=False):
+        label = f"judged by {level}" if level else "no ceiling recorded"
+        axes.scatter(group["x"], group["y"], s=18, color=LEVEL_COLOURS.get(level, "tab:gray"),
+                     label=label)  # fmt: skip
     facts = rows.iloc[0] if len(rows) else pd.Series(dtype=object)
     low, high = (rows["intensity"].min(), rows["intensity"].max()) if len(rows) else (0.1, 100)
     span = np.logspace(np.log10(low) - 0.5, np.log10(high) + 0.5, 200)
@@ -53,23 +61,42 @@ def roofline(frame: pd.DataFrame, machine: str, env: str, device: str = "cpu") -
     return figure
 
 
+def _bandwidths(facts: pd.Series, device: str) -> list[tuple[str, float, str]]:
+    """(level, GB/s, source) for each memory level recorded, fastest first; the old single
+    copy peak where no level was probed."""
+    found = []
+    for level in (*ceilings.CPU_LEVELS, ceilings.MAIN_MEMORY[device]):
+        value = facts.get(f"ceiling_{device}_{level}_gbps")
+        try:
+            number = float(value) if isinstance(value, str) else np.nan
+        except ValueError:
+            number = np.nan
+        if number > 0:
+            found.append((ceilings.LEVEL_NAMES[level], number, "measured"))
+    if not found:
+        bandwidth, source = peak(facts, device, "copy")
+        if bandwidth > 0:
+            found.append(("DRAM", bandwidth, source))
+    return sorted(found, key=lambda item: -item[1])
+
+
 def _roofs(axes, facts: pd.Series, device: str, span: np.ndarray) -> int:
-    """Draw the machine's roofs: copy bandwidth x intensity up to the highest compute roof, and
-    each dtype's matmul peak. Returns how many it could draw (peaks may be unrecorded)."""
+    """Draw the machine's roofs: each memory level's bandwidth x intensity up to the highest
+    compute roof, and each dtype's compute peak. Returns how many it could draw (peaks may be
+    unrecorded)."""
     ceiling = max(
         (peak(facts, device, dtype)[0] for dtype in ("float32", "float64")), default=np.inf
     )
     drawn = 0
-    bandwidth, source = peak(facts, device, "copy")
-    if bandwidth > 0:
+    for level, bandwidth, source in _bandwidths(facts, device):
         axes.plot(span, np.minimum(bandwidth * span, ceiling if ceiling > 0 else np.inf),
-                  color="black", linewidth=1.2,
-                  label=f"copy bandwidth {bandwidth:g} GB/s ({source})")  # fmt: skip
+                  color=LEVEL_COLOURS.get(level, "black"), linewidth=1.2,
+                  label=f"{level} bandwidth {bandwidth:g} GB/s ({source})")  # fmt: skip
         drawn += 1
     for dtype, style in (("float32", "--"), ("float64", ":")):
         limit, source = peak(facts, device, dtype)
         if limit > 0:
             axes.axhline(limit, color="black", linestyle=style, linewidth=1,
-                         label=f"{dtype} matmul peak {limit:g} GFLOP/s ({source})")  # fmt: skip
+                         label=f"{dtype} compute peak {limit:g} GFLOP/s ({source})")  # fmt: skip
             drawn += 1
     return drawn

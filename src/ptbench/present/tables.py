@@ -103,12 +103,13 @@ def comparison_table(comparison: Comparison) -> pd.DataFrame:
     ]
     table["ratio [interval]"] = pairs.apply(_ratio_text, axis=1)
     if pairs["fraction_of_peak_contender"].notna().any():
+        ceilings = pairs.get("ceiling_contender", pd.Series("", index=pairs.index))
         table["% of peak"] = [
-            f"{b:.0%} -> {c:.0%}" if pd.notna(b) and pd.notna(c) else ""
-            for b, c in zip(
-                pairs["fraction_of_peak_baseline"], pairs["fraction_of_peak_contender"], strict=True
-            )
-        ]
+            f"{b:.0%} -> {c:.0%}{f' ({level})' if isinstance(level, str) and level else ''}"
+            if pd.notna(b) and pd.notna(c) else ""
+            for b, c, level in zip(pairs["fraction_of_peak_baseline"],
+                                   pairs["fraction_of_peak_contender"], ceilings, strict=True)
+        ]  # fmt: skip
     table["verdict"] = [
         MEMORY_VERDICTS.get(verdict, verdict) if unit == schema.BYTES else verdict
         for verdict, unit in zip(pairs["verdict"], pairs["unit_baseline"], strict=True)

@@ -7,15 +7,14 @@ and verdict from the paired rounds, as the A/B document (``ab-*.json``) records 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
 
 from ptbench.analysis import compare
 from ptbench.analysis.ab import verdicts
-from ptbench.core.errors import ResultsError
 from ptbench.core.schema import JUDGEMENT_COLUMNS, NOT_COMPARABLE
+from ptbench.data.documents import read as read_documents
 from ptbench.hardware import noise
 
 # The judgement of a pair, as the document holds it, that replaces compare's own.
@@ -24,15 +23,7 @@ JUDGED = JUDGEMENT_COLUMNS
 
 def documents(results_dir: Path) -> list[dict]:
     """Every A/B document at the top of ``results_dir``, oldest first."""
-    found = []
-    for path in sorted(Path(results_dir).glob("ab-*.json")):
-        try:
-            document = json.loads(path.read_text())
-            document["machine"], document["commit"], document["envs"]  # noqa: B018
-        except (OSError, ValueError, KeyError, TypeError) as error:
-            raise ResultsError(f"{path}: not a readable ptbench ab document ({error})") from None
-        found.append({**document, "path": str(path)})
-    return found
+    return read_documents(results_dir, "ab-", ("machine", "commit", "envs"), "ptbench ab")
 
 
 def judged_pairs(document: dict) -> list[dict]:

@@ -37,6 +37,7 @@ class ABRequest:
     budget_seconds: float = 600.0
     results: Path | None = None
     initial_pairs: int = verdicts.INITIAL_PAIRS
+    quiet: bool = False  # no line per pass (bisect prints one per step instead); warnings stay
 
 
 @dataclass
@@ -121,7 +122,9 @@ def run(request: ABRequest) -> Outcome:
     machine = machine_facts.default_name(facts)
     logs = Path(tempfile.mkdtemp(prefix="ptbench-ab-logs-"))
     pythons = (request.baseline, request.contender)
-    alternation = schedule.Alternation(pythons, project / "benchmarks", request.tier, logs)
+    progress = (lambda _line: None) if request.quiet else schedule.status_line
+    alternation = schedule.Alternation(pythons, project / "benchmarks", request.tier, logs,
+                                       progress)  # fmt: skip
     workers = alternation.start()
     try:
         combinations, catalogue = _combinations(workers, request, devices)
@@ -135,8 +138,9 @@ def run(request: ABRequest) -> Outcome:
     )
     targets = [record.result_path(results_dir, machine, commit, env) for env in envs]
     record.check_free([*targets, record.document_path(results_dir, commit, envs)])
-    machine, entry = environment.ensure_machine(machine, facts, say=outputs.error_line)
-    schedule.status_line(
+    say = (lambda _line: None) if request.quiet else outputs.error_line
+    machine, entry = environment.ensure_machine(machine, facts, say=say)
+    progress(
         f"{len(combinations)} combinations, {request.initial_pairs} pairs of rounds each, "
         f"then confirmation for up to {request.budget_seconds:g} s; logs in {logs}"
     )

@@ -4,11 +4,10 @@ in a results folder (written by ``ptbench explain --out DIR``), read by ``report
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from ptbench.core.errors import ResultsError
 from ptbench.core.names import slug
+from ptbench.data.documents import read as read_documents
 
 PREFIX = "explain-"
 
@@ -19,16 +18,8 @@ def file_name(document: dict) -> str:
 
 def documents(results_dir: Path) -> list[dict]:
     """Every explanation at the top of ``results_dir``, in name order."""
-    found = []
-    for path in sorted(Path(results_dir).glob(f"{PREFIX}*.json")):
-        try:
-            document = json.loads(path.read_text())
-            document["combinations"], document["baseline"], document["contender"]  # noqa: B018
-        except (OSError, ValueError, KeyError, TypeError) as error:
-            why = f"{path}: not a readable ptbench explain document ({error})"
-            raise ResultsError(why) from None
-        found.append({**document, "path": str(path)})
-    return found
+    required = ("combinations", "baseline", "contender")
+    return read_documents(results_dir, PREFIX, required, "ptbench explain")
 
 
 def headline(entry: dict, most: int = 3) -> str:

@@ -34,7 +34,7 @@ def add(commands) -> None:
 def handle(args: argparse.Namespace) -> int:
     import json
 
-    from ptbench.hardware import machine
+    from ptbench.hardware import ceilings, machine
 
     given = [flag for flag, value in (("--probe", args.probe), ("--results", args.results))
              if value]  # fmt: skip
@@ -46,8 +46,11 @@ def handle(args: argparse.Namespace) -> int:
     name = machine.check_name(args.machine or machine.default_name(facts))
     if args.write:
         name, entry = machine.write(name, facts, probe=args.probe, results_dir=args.results)
-        facts = {**facts, **{k: v for k, v in entry.items() if k.startswith(("peak_", "data"))}}
+        facts = {**facts, **{k: v for k, v in entry.items()
+                             if k.startswith(("peak_", "data", *ceilings.FACT_PREFIXES))}}
         where = machine.MachineCollection.get_machine_file_path()
         print(f"ptbench: recorded machine {name} in {where}", file=sys.stderr)
+        for line in ceilings.describe(entry):
+            print(f"ptbench: ceiling: {line}", file=sys.stderr)
     emit(json.dumps({**facts, "machine": name}, indent=1, sort_keys=True))
     return EXIT_OK

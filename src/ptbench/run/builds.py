@@ -1,0 +1,218 @@
+"""The builds ``ptbench bisect`` searches: each BUILD argument made into a Python interpreter.
+
+A BUILD is one of:
+
+- a Python interpreter of an environment that has torch and ptbench (as for ``ab``);
+- a pip requirement for torch (``torch==2.14.0``), a wheel file, or a folder that holds one
+  torch wheel (installed with its dependencies from that folder only);
+- a folder of several torch wheels (nightlies): one build per wheel, ordered by version, so
+  ``2.6.0.dev20241001`` comes before ``2.6.0.dev20241002`` and both before ``2.6.0``.
+
+Requirements and wheels get a virtualenv of their own, made once and kept under
+``$PTBENCH_BUILDS`` (else ``$XDG_CACHE_HOME/ptbench/builds``, else ``~/.cache/ptbench/builds``),
+never in the user's own environments. The new environment holds torch and the packages pip
+installs with it; a ``.pth`` file then adds this environment's site-packages *after* its own,
+so it runs the current ptbench (and its dependencies) against its own torch. It is made under a
+temporary name and renamed into place, so a half-made environment is never used.
+
+Every build is then asked for its torch version and git revision (``torch.version.git_version``)
+before anything is timed; one that cannot import torch and ptbench, or builds given out of
+version order, are bad input.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+from packaging.version import Version
+
+from ptbench.core.errors import RunFailed, UsageError
+from ptbench.core.outputs import one_line
+
+PROBE_SECONDS = 180.0  # importing torch cold from a network disk can take a minute
+PROBE = (
+    "import json, torch, ptbench; print(json.dumps({'torch': torch.__version__, "
+    "'git_version': getattr(torch.version, 'git_version', None) or 'unknown'}))"
+)
+WHAT_A_BUILD_IS = (
+    "give a Python with torch and ptbench, a torch requirement (torch==2.14.0), a torch wheel "
+    "or a folder of torch wheels"
+)
+
+
+@dataclass(frozen=True)
+class Build:
+    """One build, oldest first: where it came from, the Python that runs it, what it is."""
+
+    index: int
+    given: str  # the BUILD argument (a folder of wheels gives one build per wheel)
+    python: str
+    torch: str = "unknown"
+    git_version: str = "unknown"
+
+    def label(self) -> str:
+        return f"build {self.index} (torch {self.torch})"
+
+    def as_dict(self) -> dict:
+        return {"index": self.index, "given": self.given, "python": self.python,
+                "torch": self.torch, "git_version": self.git_version}  # fmt: skip
+
+
+def builds_folder() -> Path:
+    chosen = os.environ.get("PTBENCH_BUILDS")
+    if chosen:
+        return Path(chosen)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "ptbench" / "builds"
+
+
+def torch_wheels(folder: Path) -> list[Path]:
+    """The folder's torch wheels, oldest version first."""
+    found = []
+    for path in folder.glob("*.whl"):
+        try:
+            name, version, _build, _tags = parse_wheel_filename(path.name)
+        except InvalidWheelFilename:
+            continue
+        if name == "torch":
+            found.append((version, path.name, path))
+    return [path for _version, _name, path in sorted(found)]
+
+
+def _requirement(text: str) -> Requirement | None:
+    try:
+        requirement = Requirement(text)
+    except InvalidRequirement:
+        return None
+    return requirement if requirement.name.lower() == "torch" else None
+
+
+def install_spec(given: str) -> list[list[str]]:
+    """What each BUILD argument stands for: ``[]`` for a Python, else one pip argument list per
+    build it gives (``["torch==2.14.0"]``, ``[wheel]``, ``[wheel, "--no-index", "--find-links",
+    folder]``)."""
+    path = Path(given)
+    if path.is_dir():
+        wheels = torch_wheels(path)
+        if not wheels:
+            raise UsageError(f"build {given}: a folder without a torch wheel (torch-*.whl); "
+                             f"{WHAT_A_BUILD_IS}")  # fmt: skip
+        return [[str(w.resolve()), "--no-index", "--find-links", str(path.resolve())]
+                for w in wheels]  # fmt: skip
+    if path.suffix == ".whl":
+        if not path.is_file():
+            raise UsageError(f"build {given}: no such wheel; {WHAT_A_BUILD_IS}")
+        return [[str(path.resolve())]]
+    requirement = _requirement(given)
+    if requirement is not None and not path.exists():
+        return [[str(requirement)]]
+    if (path.is_file() and os.access(path, os.X_OK)) or ("/" not in given and shutil.which(given)):
+        return []
+    raise UsageError(f"build {given!r} is not a Python, a torch requirement, a wheel or a "
+                     f"folder of wheels; {WHAT_A_BUILD_IS}")  # fmt: skip
+
+
+def environment_for(pip_arguments: list[str], say=print) -> Path:
+    """The cached virtualenv of one requirement or wheel (made now if missing); its Python."""
+    key = hashlib.sha256(json.dumps(pip_arguments).encode()).hexdigest()[:16]
+    target = builds_folder() / key
+    python = target / "bin" / "python"
+    if python.exists():
+        return python
+    target.parent.mkdir(parents=True, exist_ok=True)
+    say(f"ptbench bisect: making an environment for {' '.join(pip_arguments)} in {target}")
+    scratch = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=target.parent))
+    try:
+        _make_environment(scratch, pip_arguments)
+        scratch.rename(target)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return python
+
+
+def _make_environment(folder: Path, pip_arguments: list[str]) -> None:
+    log = folder / "install.log"
+    steps = [
+        [sys.executable, "-m", "venv", "--without-pip", str(folder)],
+        [sys.executable, "-m", "pip", "--python", str(folder / "bin" / "python"), "install",
+         "--no-input", *pip_arguments],
+    ]  # fmt: skip
+    for command in steps:
+        with open(log, "a") as output:
+            completed = subprocess.run(command, stdout=output, stderr=subprocess.STDOUT)
+        if completed.returncode != 0:
+            kept = Path(tempfile.mkstemp(prefix="ptbench-bisect-install-", suffix=".log")[1])
+            shutil.copyfile(log, kept)
+            raise RunFailed(f"installing {' '.join(pip_arguments)} failed (exit "
+                            f"{completed.returncode}); pip's output is in {kept}")  # fmt: skip
+    lines = [f"import site; site.addsitedir({folder!r})" for folder in _site_folders()]
+    purelib = _purelib(folder / "bin" / "python")
+    (purelib / "zz_ptbench_parent_environment.pth").write_text("\n".join(lines) + "\n")
+
+
+def _site_folders() -> list[str]:
+    """This environment's site-packages (editable installs' .pth files included)."""
+    return [path for path in sys.path if path.endswith("site-packages")]
+
+
+def _purelib(python: Path) -> Path:
+    program = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
+    output = subprocess.run([str(python), "-c", program], capture_output=True, text=True,
+                            check=True).stdout  # fmt: skip
+    return Path(output.strip())
+
+
+def probe(index: int, given: str, python: str) -> Build:
+    """Ask the build for its torch version and git revision; bad input if it cannot say."""
+    try:
+        completed = subprocess.run([python, "-c", PROBE], capture_output=True, text=True,
+                                   timeout=PROBE_SECONDS)  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise UsageError(f"build {index} ({given}): cannot run {python} ({one_line(str(error))});"
+                         f" {WHAT_A_BUILD_IS}") from None  # fmt: skip
+    if completed.returncode != 0:
+        why = (completed.stderr.strip().splitlines() or ["no output"])[-1]
+        raise UsageError(f"build {index} ({given}): {python} cannot import torch and ptbench "
+                         f"({one_line(why)}); {WHAT_A_BUILD_IS}")  # fmt: skip
+    facts = json.loads(completed.stdout.strip().splitlines()[-1])
+    return Build(index, given, python, facts["torch"], facts["git_version"])
+
+
+def check_order(builds: list[Build]) -> None:
+    """Oldest first: each build's torch version no older than the one before it."""
+    for before, after in zip(builds, builds[1:], strict=False):
+        try:
+            older = Version(after.torch) < Version(before.torch)
+        except ValueError:
+            continue  # a version pip cannot order: the user's order stands
+        if older:
+            raise UsageError(f"builds out of version order: {after.label()} comes after "
+                             f"{before.label()}; give the builds oldest first")  # fmt: skip
+
+
+def resolve(given: list[str], say=print) -> list[Build]:
+    """Every BUILD argument as a Python that runs it, probed and checked, oldest first."""
+    pythons: list[tuple[str, str]] = []
+    for argument in given:
+        specs = install_spec(argument)  # every argument checked before anything is installed
+        pythons += [(argument, spec) for spec in specs] if specs else [(argument, None)]
+    if len(pythons) < 2:
+        raise UsageError(f"--builds gives {len(pythons)} build; bisect needs at least two, "
+                         "oldest first")  # fmt: skip
+    made = [
+        (argument, argument if spec is None else str(environment_for(spec, say)))
+        for argument, spec in pythons
+    ]
+    builds = [probe(index, argument, python) for index, (argument, python) in enumerate(made)]
+    check_order(builds)
+    return builds
