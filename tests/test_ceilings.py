@@ -57,10 +57,11 @@ def test_the_fma_peak_comes_from_the_flags_and_the_clock(tmp_path):
 
 
 @pytest.mark.parametrize(("footprint", "level"), [
-    (16 * 2**10, "l1"), (64 * 2**10, "l1"), (64 * 2**10 + 1, "l2"), (2**20, "l2"),
-    (30 * 2**20, "l3"), (33 * 2**20, "dram"),
+    (16 * 2**10, "l1"), (128 * 2**10, "l1"), (128 * 2**10 + 1, "l2"), (2**21, "l2"),
+    (60 * 2**20, "l3"), (65 * 2**20, "dram"),
 ])  # fmt: skip
-def test_a_working_set_is_judged_by_the_smallest_level_it_fits_in(footprint, level):
+def test_a_working_set_is_judged_by_the_fastest_level_that_serves_it(footprint, level):
+    """Up to twice a cache's size a working set is still partly served by it: judged by it."""
     capacities = {"l1": 64 * 2**10, "l2": 2**20, "l3": 32 * 2**20}
     assert ceilings.level_of(footprint, capacities, "cpu") == level
     assert ceilings.level_of(footprint, {}, "cuda") == "hbm"
@@ -81,11 +82,19 @@ def row(benchmark: str, operation: str, size: int, seconds: float, dtype="float3
             **facts}  # fmt: skip
 
 
+def test_each_level_is_measured_where_it_is_fastest_among_what_it_judges():
+    blocks = ceilings.probe_blocks({"l1": 64 * 2**10, "l2": 2**20, "l3": 32 * 2**20}, "cpu")
+    assert blocks == {"l1": 32 * 2**10, "l2": 128 * 2**10, "l3": 2 * 2**20, "dram": 64 * 2**20}
+    assert ceilings.probe_blocks({}, "cuda") == {"hbm": 2**30}
+    assert ceilings.probe_blocks({"l2": 50 * 2**20}, "cuda") == {"l2": 25 * 2**20,
+                                                                "hbm": 100 * 2**20}  # fmt: skip
+
+
 def test_each_result_is_judged_by_its_level_and_says_which():
     frame = pd.DataFrame([
         row("bench_elementwise.time_multiply", "multiply", 2**10, 1e-6, **CEILINGS),  # 12 KiB
         row("bench_elementwise.time_multiply", "multiply", 2**16, 1e-5, **CEILINGS),  # 768 KiB
-        row("bench_elementwise.time_multiply", "multiply", 2**22, 2e-3, **CEILINGS),  # 48 MiB
+        row("bench_elementwise.time_multiply", "multiply", 2**23, 4e-3, **CEILINGS),  # 96 MiB
         row("bench_linalg.time_matmul", "matmul", 1024, 0.03, "float64", **CEILINGS),
         row("bench_linalg.time_matmul", "matmul", 1024, 0.015, "float32", **CEILINGS),
     ])  # fmt: skip
@@ -112,17 +121,29 @@ def test_a_result_from_before_the_levels_were_probed_is_not_judged_by_main_memor
     assert judged.iloc[2]["ceiling"] == "compute" and judged.iloc[2]["peak"] == 80
 
 
-def test_the_probe_reports_each_ceiling(monkeypatch):
-    measured = iter(range(100, 200))
-    monkeypatch.setattr(ceilings, "bandwidth", lambda block, device, threads: next(measured))
+def test_the_probe_keeps_the_best_sweep_and_no_level_slower_than_the_next(monkeypatch):
+    """Three sweeps; in the second, L1 came out at 50 (a disturbed moment) and L2 at 300."""
+    speeds = {(2**15, 2): [200, 50, 190], (2**17, 2): [100, 300, 110], (2**21, 2): [60] * 3,
+              (2**26, 2): [20] * 3, (2**14, 1): [120] * 3, (2**16, 1): [70] * 3,
+              (2**20, 1): [50] * 3, (2**26, 1): [12] * 3}  # fmt: skip
+    asked = []
+
+    def bandwidth(block, device, threads):
+        asked.append((block, threads))
+        return speeds[(block, threads)][sum(1 for a in asked if a == (block, threads)) - 1]
+
+    monkeypatch.setattr(ceilings, "bandwidth", bandwidth)
     facts = ceilings.cpu_ceilings({"l1": 2**16, "l2": 2**20, "l3": 2**25}, threads=2)
-    assert facts["ceiling_cpu_l1_gbps"] == "100.0" and facts["ceiling_cpu_l1_core_gbps"] == "101.0"
-    assert facts["ceiling_cpu_dram_gbps"] == "106.0" and facts["cache_cpu_l3_bytes"] == "33554432"
+    assert len(asked) == 3 * 8 and asked[:4] == [(2**15, 2), (2**17, 2), (2**21, 2), (2**26, 2)]
+    assert facts["ceiling_cpu_l2_gbps"] == "300.0"
+    assert facts["ceiling_cpu_l1_gbps"] == "300.0"  # never below the level after it
+    assert facts["ceiling_cpu_l1_core_gbps"] == "120.0" and facts["ceiling_cpu_dram_gbps"] == "20.0"
+    assert facts["ceiling_cpu_l3_gbps"] == "60.0"  # one core's 50 is below all cores' 60
     lines = ceilings.describe({**facts, "peak_cpu_float64_gflops": "80"})
-    assert lines[:4] == ["cpu L1 (64 KiB): 100.0 GB/s, one core 101.0 GB/s",
-                         "cpu L2 (1 MiB): 102.0 GB/s, one core 103.0 GB/s",
-                         "cpu L3 (32 MiB): 104.0 GB/s, one core 105.0 GB/s",
-                         "cpu DRAM: 106.0 GB/s, one core 107.0 GB/s"]  # fmt: skip
+    assert lines[:4] == ["cpu L1 (64 KiB): 300.0 GB/s, one core 120.0 GB/s",
+                         "cpu L2 (1 MiB): 300.0 GB/s, one core 70.0 GB/s",
+                         "cpu L3 (32 MiB): 60.0 GB/s, one core 50.0 GB/s",
+                         "cpu DRAM: 20.0 GB/s, one core 12.0 GB/s"]  # fmt: skip
     assert lines[5].startswith("cpu float64 compute: 80 GFLOP/s measured (best matmul), ")
 
 

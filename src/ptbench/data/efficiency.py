@@ -112,8 +112,11 @@ def work(row: pd.Series) -> tuple:
         what = _peak_key(case, row.get("float32_matmul_precision"))
         return (flops, "GFLOP/s", intensity, *peak(row, case.device, what), COMPUTE)
     if not math.isnan(moved) and moved:
-        footprint = operation.footprint_bytes(case)
-        return (moved, "GB/s", intensity, *memory_ceiling(row, case.device, footprint))
+        # The bytes a call touches are at most those it moves and at most those it holds (the
+        # footprint also counts what only the check reads); the smaller can only place it in a
+        # faster level, whose ceiling bounds it from above.
+        working_set = min(operation.footprint_bytes(case), moved)
+        return (moved, "GB/s", intensity, *memory_ceiling(row, case.device, working_set))
     return (math.nan, "", intensity, math.nan, "", "")
 
 
