@@ -4,6 +4,7 @@ working set fits in, the probe on this machine, and the committed history under 
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -174,3 +175,18 @@ def test_no_committed_result_is_above_its_ceiling(project):
     assert len(frame) > 100 and {"compute"} <= set(frame["ceiling"].astype(str))
     beyond = check_ceilings.over(frame, check_ceilings.NOISE_ALLOWANCE)
     assert beyond.empty, beyond.to_string()
+
+
+def test_the_site_lists_each_machines_ceilings_from_its_newest_run(results_copy):
+    from helpers import edit_result, fixture_runs
+    from ptbench.data.results import load_results
+    from ptbench.present.publish_pages import ceiling_rows
+
+    first, second = fixture_runs(results_copy)
+    older, newer = sorted((first, second), key=lambda p: json.loads(p.read_text())["date"])
+    edit_result(older, lambda data: data["params"].update(ceiling_cpu_dram_gbps="11"))
+    edit_result(newer, lambda data: data["params"].update(
+        ceiling_cpu_dram_gbps="22", cache_cpu_l1_bytes="65536", ceiling_cpu_l1_gbps="150"))
+    rows = ceiling_rows(load_results(results_copy))
+    assert [line for _machine, line in rows][:2] == ["cpu L1 (64 KiB): 150 GB/s",
+                                                     "cpu DRAM: 22 GB/s"]  # fmt: skip

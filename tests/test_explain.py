@@ -37,14 +37,20 @@ def test_changes_are_largest_first_mark_new_operators_and_add_up_to_the_wall_cha
 
 
 def test_the_settings_diff_names_each_differing_value_and_config_line():
-    base = {"torch": "2.13.0", "threads": "2", "config": "BLAS_INFO=mkl\nUSE_CUDA=0\nCXX=g++ 11",
-            "cpu_capability": "AVX512"}  # fmt: skip
-    cont = {"torch": "2.14.1", "threads": "2", "config": "BLAS_INFO=mkl\nUSE_CUDA=1\nCXX=g++ 13",
-            "cpu_capability": "AVX512"}  # fmt: skip
+    settings = " - Build settings: BLAS_INFO=mkl, USE_CUDA={}, CXX_FLAGS= -O2 -fPIC {}"
+    base = {"torch": "2.13.0", "threads": "2", "cpu_capability": "AVX512",
+            "config": f"PyTorch built with:\n  - OpenMP 201511\n{settings.format(0, '-DA')}"}
+    cont = {"torch": "2.14.1", "threads": "2", "cpu_capability": "AVX512",
+            "config": f"PyTorch built with:\n  - OpenMP 201811\n"
+                      f"{settings.format(1, '-DB -DC, CUDA_VERSION=13.0')}"}  # fmt: skip
     rows = diff.settings_diff(base, cont)
     assert {"setting": "torch", "baseline": "2.13.0", "contender": "2.14.1"} in rows
-    assert {"setting": "config", "baseline": "USE_CUDA=0", "contender": "USE_CUDA=1"} in rows
-    assert {"setting": "config", "baseline": "CXX=g++ 11", "contender": "CXX=g++ 13"} in rows
+    assert [r for r in rows if r["setting"].startswith("config")] == [
+        {"setting": "config: USE_CUDA", "baseline": "0", "contender": "1"},
+        {"setting": "config: CXX_FLAGS", "baseline": "-DA", "contender": "-DB -DC"},
+        {"setting": "config: CUDA_VERSION", "baseline": "absent", "contender": "13.0"},
+        {"setting": "config", "baseline": "OpenMP 201511", "contender": "OpenMP 201811"},
+    ]  # each item of the Build settings line on its own (flags: those one side alone has)
     assert not [r for r in rows if r["setting"] in ("threads", "cpu_capability")]
     assert diff.settings_diff(base, dict(base)) == []
 

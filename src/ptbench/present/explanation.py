@@ -33,6 +33,13 @@ HEADERS = ["operator / kernel", "kind", "baseline us", "contender us", "delta us
            "share of change", "calls per call", ""]  # fmt: skip
 
 
+CELL = 60  # characters of a setting's value on the terminal; --format json has all of it
+
+
+def _cell(text: str) -> str:
+    return text if len(text) <= CELL else text[: CELL - 3] + "..."
+
+
 def _params(entry: dict) -> str:
     skip = {"benchmark", "status", "reason", "ratio", "baseline_seconds", "contender_seconds",
             "changes"}  # fmt: skip
@@ -61,7 +68,7 @@ def render(document: dict, output_format: str = "table") -> str:
         lines += _combination(entry, style)
     settings = document["settings"]
     if settings:
-        rows = [[r["setting"], r["baseline"], r["contender"]] for r in settings]
+        rows = [[r["setting"], _cell(r["baseline"]), _cell(r["contender"])] for r in settings]
         lines += ["settings that differ:", tabulate(rows, ["setting", "baseline", "contender"],
                                                     tablefmt=style)]  # fmt: skip
     else:

@@ -190,8 +190,9 @@ def hardware_page(frame: pd.DataFrame) -> str:
 def ceiling_rows(frame: pd.DataFrame) -> list[list[str]]:
     """A row per ceiling of each machine, as its newest result recorded them."""
     rows = []
-    for machine, run in newest_run(frame).groupby("machine"):
-        facts = {key: value for key, value in run.iloc[0].items()
+    for machine, runs in frame.groupby("machine"):
+        newest = runs.sort_values("commit_date", ascending=False).iloc[0]
+        facts = {key: value for key, value in newest.items()
                  if isinstance(value, str) and key.startswith(("peak_", *ceilings.FACT_PREFIXES))}
         rows += [[machine, line] for line in ceilings.describe(facts)]  # fmt: skip
     return rows

@@ -8,7 +8,6 @@ own cost), so that on the CPU the changes add up to the change of the profiled w
 
 from __future__ import annotations
 
-import difflib
 import statistics
 from collections import defaultdict
 from typing import Any
@@ -74,12 +73,45 @@ def settings_diff(baseline: dict[str, str], contender: dict[str, str]) -> list[d
     return rows
 
 
+def _entries(text: str) -> list[str]:
+    """The lines of a long text, with a line of ``KEY=VALUE, KEY=VALUE`` items (``Build
+    settings: ...``) split into one entry per item, so a diff names the items that changed."""
+    found = []
+    for line in text.strip().splitlines():
+        line = line.strip().removeprefix("- ").strip()
+        head, _, rest = line.partition(": ")
+        if rest and "=" in rest and ", " in rest:
+            found += [f"{head}: {item.strip()}" for item in rest.split(", ") if item.strip()]
+        else:
+            found.append(line)
+    return found
+
+
+def _by_name(entries: list[str]) -> dict[str, str]:
+    return {entry.split("=", 1)[0]: entry.split("=", 1)[1] for entry in entries if "=" in entry}
+
+
+def _values(base: str, cont: str) -> dict[str, str]:
+    """Both values; for two lists of flags (``CXX_FLAGS``), only the flags each side alone
+    has."""
+    if " " not in base.strip() or " " not in cont.strip():
+        return {"baseline": base.strip(), "contender": cont.strip()}
+    before, after = base.split(), cont.split()
+    return {"baseline": " ".join(f for f in before if f not in after) or "(no others)",
+            "contender": " ".join(f for f in after if f not in before) or "(no others)"}
+
+
 def _line_changes(key: str, base: str, cont: str) -> list[dict[str, str]]:
-    lines = difflib.ndiff(base.strip().splitlines(), cont.strip().splitlines())
-    removed = [line[2:].strip() for line in lines if line.startswith("- ")]
-    lines = difflib.ndiff(base.strip().splitlines(), cont.strip().splitlines())
-    added = [line[2:].strip() for line in lines if line.startswith("+ ")]
-    rows = []
+    """A row per item whose value differs (``Build settings: USE_CUDA``: 0 against 1), then a
+    row per other line that is on one side only."""
+    before, after = _entries(base), _entries(cont)
+    named_before, named_after = _by_name(before), _by_name(after)
+    rows = [{"setting": f"{key}: {name.split(': ', 1)[-1]}",
+             **_values(named_before.get(name, "absent"), named_after.get(name, "absent"))}
+            for name in dict.fromkeys([*named_before, *named_after])
+            if named_before.get(name) != named_after.get(name)]  # fmt: skip
+    removed = [e for e in before if "=" not in e and e not in after]
+    added = [e for e in after if "=" not in e and e not in before]
     for index in range(max(len(removed), len(added))):
         rows.append({"setting": key,
                      "baseline": removed[index] if index < len(removed) else "",
