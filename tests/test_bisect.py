@@ -458,8 +458,11 @@ def test_a_real_bisection_finds_the_first_slowed_build_and_resumes(tmp_path, asv
     pythons = [sys.executable, sys.executable, slowed, slowed]
     completed, document = _real_bisection(tmp_path / "r", pythons)
     if document["steps"][0]["noise"].startswith("disturbed"):  # three times in a row
+        from ptbench.present import bisection
+
         assert completed.returncode == EXIT_OK and document["tracked"] is None
-        assert "(the run was disturbed: " in completed.stdout
+        assert "inconclusive (the run was disturbed: " in bisection.headline(document)
+        assert len(list((tmp_path / "r").glob("bisect-*/ends-0-vs-3.disturbed-*"))) == 2
         return
     assert completed.returncode == EXIT_REGRESSION, completed.stderr[-3000:]
     assert document["tracked"]["params"][-1] == "cholesky"
