@@ -107,6 +107,23 @@ def test_each_result_is_judged_by_its_level_and_says_which():
     assert small["fraction_of_peak"] == pytest.approx(3 * 2**10 * 4 / 1e-6 / 1e9 / 400)
 
 
+def test_the_roofline_draws_a_roof_per_level_and_colours_points_by_theirs():
+    from ptbench.present import roofline
+
+    frame = efficiency.add_efficiency(pd.DataFrame([
+        row("bench_elementwise.time_multiply", "multiply", 2**10, 1e-6, **CEILINGS),
+        row("bench_elementwise.time_multiply", "multiply", 2**16, 1e-5, **CEILINGS),
+        row("bench_linalg.time_matmul", "matmul", 1024, 0.03, "float64", **CEILINGS),
+    ])).assign(machine="m", env="e", commit_date=pd.Timestamp("2026-12-01"))  # fmt: skip
+    axes = roofline.roofline(frame, "m", "e", "cpu").axes[0]
+    labels = [text.get_text() for text in axes.get_legend().texts]
+    assert labels[:3] == ["judged by L1", "judged by L2", "judged by compute"]
+    assert [label for label in labels if "bandwidth" in label] == [
+        "L1 bandwidth 400 GB/s (measured)", "L2 bandwidth 200 GB/s (measured)",
+        "L3 bandwidth 100 GB/s (measured)", "DRAM bandwidth 30 GB/s (measured)"]  # fmt: skip
+    assert "float64 compute peak 80 GFLOP/s (measured)" in labels
+
+
 def test_a_result_from_before_the_levels_were_probed_is_not_judged_by_main_memory():
     """434% of main memory's bandwidth said nothing: a small working set sat in a cache whose
     ceiling was never measured. Only one as large as the old probe's own is judged by it."""
@@ -190,3 +207,17 @@ def test_the_site_lists_each_machines_ceilings_from_its_newest_run(results_copy)
     rows = ceiling_rows(load_results(results_copy))
     assert [line for _machine, line in rows][:2] == ["cpu L1 (64 KiB): 150 GB/s",
                                                      "cpu DRAM: 22 GB/s"]  # fmt: skip
+
+
+def test_the_site_draws_each_machines_roofline(results_copy, tmp_path):
+    from helpers import edit_result, fixture_runs
+    from ptbench.present import publish
+
+    for run in fixture_runs(results_copy):
+        edit_result(run, lambda data: data["params"].update(
+            cache_cpu_l1_bytes="65536", ceiling_cpu_l1_gbps="150", ceiling_cpu_dram_gbps="20"))
+    publish.write(results_copy, tmp_path / "site")
+    page = (tmp_path / "site" / "hardware.html").read_text()
+    (svg,) = (tmp_path / "site" / "roofline").glob("*.svg")
+    assert f'<img src="roofline/{svg.name}" alt="roofline: ' in page
+    assert svg.stat().st_size > 10_000 and svg.with_suffix(".png").exists()

@@ -30,7 +30,7 @@ from ptbench.analysis import history, torch_history
 from ptbench.analysis.ab import paired
 from ptbench.analysis.explain import record as explain_record
 from ptbench.core import outputs
-from ptbench.core.schema import timed
+from ptbench.core.schema import latest, timed
 from ptbench.data.results import load_results
 from ptbench.present import bisection, tables
 from ptbench.present.html import trusted
@@ -141,6 +141,24 @@ def inline_json(data) -> str:
     return text.replace("</", "<\\/")
 
 
+def rooflines(frame: pd.DataFrame, out_dir: Path) -> list[dict[str, str]]:
+    """The report's roofline (one roof per memory level, each point coloured by the level it
+    was judged against) for each machine and device's newest results, as SVGs in
+    ``out_dir``/roofline/; what the hardware page shows of each."""
+    from ptbench.core.names import slug
+    from ptbench.present import rendering, roofline
+
+    drawn = []
+    newest = latest(frame[frame["intensity"].notna()], by=("machine", "device"))
+    for row in newest.itertuples():
+        stem = slug(f"{row.machine}-{row.device}")
+        figure = roofline.roofline(frame, row.machine, row.env, row.device)
+        rendering.save(figure, out_dir / "roofline" / stem)
+        drawn.append({"src": f"roofline/{stem}.svg",
+                      "title": f"{row.machine}, {row.device}, {row.env}"})  # fmt: skip
+    return drawn
+
+
 def write(results_dir: Path, out_dir: Path) -> list[Path]:
     """Build the site from ``results_dir`` into ``out_dir``; the pages written, index first."""
     frame = timed(load_results(results_dir))
@@ -154,7 +172,7 @@ def write(results_dir: Path, out_dir: Path) -> list[Path]:
     bisected = bisection.site_rows(bisection.documents(results_dir), out_dir)
     outputs.write_text_atomically(written[0], index_page(frame, changes, documents, explanations,
                                                          bisected))  # fmt: skip
-    outputs.write_text_atomically(written[1], hardware_page(frame))
+    outputs.write_text_atomically(written[1], hardware_page(frame, rooflines(frame, out_dir)))
     for benchmark in sorted(frame["benchmark"].unique()):
         data = page_data(frame, benchmark, changes)
         path = out_dir / benchmark_file(benchmark)

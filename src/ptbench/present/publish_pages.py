@@ -178,13 +178,13 @@ def machine_ratios(frame: pd.DataFrame, first: str, second: str) -> pd.DataFrame
     }).reset_index()  # fmt: skip
 
 
-def hardware_page(frame: pd.DataFrame) -> str:
-    """Every machine's ceilings; every pair of machines, benchmark by benchmark (or a sentence
-    when there is one)."""
+def hardware_page(frame: pd.DataFrame, rooflines: list[dict] = ()) -> str:
+    """Every machine's ceilings and rooflines; every pair of machines, benchmark by benchmark
+    (or a sentence when there is one)."""
     machines = sorted(frame["machine"].unique())
     pairs = [_pair(frame, first, second) for first, second in itertools.combinations(machines, 2)]
     return page("hardware.html", "Hardware", script=bool(pairs), machines=machines, pairs=pairs,
-                ceilings=ceiling_rows(frame))  # fmt: skip
+                ceilings=ceiling_rows(frame), rooflines=list(rooflines))  # fmt: skip
 
 
 def ceiling_rows(frame: pd.DataFrame) -> list[list[str]]:

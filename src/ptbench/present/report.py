@@ -156,8 +156,10 @@ def scaling_section(frame: pd.DataFrame, figures: FigureFolder) -> Section:
         "Scaling",
         [
             "Time and achieved throughput (the operation's nominal FLOP or byte count over the "
-            "time) against size, latest results; a roofline per machine and device, its roofs "
-            "from the machine's datasheet peaks or measured probe."
+            "time) against size, latest results; a roofline per machine and device, with one "
+            "roof per level of the memory hierarchy and the compute peaks (the machine's "
+            "datasheet, else its probe), each point coloured by the ceiling it was judged "
+            "against."
         ],
     )
     for benchmark, where in SCALING:

@@ -43,7 +43,9 @@ def roofline(frame: pd.DataFrame, machine: str, env: str, device: str = "cpu") -
         label = f"judged by {level}" if level else "no ceiling recorded"
         axes.scatter(group["x"], group["y"], s=18, color=LEVEL_COLOURS.get(level, "tab:gray"),
                      label=label)  # fmt: skip
-    facts = rows.iloc[0] if len(rows) else pd.Series(dtype=object)
+    # the roofs of the newest run drawn (an older combination's point keeps its own ceiling)
+    newest = rows.sort_values("commit_date", kind="stable") if "commit_date" in rows else rows
+    facts = newest.iloc[-1] if len(rows) else pd.Series(dtype=object)
     low, high = (rows["intensity"].min(), rows["intensity"].max()) if len(rows) else (0.1, 100)
     span = np.logspace(np.log10(low) - 0.5, np.log10(high) + 0.5, 200)
     if _roofs(axes, facts, device, span) == 0:  # say why, rather than draw points in a void
