@@ -8,15 +8,15 @@ import math
 from pathlib import Path
 
 import matplotlib
-import matplotlib.pyplot as plt
-import matplotlib.ticker
-import pandas as pd
-from tabulate import tabulate
 
-from ptbench.core.schema import EQUIVALENT, FASTER, INCONCLUSIVE, SLOWER
-from ptbench.present import tables
+matplotlib.use("Agg")  # files only; no display on benchmark machines or in CI
+import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
+import pandas as pd  # noqa: E402
+from tabulate import tabulate  # noqa: E402
 
-matplotlib.use("Agg")
+from ptbench.core.schema import EQUIVALENT, FASTER, INCONCLUSIVE, SLOWER  # noqa: E402
+from ptbench.present import tables  # noqa: E402
 
 HEADERS = ["step", "what", "contender", "baseline", "ratio", "interval", "verdict", ""]
 
@@ -143,14 +143,10 @@ def _ratio_ticks(axes) -> None:
     axes.set_ylim(low, high)
 
 
-def figure(document: dict) -> plt.Figure:
-    """The followed combination's ratio to the first build, for each build a step compared with
-    it, with its interval, and the boundary shaded."""
-    builds = document["builds"]
-    against_first = [s for s in document["steps"] if s["baseline"] == 0 and s.get("ratio")]
-    figure, axes = plt.subplots(figsize=(9, 4.2))
+def _steps_against_first(axes, steps: list[dict]) -> None:
+    """A point and interval for each step that compared a build with build 0."""
     seen: dict[int, int] = {}
-    for step in against_first:
+    for step in (s for s in steps if s["baseline"] == 0 and s.get("ratio")):
         ratio, low, high = step["ratio"], step.get("ratio_low"), step.get("ratio_high")
         # a build compared with build 0 twice (a search step and the boundary): side by side
         shift = 0.12 * seen.get(step["contender"], 0)
@@ -163,6 +159,14 @@ def figure(document: dict) -> plt.Figure:
                       fmt=marker, color=colour, capsize=4, markerfacecolor=colour
                       if marker == "o" else "white", label=f"{kind} (ab ratio to build 0, "
                       "interval)")  # fmt: skip
+
+
+def figure(document: dict) -> plt.Figure:
+    """The followed combination's ratio to the first build, for each build a step compared with
+    it, with its interval, and the boundary shaded."""
+    builds = document["builds"]
+    figure, axes = plt.subplots(figsize=(9, 4.2))
+    _steps_against_first(axes, document["steps"])
     axes.plot([0], [1.0], "D", color="grey", label="build 0 (the reference)")
     axes.axhline(1.0, color="grey", linewidth=0.8)
     factor = document["factor"]

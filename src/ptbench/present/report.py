@@ -211,6 +211,19 @@ def build(
             )
         )
     latest = schema.newest_run(frame)
+    sections += standard_sections(latest, factor, figures)
+    # Figures are rendered by other processes while this one goes on: the section with the most
+    # figures and the least arithmetic is built first, the change points (arithmetic, few
+    # figures) last, so the rendering overlaps them; the document keeps its order.
+    scaling = scaling_section(latest, figures)
+    sections += [changes_section(frame, figures), torch_section(frame, figures), scaling]
+    figures.writer.write_all()
+    return sections
+
+
+def standard_sections(latest: pd.DataFrame, factor: float, figures: FigureFolder) -> list:
+    """The questions every report answers of the newest runs, or says they cannot be."""
+    sections = []
     for title, base, cont, question in STANDARD_QUESTIONS:
         try:
             sections.append(
@@ -220,12 +233,6 @@ def build(
             )
         except compare.SelectorError as missing:
             sections.append(Section(title, [question, f"Not in these results: {missing}."]))
-    # Figures are rendered by other processes while this one goes on: the section with the most
-    # figures and the least arithmetic is built first, the change points (arithmetic, few
-    # figures) last, so the rendering overlaps them; the document keeps its order.
-    scaling = scaling_section(latest, figures)
-    sections += [changes_section(frame, figures), torch_section(frame, figures), scaling]
-    figures.writer.write_all()
     return sections
 
 

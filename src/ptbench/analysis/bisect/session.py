@@ -114,7 +114,7 @@ class Bisection:
         self._progress(baseline, contender)
         start, reused = time.monotonic(), folder.is_dir()
         if not reused:
-            self._measure_until_quiet(folder, baseline, contender, bench)
+            self._measure_until_quiet(role, folder, baseline, contender, bench)
         (document,) = paired.documents(folder)
         made = Step(role, baseline, contender, folder, paired.judged_pairs(document), reused,
                     time.monotonic() - start, document.get("noise", {}).get("noise", "not "
@@ -122,10 +122,10 @@ class Bisection:
         self.steps.append(made)
         return made
 
-    def _measure_until_quiet(self, folder: Path, baseline: int, contender: int,
+    def _measure_until_quiet(self, role: str, folder: Path, baseline: int, contender: int,
                              bench: str | None) -> None:  # fmt: skip
         for attempt in range(1, DISTURBED_RETRIES + 2):
-            self._measure(folder, baseline, contender, bench)
+            self._measure(role, folder, baseline, contender, bench)
             (document,) = paired.documents(folder)
             disturbed = document.get("noise", {}).get("noise", "")
             withheld = any(judgement.DISTURBED_NOTE in (pair.get("note") or "")
@@ -137,7 +137,8 @@ class Bisection:
             kept = 1 + sum(1 for _ in folder.parent.glob(f"{folder.name}.disturbed-*"))
             folder.rename(folder.with_name(f"{folder.name}.disturbed-{kept}"))
 
-    def _measure(self, folder: Path, baseline: int, contender: int, bench: str | None) -> None:
+    def _measure(self, role: str, folder: Path, baseline: int, contender: int,
+                 bench: str | None) -> None:  # fmt: skip
         folder.parent.mkdir(parents=True, exist_ok=True)
         scratch = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
         request = ab_session.ABRequest(
@@ -149,16 +150,11 @@ class Bisection:
             ab_session.run(request)
             scratch.rename(folder)
         except PtbenchError as error:
-            if role_is_search(folder):  # the ends accepted the input: the build broke
+            if role != search.ENDS:  # the ends accepted the input: the build broke
                 raise RunFailed(f"bisect step {folder.name} failed: {error}") from None
             raise
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
-
-
-def role_is_search(folder: Path) -> bool:
-    """A step after the ends, which accepted the input."""
-    return not folder.name.startswith(search.ENDS)
 
 
 def tracked_regression(ends: Step) -> dict | None:

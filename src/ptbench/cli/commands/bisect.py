@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ptbench.cli.arguments import FORMATS, add_factor, add_selection, folder, seconds
+from ptbench.cli.arguments import add_factor, add_selection, folder, seconds
 from ptbench.core.errors import EXIT_OK, EXIT_REGRESSION
 from ptbench.core.outputs import emit
 
@@ -37,8 +37,8 @@ def add(commands) -> None:
     bisect.add_argument("--results", metavar="DIR", type=folder,
                         help="where the steps and the bisect-<key>.json document go (default: "
                         "a new scratch folder); give the same folder to resume")  # fmt: skip
-    bisect.add_argument("--format", dest="output_format", default="table", choices=FORMATS[:2]
-                        + ("json",), help="how to print the bisection")  # fmt: skip
+    bisect.add_argument("--format", dest="output_format", default="table",
+                        choices=("table", "markdown", "json"), help="how to print the bisection")
 
 
 def handle(args: argparse.Namespace) -> int:
