@@ -7,6 +7,7 @@ import json
 import math
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -120,6 +121,16 @@ def test_pairs_alternate_abba_with_fresh_workers_every_pass(fake_alternation):
         "baseline", "contender", "contender", "baseline",
     ]  # fmt: skip
     assert [started for started, _ in one] == [1, 1, 2, 2, 3, 3, 4, 4]  # a pair a pass
+
+
+def test_ab_shows_its_pairs_with_the_time_left_on_stderr(fake_alternation, capsys):
+    alternation, _log = fake_alternation
+    alternation.show_progress = True
+    combinations = [Combination("one", [1]), Combination("two", [2])]
+    alternation.fill([(c, 4) for c in combinations])
+    out, err = capsys.readouterr()
+    assert out == ""  # stdout is the table's (or the JSON's)
+    assert err.splitlines() == ["ptbench ab: first pairs: 8/8 pairs, 0:00 elapsed (two)"]
 
 
 def test_confirmation_doubles_the_inconclusive_until_decided(fake_alternation):
@@ -243,6 +254,34 @@ def test_a_python_without_ptbench_is_bad_input(tmp_path, asv_home, capsys):
     assert "give a Python that has torch and ptbench" in err
 
 
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("sleep 600", "gave no answer in 3 s"),  # a side that never answers
+        ("while read -r line; do echo hello; done", "not ptbench's protocol: 'hello'"),
+    ],
+)
+def test_a_side_that_never_answers_or_babbles_ends_in_one_line(
+    tmp_path, asv_home, capsys, monkeypatch, body, message
+):
+    import tempfile
+    import time
+
+    monkeypatch.setattr(schedule, "START_TIMEOUT_SECONDS", 3.0)
+    side = tmp_path / "side"
+    side.write_text(f"#!/bin/bash\n{body}\n")
+    side.chmod(0o755)
+    scratch = Path(tempfile.gettempdir())
+    before = set(scratch.glob("ptbench-ab-*"))
+    start = time.monotonic()
+    status, out, err = run_cli(capsys, "ab", "--baseline", side, "--contender", sys.executable)
+    assert status == 2 and out == "" and time.monotonic() - start < 60
+    assert f"--baseline {side} cannot run ptbench's worker (" in err and message in err, err
+    assert "its log" not in err  # removed with the refusal: not named
+    assert err.count("\n") == 1
+    assert set(scratch.glob("ptbench-ab-*")) == before  # no logs or results folder left
+
+
 ONE_SOLVE = r"time_solve\('cpu', 64, 'float64', '(lu|cholesky)'\)"
 
 
@@ -347,7 +386,11 @@ def test_the_report_shows_an_ab_run_and_where_the_sequential_one_disagreed(tmp_p
     assert "Interleaved A/B: torch 2.0 vs 1.0" in titles
     ab = sections[titles.index("Interleaved A/B: torch 2.0 vs 1.0")]
     assert list(ab.table["verdict"]) == [SLOWER]
-    assert ab.table.iloc[0]["ratio [interval]"].startswith("1.5")
+    assert ab.table.iloc[0]["paired ratio [interval]"].startswith("1.5")
+    heads = list(ab.table.columns)  # each side's median, and the paired estimate, said so
+    start = heads.index("baseline (median)")
+    assert heads[start : start + 3] == ["baseline (median)", "contender (median)",
+                                        "paired ratio [interval]"]  # fmt: skip
     assert "machine noise: quiet" in ab.text[0]
     disagreed = sections[titles.index("Interleaved A/B: torch 2.0 vs 1.0") + 1]
     assert disagreed.title == "Sequential against interleaved"

@@ -164,3 +164,50 @@ def test_from_a_folder_without_ab_comparisons_is_bad_input(tmp_path, capsys, whe
                                "--contender", sys.executable, "--from", folder)  # fmt: skip
     assert status == 2 and out == "" and len(err.strip().splitlines()) == 1
     assert "no ptbench ab comparison there (ab-*.json)" in err
+
+
+def test_instruction_counts_compare_per_call_with_the_functions_that_changed_most():
+    from ptbench.analysis.explain import instructions
+
+    base = {"status": "ok", "per_call": [1000.0, 1001.0],
+            "functions": {"at::native::add": 600.0, "dispatch": 300.0}}
+    cont = {"status": "ok", "per_call": [1500.0, 1500.0],
+            "functions": {"at::native::add": 600.0, "dispatch": 310.0, "at::extra": 480.0}}
+    counted = instructions.compare(base, cont)
+    assert counted["baseline_per_call"] == 1000.5 and counted["contender_per_call"] == 1500.0
+    assert counted["ratio"] == pytest.approx(1500 / 1000.5)
+    assert counted["repeat_spread"] == pytest.approx(1 / 1000.5)
+    assert [f["function"] for f in counted["functions"]][:2] == ["at::extra", "dispatch"]
+    assert counted["functions"][0] == {"function": "at::extra", "baseline": 0.0,
+                                       "contender": 480.0, "delta": 480.0}  # fmt: skip
+    missing = {"status": "skipped", "reason": instructions.MISSING}
+    assert instructions.compare(base, missing) == {"status": "skipped",
+                                                   "reason": instructions.MISSING}  # fmt: skip
+
+
+def test_without_valgrind_instruction_counts_are_skipped_saying_why(monkeypatch):
+    from ptbench.analysis.explain import instructions
+
+    monkeypatch.setattr(instructions.shutil, "which", lambda name: None)
+    counted = instructions.count("bench_elementwise.time_sum", ["cpu", 1024], "default")
+    assert counted == {"status": "skipped", "reason": instructions.MISSING}
+    assert "apt-get install valgrind" in instructions.MISSING
+
+
+@pytest.mark.slow
+def test_instruction_counts_of_a_real_call_are_stable_and_match_across_one_build():
+    """Callgrind on the suite's own call, this environment on both sides: the counts agree
+    to a fraction of a percent, where wall time on this VM moves by tens of percent."""
+    import shutil
+
+    from ptbench.analysis.explain import instructions
+
+    if shutil.which("valgrind") is None:
+        pytest.skip("no valgrind: scripts/test installs Debian's valgrind as root")
+    sides = [instructions.count("bench_elementwise.time_sum", ["cpu", 1024], "default")
+             for _ in range(2)]  # fmt: skip
+    counted = instructions.compare(*sides)
+    assert counted["status"] == "ok", counted
+    assert counted["baseline_per_call"] > 1000  # a torch.sum call runs thousands
+    assert counted["ratio"] == pytest.approx(1.0, abs=0.01)
+    assert counted["repeat_spread"] < 0.01

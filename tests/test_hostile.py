@@ -108,6 +108,11 @@ def infinite_time(data):
     data["results"]["bench_elementwise.time_sum"][0][0] = float("inf")
 
 
+def too_few_values(data):
+    row = data["results"]["bench_elementwise.time_sum"]
+    row[0] = row[0][:5]  # its params still list every combination
+
+
 def version_not_text(data):
     row = data["results"]["bench_elementwise.time_sum"]
     row[data["result_columns"].index("version")] = []
@@ -121,6 +126,7 @@ def version_not_text(data):
         (negative_time, "has seconds -1e-06; it must be positive and finite"),
         (infinite_time, "has seconds inf; it must be positive and finite"),
         (version_not_text, "damaged asv result file (version [] is not text)"),
+        (too_few_values, "bench_elementwise.time_sum holds 5 values for 18 parameter combinations"),
         (lambda data: data.update(date="yesterday"), "date 'yesterday' is not a time in ms"),
         (lambda data: data.update(params=[]), "not a readable asv result file"),
         (lambda data: data.clear(), "not a readable asv result file (No version specified"),
@@ -188,6 +194,22 @@ def test_a_closed_pipe_ends_output_quietly_with_the_comparisons_status(results_c
     assert status == 0 and stderr == b""
 
 
+def test_no_stdout_at_all_or_a_full_stderr_never_changes_the_status(results_copy):
+    """Started with its stdout closed (``>&-``): no traceback, the comparison's own status. Bad
+    input with stderr on a full disk: still 2 (the line is lost, never the status)."""
+    command = [sys.executable, "-m", "ptbench.cli", *map(str, compare_arguments(results_copy))]
+    closed = subprocess.run(command, stderr=subprocess.PIPE, text=True, check=False,
+                            preexec_fn=lambda: os.close(1))  # fmt: skip
+    assert closed.returncode == 0 and closed.stderr == ""
+    with open("/dev/full", "w") as full:
+        refused = subprocess.run(
+            [sys.executable, "-m", "ptbench.cli", "export", "--results", "/nonexistent", "--out",
+             str(results_copy.parent / "t.csv")],
+            stdout=subprocess.PIPE, stderr=full, check=False,
+        )  # fmt: skip
+    assert refused.returncode == 2 and refused.stdout == b""
+
+
 def test_a_full_disk_on_stdout_is_one_line_exit_2(results_copy):
     with open("/dev/full", "w") as full:
         completed = subprocess.run(
@@ -242,6 +264,37 @@ def test_export_and_report_targets_of_the_wrong_kind(results_copy, capsys, tmp_p
         assert status == 2 and message in one_line(err), err
     assert a_file.read_text() == "keep me" and checksums(results_copy) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.txt", "results", "x.csv"]
+
+
+def test_a_device_or_a_pipe_is_never_replaced_nor_read(results_copy, capsys, tmp_path):
+    """export --out a FIFO (as root, /dev/null would be replaced by a CSV): refused; a FIFO
+    where an ab document or the catalogue should be: refused in one line, never a hang."""
+    pipe = tmp_path / "pipe.csv"
+    os.mkfifo(pipe)
+    status, _out, err = run_cli(capsys, "export", "--out", pipe, "--results", results_copy)
+    assert status == 2 and "pipe.csv is not a regular file (a device or a pipe)" in err
+    assert pipe.is_fifo()
+    os.mkfifo(results_copy / "ab-fifo.json")
+    status, _out, err = run_cli(capsys, "report", "--results", results_copy, "--out",
+                                tmp_path / "report")  # fmt: skip
+    assert status == 2 and "ab-fifo.json: not a regular file; a ptbench ab document" in err, err
+    (results_copy / "ab-fifo.json").unlink()
+    (results_copy / "benchmarks.json").unlink()
+    os.mkfifo(results_copy / "benchmarks.json")
+    status, _out, err = run_cli(capsys, "export", "--out", tmp_path / "t.csv", "--results",
+                                results_copy)  # fmt: skip
+    assert status == 2 and "benchmarks.json: not a regular file" in err, err
+
+
+def test_a_malformed_asv_config_is_bad_input_named(tmp_path, monkeypatch, capsys):
+    (tmp_path / "asv.conf.json").write_text('{"version": 1, "repo": ')
+    for command in (["init", "-q"], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q",
+                                     "--allow-empty", "-m", "x"]):  # fmt: skip
+        subprocess.run(["git", "-C", str(tmp_path), *command], check=True)
+    monkeypatch.chdir(tmp_path)
+    status, _out, err = run_cli(capsys, "run", "--results", tmp_path / "r", "--bench", "x")
+    assert status == 2 and f"{tmp_path / 'asv.conf.json'} is not valid JSON (" in err, err
+    assert not (tmp_path / "r").exists()
 
 
 # Silent nonsense, made loud ------------------------------------------------------------------

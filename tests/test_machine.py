@@ -164,3 +164,40 @@ def test_the_probe_measures_this_cpu():
         "peak_cpu_copy_gbps",
     }
     assert all(float(value) > 0 for value in measured.values())
+
+
+def test_peaks_are_never_taken_from_a_busy_minute(monkeypatch):
+    """The probe is repeated while another process runs beside it, and refused after three
+    tries: peaks from a busy minute would make every "% of peak" read too high."""
+    from ptbench.hardware import noise
+
+    calls = []
+    crowded = noise.Snapshot(0.0, 0.5, 1000, 0.010, others=1.0)
+    quiet = noise.Snapshot(0.0, 0.5, 1000, 0.010, others=0.0)
+    states = iter([crowded, quiet, quiet, quiet])  # busy at the first probe's start only
+    monkeypatch.setattr(noise, "snapshot", lambda: next(states))
+    found = machine.quietly(lambda device: calls.append(device) or {"peak": "1"}, "cpu")
+    assert found == {"peak": "1"} and calls == ["cpu", "cpu"]
+    monkeypatch.setattr(noise, "snapshot", lambda: crowded)
+    with pytest.raises(machine.MachineError) as refused:
+        machine.quietly(lambda device: calls.append(device) or {}, "cpu")
+    assert str(refused.value).startswith("the machine was busy through 3 probes of its cpu "
+                                         "peaks (1 other process(es) running on ")
+    assert len(calls) == 2 + 3
+
+
+def test_machine_write_refuses_what_it_cannot_write_before_writing_anything(
+    asv_home, tmp_path, capsys, monkeypatch
+):
+    from helpers import run_cli
+
+    monkeypatch.setattr(machine, "peak_facts", lambda facts, existing, probe: {})
+    a_file = tmp_path / "results-file"
+    a_file.write_text("keep me")
+    status, _out, err = run_cli(capsys, "machine", "--write", "--results", a_file)
+    assert status == 2 and "is a file; give a folder" in err
+    assert not (asv_home / ".asv-machine.json").exists()  # refused before it was written
+    (asv_home / ".asv-machine.json").mkdir()
+    status, _out, err = run_cli(capsys, "machine", "--write")
+    assert status == 2 and ".asv-machine.json is not a file (a folder?); move it aside" in err
+    assert a_file.read_text() == "keep me"

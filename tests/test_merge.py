@@ -110,6 +110,48 @@ def test_an_archive_from_run_merges_like_its_folder(tmp_path, capsys):
     assert checksums(tmp_path / "history" / "box-a") == checksums(source / "box-a")
 
 
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda text: text[: len(text) // 2], "not a readable ptbench ab document"),
+        (lambda text: json.dumps({k: v for k, v in json.loads(text).items() if k != "pairs"}),
+         "not a readable ptbench ab document ('pairs')"),
+        (lambda text: json.dumps({**json.loads(text), "pairs": {"a": 1}}),
+         "its pairs are not a list of pairs"),
+    ],
+)  # fmt: skip
+def test_a_damaged_ab_document_refuses_the_merge(tmp_path, capsys, damage, message):
+    source, target = machine_folder(tmp_path, "box-a"), tmp_path / "history"
+    document = {"machine": "box-a", "commit": "a" * 40, "envs": ["x", "y"], "factor": 1.1,
+                "pairs": [{"benchmark": "b", "params": [], "verdict": "equivalent"}]}
+    (source / "ab-aaaaaaaa-x-vs-y.json").write_text(damage(json.dumps(document)))
+    status, _out, err = run_cli(capsys, "merge", source, "--into", target)
+    assert status == 2 and err.startswith("ptbench: error: nothing was merged: ")
+    assert "ab-aaaaaaaa-x-vs-y.json" in err and message in err, err
+    assert not list(target.rglob("*.json"))
+
+
+def test_a_folder_is_never_merged_into_itself(tmp_path, capsys):
+    source = machine_folder(tmp_path, "box-a")
+    before = checksums(source)
+    for into, inputs in ((source / "merged", [source]), (tmp_path, [source])):
+        status, _out, err = run_cli(capsys, "merge", *inputs, "--into", into)
+        assert status == 2 and "overlap (one holds the other)" in err, err
+    assert checksums(source) == before and not (source / "merged").exists()
+
+
+def test_a_damaged_file_in_an_archive_is_named_in_the_archive(tmp_path, capsys):
+    source = machine_folder(tmp_path, "box-a")
+    damaged = sorted((source / "box-a").glob("*-existing-*.json"))[0]
+    damaged.write_text(damaged.read_text()[:200])
+    files = [*sorted((source / "box-a").glob("*.json")), source / "benchmarks.json"]
+    archive = tmp_path / "box-a.tar.gz"
+    merge.write_archive(files, source, archive)
+    status, _out, err = run_cli(capsys, "merge", archive, "--into", tmp_path / "history")
+    assert status == 2 and "ptbench-merge-" not in err  # not a temporary folder, gone by now
+    assert f"{archive}:results/box-a/{damaged.name}" in err
+
+
 def test_an_archive_reaching_out_of_its_folder_is_refused(tmp_path, capsys):
     archive = tmp_path / "evil.tar.gz"
     with tarfile.open(archive, "w:gz") as tar:

@@ -30,6 +30,28 @@ def test_each_signal_marks_a_run_disturbed():
     assert noise.is_disturbed(slowed["noise"]) and not noise.is_disturbed("quiet")
 
 
+def test_one_other_cpu_bound_process_is_enough_to_disturb_a_run():
+    """Measured for real: a busy loop beside this process, on a machine whose load average
+    would still read under its cores plus one."""
+    import subprocess
+    import sys
+    import time
+
+    quiet = noise.others_running()
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.5)
+        busy = noise.others_running()
+    finally:
+        spinner.kill()
+        spinner.wait()
+    assert busy >= quiet + 1 and busy >= 1
+    crowded = noise.Snapshot(0.0, 0.5, 1000, 0.010, others=busy)
+    facts = noise.assess(crowded, state(seconds=10), cpus=2)
+    assert facts["noise"] == f"disturbed: start: {busy:g} other process(es) running on 2 CPUs"
+    assert facts["noise_others_before"] == f"{busy:g}" and facts["noise_others_after"] == "0"
+
+
 def test_steal_is_the_eighth_value_of_proc_stat_or_unknown(tmp_path, monkeypatch):
     stat = tmp_path / "stat"
     stat.write_text("cpu  1153502 5745 152127 880478 2887 0 1875 1621 0 0\ncpu0 1 2 3\n")

@@ -164,7 +164,7 @@ def stand_ins(monkeypatch, asv_home, tmp_path):
     from ptbench.run import asv_process
     from ptbench.run import project as checkout
 
-    monkeypatch.setattr(asv_process, "run_asv", lambda command, cwd, environment: 1)
+    monkeypatch.setattr(asv_process, "run_asv", lambda command, cwd, environment, log, progress: 1)
     monkeypatch.setattr(peaks, "probe", lambda device: {f"peak_{device}_copy_gbps": "1"})
 
     def write_placeholders(writer, figure, stem):

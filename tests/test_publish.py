@@ -107,6 +107,32 @@ def test_publish_writes_the_site_and_never_touches_results(results_copy, tmp_pat
             assert (html_file.parent / url.split("?")[0]).resolve().is_file(), url
 
 
+@pytest.mark.parametrize(
+    "name", ["../../escaped.time_x", "bench_x/../../../escaped.time_x", "b.time_" + "b" * 10_000]
+)
+def test_a_benchmark_name_from_the_data_never_writes_outside_the_site(
+    results_copy, tmp_path, capsys, name
+):
+    from helpers import edit_result, fixture_runs
+
+    def rename(data):
+        data["results"][name] = data["results"].pop(SUM)
+
+    for path in fixture_runs(results_copy):
+        edit_result(path, rename)
+    out = tmp_path / "site" / "inner"
+    status, _stdout, stderr = run_cli(capsys, "publish", "--results", results_copy, "--out", out)
+    assert (status, stderr) == (0, "")
+    inside = {p.resolve() for p in out.rglob("*") if p.is_file()}
+    outside = {p for p in tmp_path.rglob("*") if p.is_file() and p.resolve() not in inside
+               and not p.resolve().is_relative_to(results_copy.resolve())}  # fmt: skip
+    assert outside == set()
+    pages = [p.name for p in (out / "benchmarks").iterdir()]
+    assert len(pages) == 5 and all(len(page) < 120 for page in pages)  # one per benchmark
+    index = (out / "index.html").read_text()
+    assert all(f'href="benchmarks/{page}' in index for page in pages)  # linked as written
+
+
 def test_publish_refuses_an_out_inside_results(results_copy, capsys):
     status, _out, err = run_cli(capsys, "publish", "--results", results_copy,
                                 "--out", results_copy / "site")  # fmt: skip
@@ -154,6 +180,32 @@ def test_a_benchmark_page_draws_points_and_a_filter_changes_them(chromium, resul
     assert chromium.evaluate("document.querySelectorAll('.scatterlayer .trace').length") > 0
     assert [url for url in chromium.requests if not url.startswith("file://")] == []
     assert any(url.endswith("assets/plotly.min.js") for url in chromium.requests)
+
+
+def test_a_page_of_many_lines_opens_with_at_most_12_and_widens_on_request(chromium, tmp_path):
+    from helpers import PROJECT
+
+    out = tmp_path / "site"
+    publish.write(PROJECT / "results", out)  # the committed history: 112 lines of time_solve
+    chromium.open((out / "benchmarks" / "bench_linalg.time_solve.html").as_uri())
+    drawn = int(chromium.wait_until("document.body.dataset.points"))
+    assert 0 < int(chromium.evaluate("document.body.dataset.lines")) <= 12
+    note = chromium.evaluate("document.getElementById('graph-note').textContent")
+    assert "preselected, to draw at most 12 lines: choose \"all\" to widen)" in note, note
+    narrowed = chromium.evaluate(
+        "[...document.querySelectorAll('.controls select')].filter(s => s.name !== 'x'"
+        " && s.value !== 'all').map(s => s.name)"
+    )
+    assert narrowed  # the controls show what was preselected
+    chromium.evaluate(
+        "(() => { for (const s of document.querySelectorAll('.controls select')) {"
+        " if (s.name !== 'x') { s.value = 'all'; s.dispatchEvent(new Event('change')); } } })()"
+    )
+    assert int(chromium.evaluate("document.body.dataset.lines")) > 12
+    assert int(chromium.evaluate("document.body.dataset.points")) > drawn
+    assert "preselected" not in chromium.evaluate(
+        "document.getElementById('graph-note').textContent"
+    )
 
 
 def test_the_index_page_loads_offline_and_links_every_benchmark(chromium, results_copy, tmp_path):

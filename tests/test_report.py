@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -55,7 +56,7 @@ def test_every_plot_is_written(frame_and_comparison, tmp_path, results_copy):
     for name, figure in [
         ("speedup", plots.speedup_vs_size(comparison, base, cont)),
         ("bars", plots.comparison_bars(comparison, base, cont)),
-        ("heatmap", plots.speedup_heatmap(comparison, base, cont)),
+        ("heatmap", plots.ratio_heatmap(comparison, base, cont)),
         ("scaling", plots.scaling(frame, "bench_elementwise.time_multiply", by="commit")),
     ]:
         assert figure.axes[0].get_title(), name
@@ -67,6 +68,36 @@ def test_every_plot_is_written(frame_and_comparison, tmp_path, results_copy):
     figure = plots.history(frame, identity, change_points(frame))
     assert any("change x1.5" in text.get_text() for text in figure.axes[0].get_legend().texts)
     assert_figure_files(rendering.save(figure, tmp_path / "history"))
+
+
+def test_the_heatmap_shows_the_tables_ratio_and_no_blank_rows(frame_and_comparison):
+    import numpy as np
+
+    _frame, comparison = frame_and_comparison
+    figure = plots.ratio_heatmap(comparison, {"method": "lu"}, {"method": "cholesky"})
+    values = np.asarray(figure.axes[0].images[0].get_array(), dtype=float)
+    assert not np.isnan(values).all(axis=1).any() and not np.isnan(values).all(axis=0).any()
+    pairs = comparison.pairs.dropna(subset=["ratio"])
+    median = pairs.groupby(["benchmark", "size"])["ratio"].median()
+    assert np.sort(values[~np.isnan(values)]) == pytest.approx(np.sort(median.to_numpy()))
+    scale = figure.axes[1]  # the colour bar: one label, saying what the colours are
+    assert scale.get_ylabel() == "ratio: contender / baseline time (> 1: contender slower)"
+    assert not [label for label in scale.get_yticklabels(minor=True) if label.get_text()]
+
+
+def test_whiskers_past_the_axis_end_in_an_arrowhead(frame_and_comparison):
+    import dataclasses
+
+    _frame, comparison = frame_and_comparison
+    pairs = comparison.pairs.copy()
+    wide = pairs.index[0]
+    pairs.loc[wide, ["verdict", "ratio", "ratio_low", "ratio_high"]] = ["inconclusive", 1.05,
+                                                                         1e-3, 8645.0]  # fmt: skip
+    figure = plots.comparison_bars(dataclasses.replace(comparison, pairs=pairs), {}, {})
+    low, high = figure.axes[0].get_xlim()
+    heads = {line.get_marker(): list(line.get_xdata()) for line in figure.axes[0].lines
+             if line.get_marker() in ("<", ">")}  # fmt: skip
+    assert heads["<"] == [pytest.approx(low)] and heads[">"] == [pytest.approx(high)]
 
 
 def test_every_result_gets_throughput_from_its_work_counts(frame_and_comparison):
@@ -225,3 +256,64 @@ def test_the_overview_says_which_runs_recorded_no_noise_facts(results_copy):
     assert frame["machine"].dtype == "category"  # run facts: a byte a cell, not a string
     runs = report.overview(frame, results_copy).table
     assert sorted(runs["machine noise"]) == ["not recorded", "quiet"]
+
+
+def test_a_standard_question_without_its_side_says_so_as_the_questions_own():
+    """Nobody gave a --baseline: the message names the question's side, not the user's."""
+    from ptbench.analysis.compare import SelectorError
+    from ptbench.present import report
+
+    missing = SelectorError("baseline: method=out_of_place matches nothing; available: lu, qr")
+    text = report._unasked(missing, {"method": "out_of_place"}, {"method": "isub"})
+    assert text == "no results for its baseline, method=out_of_place (these results have: lu, qr)"
+
+
+@pytest.mark.parametrize("happening", ["full disk", "ctrl-c"])
+def test_a_full_disk_or_ctrl_c_while_figures_render_is_one_line(
+    results_copy, tmp_path, capfd, monkeypatch, happening
+):
+    """Figures render in forked children: what goes wrong there reaches the user as one line
+    (exit 2, or 130 for Ctrl-C), never as a traceback from each child."""
+    import errno
+    import os
+    import signal
+
+    from helpers import run_cli
+    from ptbench.present import rendering
+
+    def failing(figure, path, bbox="tight"):
+        if happening == "ctrl-c":
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(rendering, "_render", failing)
+    status, out, err = run_cli(capfd, "report", "--results", results_copy, "--out", tmp_path / "r")
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    if happening == "ctrl-c":
+        assert status == 130 and "interrupted" in err
+    else:
+        assert status == 2 and "(No space left on device)" in err and "cannot write" in err
+
+
+def test_a_comparison_recorded_again_says_what_changed_against_the_previous_run():
+    from ptbench.analysis.ab import verdicts
+    from ptbench.present import report_comparisons
+
+    def document(commit: str, verdict_of: dict) -> dict:
+        pairs = [{"benchmark": f"bench_x.time_{name}", "params": ["cpu", 64], "verdict": verdict,
+                  "ratio": ratio} for name, (verdict, ratio) in verdict_of.items()]  # fmt: skip
+        return {"commit": commit * 40, "judgement": verdicts.JUDGEMENT_MODEL, "pairs": pairs,
+                "baseline": {"torch": "2.13.0+cpu"}, "contender": {"torch": "2.14.1+cu130"}}
+
+    previous = document("a", {"sum": ("inconclusive", 1.3), "eig": ("equivalent", 1.0),
+                              "svd": ("slower", 1.25)})  # fmt: skip
+    newest = document("b", {"sum": ("slower", 1.28), "eig": ("equivalent", 1.01),
+                            "svd": ("slower", 1.21)})  # fmt: skip
+    section = report_comparisons._rerecorded(previous, newest)
+    assert section.title == "Interleaved A/B: torch 2.14.1+cu130 vs 2.13.0+cpu, re-recorded"
+    assert "Decided: 67% of comparable pairs before, 100% now" in section.text[0]
+    assert section.text[1] == ("Changes confirmed in only one of the two: "
+                               "`time_sum('cpu', 64)`: inconclusive 1.30x -> slower 1.28x")
+    counts = section.table.set_index("previous")
+    assert counts.loc["inconclusive", "slower"] == 1 and counts.loc["slower", "slower"] == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -189,8 +190,11 @@ def fake_asv(asv_home, monkeypatch):
     class FakeAsv:
         returncode, record, calls = 0, True, 0
 
-        def __call__(self, command, cwd, environment):
+        def __call__(self, command, cwd, environment, log, progress):
             self.calls += 1
+            log.write_text("[ 50.00%] ··· bench_elementwise.time_sum  ok\n"
+                           f"asv exits with {self.returncode}\n")  # fmt: skip
+            progress(0.5, "bench_elementwise.time_sum")
             option = lambda name: command[command.index(name) + 1]  # noqa: E731
             scratch = Path(option("--config")).parent
             commit = option("--set-commit-hash")
@@ -200,6 +204,8 @@ def fake_asv(asv_home, monkeypatch):
                 data["results"]["bench_elementwise.time_sum"] = fresh_row()
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(json.dumps(data))
+                shutil.copyfile(PROJECT / "results" / "benchmarks.json",
+                                path.parents[1] / "benchmarks.json")  # fmt: skip
             return self.returncode
 
     fake = FakeAsv()
@@ -243,13 +249,55 @@ def test_a_run_files_what_asv_recorded(tmp_path, fake_asv, capsys):
     results = tmp_path / "results"
     status, out, err = run_sum(results, capsys)
     assert status == 0, err
-    assert "ptbench: 2 timed, 0 skipped, 0 failed" in out
+    lines = out.strip().splitlines()
+    assert lines[-2] == "ptbench: 2 timed, 0 skipped, 0 failed"
+    log = Path(lines[-1].split(": ")[-1])  # where asv's own output went, not the terminal
+    assert lines[-1].startswith("ptbench: asv's own tables (every size) and the skip reasons: ")
+    assert log.read_text().startswith("[ 50.00%] ··· bench_elementwise.time_sum  ok")
+    assert not log.is_relative_to(results)
+    headline = lines.index("largest size of each operation that ran (time a call; % of peak: "
+                           "its ceiling)")  # fmt: skip
+    assert lines[headline + 2].split() == ["time_sum", "cpu", "128", "2us"]  # 128 is the largest
+    assert len(lines) <= 10 and "n/a" not in out
     (target,) = (results / "m").glob("*-existing-*.json")
     params = json.loads(target.read_text())["params"]
     assert params["torch"] == torch.__version__
     assert params["noise"] == "quiet" or params["noise"].startswith("disturbed: ")
     assert float(params["noise_load_before"]) >= 0
     assert [p.name for p in (results / "m").iterdir()] == [target.name]  # no partial file
+
+
+def test_an_archive_or_a_cache_inside_the_results_folder_is_refused(
+    tmp_path, fake_asv, capsys, monkeypatch
+):
+    from helpers import run_cli
+
+    results = tmp_path / "results"
+    assert run_sum(results, capsys)[0] == 0
+    status, _out, err = run_sum(results, capsys, "--archive", results / "run.tar.gz")
+    assert status == 2 and f"--archive {results / 'run.tar.gz'} is inside --results" in err
+    monkeypatch.setenv("PTBENCH_CACHE", str(results / "cache"))
+    status, _out, err = run_cli(capsys, "export", "--results", results, "--out",
+                                tmp_path / "t.csv")  # fmt: skip
+    assert status == 2 and "is inside the results folder" in err and "set it elsewhere" in err
+    assert not (results / "cache").exists() and not (results / "run.tar.gz").exists()
+
+
+def test_a_second_run_into_the_same_results_is_refused_while_the_first_writes(
+    tmp_path, fake_asv, capsys
+):
+    from helpers import checksums
+    from ptbench.core import outputs
+
+    results = tmp_path / "results"
+    assert run_sum(results, capsys)[0] == 0
+    before = checksums(results)
+    with outputs.exclusive(results):  # the first run, still writing
+        status, out, err = run_sum(results, capsys)
+    assert status == 2 and " timed, " not in out and fake_asv.calls == 1
+    assert f"another ptbench command is writing into --results {results}; wait for it" in err
+    assert checksums(results) == before
+    assert run_sum(results, capsys)[0] == 0  # once it is done, the next run goes ahead
 
 
 def test_a_run_with_archive_writes_what_merge_takes(tmp_path, fake_asv, capsys):
@@ -284,9 +332,12 @@ def test_asv_stopping_is_a_failure_even_with_an_earlier_result(tmp_path, fake_as
         status, out, err = run_sum(results, capsys)
         assert status == 3, (returncode, record, out, err)
         assert " timed, " not in out
-        (line,) = err.strip().splitlines()
+        said = err.strip().splitlines()
+        (line,) = [text for text in said if not text.startswith("ptbench: warning: ")]
         assert line.startswith("ptbench: failed: asv ")
-        assert line.endswith(f"its messages are above. Nothing was filed under {results}")
+        assert "(its whole output: /" in line
+        assert returncode == 0 or f"asv exits with {returncode} (its whole output: " in line
+        assert line.endswith(f".log). Nothing was filed under {results}")
         assert checksums(results) == before
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -48,11 +50,41 @@ def test_the_job_script_asks_for_a_whole_node_and_archives_its_run(tmp_path):
         "#SBATCH --time=02:00:00", f"#SBATCH --output={tmp_path}/logs/h100-%j.log",
     ]  # fmt: skip
     assert "cd '/shared/ptbench checkout'" in text
+    assert f"collect={tmp_path}" in text.splitlines()
     assert text.splitlines()[-1] == (
         "/shared/venv/bin/python -m ptbench.cli run --tier default --bench "
-        f"'time_(matmul|solve)$' --results \"{tmp_path}/runs/h100-$SLURM_JOB_ID\" "
-        f'--archive "{tmp_path}/archives/h100-$SLURM_JOB_ID.tar.gz"'
+        "'time_(matmul|solve)$' --results \"$collect/runs/h100-$SLURM_JOB_ID\" "
+        '--archive "$collect/archives/h100-$SLURM_JOB_ID.tar.gz"'
     )
+
+
+def test_hostile_values_reach_ptbench_as_they_were_given_and_run_nothing(tmp_path):
+    """The generated script, run by bash with ptbench stubbed: every argument arrives intact,
+    and no $(...), backtick or quote in them runs anything."""
+    stub = tmp_path / "python"
+    stub.write_text("#!/bin/bash\nprintf '%s\\n' \"$@\" > \"$ARGV_FILE\"\n")
+    stub.chmod(0o755)
+    hostile = ["--bench", "$(touch pwned)`touch pwned2`\"; touch pwned3; echo '", "--tier", "a b"]
+    collect = tmp_path / "collect"
+    request = slurm.SlurmRequest(types=(slurm.parse_type("cpu=compute"),), collect=collect,
+                                 project=tmp_path, run_arguments=tuple(hostile), python=str(stub))
+    slurm.check(request)
+    (path,) = [p for p in slurm.write_scripts(request) if p.name == "cpu.sbatch"]
+    environment = {**os.environ, "SLURM_JOB_ID": "7", "ARGV_FILE": str(tmp_path / "argv")}
+    subprocess.run(["bash", str(path)], cwd=tmp_path, env=environment, check=True)
+    assert (tmp_path / "argv").read_text().splitlines() == [
+        "-m", "ptbench.cli", "run", *hostile, "--results", f"{collect}/runs/cpu-7",
+        "--archive", f"{collect}/archives/cpu-7.tar.gz",
+    ]  # fmt: skip
+    assert not list(tmp_path.rglob("pwned*"))
+
+
+@pytest.mark.parametrize("collect", ["a b", "x$(touch pwned)", "x`id`", "x\n#SBATCH --x", 'q"'])
+def test_a_collect_folder_a_job_script_cannot_carry_is_refused(tmp_path, capsys, collect):
+    status, _out, err = run_cli(capsys, "slurm", "--type", "a=p", "--collect",
+                                tmp_path / collect, "--dry-run")  # fmt: skip
+    assert status == 2 and "a job script cannot carry it safely" in err
+    assert err.count("\n") == 1 and not list(tmp_path.iterdir())
 
 
 def test_a_dry_run_writes_one_script_per_type_and_submits_nothing(tmp_path, capsys):

@@ -120,6 +120,7 @@ class Comparison:
     factor: float
     keys: list[str]  # what the pairs were matched on
     skipped_pairs: int  # pairs skipped on both sides, left out of ``pairs``
+    paired: bool = False  # judged from paired rounds (ptbench ab): the ratio is the paired estimate
 
     @property
     def geometric_mean(self) -> float:

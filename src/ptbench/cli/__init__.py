@@ -116,9 +116,12 @@ def _internal_error(error: BaseException, argv: list[str], debug: bool) -> int:
         sys.stderr.write(details)
         error_line(f"ptbench: internal error ({summary})")
         return EXIT_FAILED
-    log = Path(tempfile.gettempdir()) / f"ptbench-error-{time.strftime('%Y%m%d-%H%M%S')}.log"
-    try:
-        log.write_text(f"ptbench {' '.join(map(ascii, argv))}\n\n{details}")
+    try:  # a log of its own: two errors in the same second never share one
+        handle, name = tempfile.mkstemp(prefix=f"ptbench-error-{time.strftime('%Y%m%d-%H%M%S')}-",
+                                        suffix=".log")  # fmt: skip
+        log = Path(name)
+        with os.fdopen(handle, "w") as stream:
+            stream.write(f"ptbench {' '.join(map(ascii, argv))}\n\n{details}")
         where = f"details in {log}"
     except OSError:
         where = "no log could be written"
@@ -161,7 +164,7 @@ def run() -> NoReturn:
     if sys.getprofile() is not None or sys.gettrace() is not None:
         sys.exit(status)
     for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):  # a closed pipe: already reported
+        with contextlib.suppress(OSError, ValueError, AttributeError):  # closed, or none at all
             stream.flush()
     os._exit(status)
 

@@ -63,11 +63,23 @@ def add_comparison_arguments(parser: argparse.ArgumentParser, required: bool) ->
     add_factor(parser)
 
 
+TIER_HELP = (
+    "which sizes run: smoke, each benchmark's smallest; default, up to 2^22 elements or "
+    "n = 1024 on the CPU (every size on CUDA); full, every size"
+)
+# Why each command's tier defaults as it does (``--help`` says it).
+TIER_REASONS = {
+    "smoke": "a first look, in about a minute",
+    "default": "a comparison needs the sizes where operations differ",
+}
+
+
 def add_selection(parser: argparse.ArgumentParser, default_tier: str) -> None:
     """What runs: the tier's sizes, a name(params) pattern, the devices."""
     parser.add_argument(
-        "--tier", default=default_tier, choices=TIERS, help="which sizes run"
-    )
+        "--tier", default=default_tier, choices=TIERS,
+        help=f"{TIER_HELP}. Here {default_tier}: {TIER_REASONS[default_tier]}",
+    )  # fmt: skip
     parser.add_argument(
         "--bench", metavar="REGEX", help="only benchmarks whose name or name(params) matches"
     )

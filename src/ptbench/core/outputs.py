@@ -18,12 +18,22 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from ptbench.core.errors import OutputError, UsageError
+from ptbench.core.errors import OutputError, UsageError, first_line
+
+
+def resolved(path: Path | str, flag: str = "") -> Path:
+    """``path`` with its links resolved; a loop of symbolic links is bad input, named."""
+    try:
+        return Path(path).resolve()
+    except (RuntimeError, OSError) as error:  # RuntimeError: Python < 3.13's "Symlink loop"
+        name = f"{flag} {path}".strip()
+        raise UsageError(f"{name}: cannot follow its links ({first_line(error)}); give a "
+                         "path without a loop of symbolic links") from None  # fmt: skip
 
 
 def is_inside(path: Path, folder: Path) -> bool:
     """True when ``path`` is ``folder`` or lies under it (links resolved)."""
-    path, folder = Path(path).resolve(), Path(folder).resolve()
+    path, folder = resolved(path), resolved(folder)
     return path == folder or path.is_relative_to(folder)
 
 
@@ -37,8 +47,12 @@ def check_outside(out: Path, results: Path, flag: str) -> None:
 
 def check_file_target(out: Path, flag: str) -> None:
     """``out`` can become a file: not a folder, and its folder exists."""
+    resolved(out, flag)
     if out.is_dir():
         raise OutputError(f"{flag} {out} is a folder; give a file name inside it instead")
+    if out.exists() and not out.is_file():
+        raise OutputError(f"{flag} {out} is not a regular file (a device or a pipe); give the "
+                          "name of a file to write")  # fmt: skip
     if not out.parent.is_dir():
         raise OutputError(f"{flag} {out}: folder {out.parent} does not exist; create it first")
 
@@ -51,13 +65,37 @@ def check_named(path: Path | str, flag: str, example: str = "results") -> Path:
     """``path`` as a Path, unless it is empty text (the one rule for an empty --results)."""
     if str(path).strip() == "":
         raise UsageError(f"{flag} " + EMPTY_FOLDER.format(example=f"{flag} {example}"))
+    resolved(path, flag)
     return Path(path)
 
 
 def check_folder_target(out: Path, flag: str) -> None:
     """``out`` can become (or already is) a folder."""
+    resolved(out, flag)
     if out.exists() and not out.is_dir():
         raise OutputError(f"{flag} {out} is a file; give a folder (it is created if missing)")
+
+
+@contextlib.contextmanager
+def exclusive(folder: Path, flag: str = "--results"):
+    """Hold ``folder`` (made if missing) for this command alone while it writes there: a
+    second ``run`` or ``merge`` into it is refused in one line instead of losing one run's
+    results to the other's. An advisory ``flock`` on the folder itself, so no lock file is
+    left behind; the kernel releases it when the command ends, however it ends."""
+    import fcntl
+
+    folder.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(descriptor)
+        raise UsageError(f"another ptbench command is writing into {flag} {folder}; wait for it "
+                         "to finish, or give another folder") from None  # fmt: skip
+    try:
+        yield folder
+    finally:
+        os.close(descriptor)
 
 
 def _reason(error: OSError) -> str:
@@ -77,7 +115,10 @@ def _mode_for(path: Path) -> int:
 def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
     """Call ``write(temporary)`` and rename the temporary file to ``path``; on any failure the
     temporary file is removed and ``path`` is as it was. The file keeps ``path``'s permissions
-    (a new one gets the usual ones)."""
+    (a new one gets the usual ones). Only a regular file (or none) is ever replaced: a device
+    or a pipe at ``path`` is refused."""
+    if path.exists() and not path.is_file():
+        raise OutputError(f"cannot write {path}: it is not a regular file (a device or a pipe)")
     try:
         handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     except OSError as error:
@@ -118,8 +159,10 @@ def one_line(text: str) -> str:
 
 
 def error_line(text: str) -> None:
-    """Print ``text`` as one line on stderr."""
-    print(one_line(text), file=sys.stderr, flush=True)
+    """Print ``text`` as one line on stderr. A stderr that cannot be written (a full disk, a
+    closed descriptor) loses the line, never the exit status: nothing else could report it."""
+    with contextlib.suppress(OSError, ValueError):
+        print(one_line(text), file=sys.stderr, flush=True)
 
 
 def _silence_stdout() -> None:

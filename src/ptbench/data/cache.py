@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ptbench.core import outputs, parallel
-from ptbench.core.errors import OutputError
+from ptbench.core.errors import OutputError, UsageError
 
 LOADER_VERSION = "3"  # bump whenever results.file_frame's output changes
 
@@ -128,6 +128,11 @@ def _keep_missing(files: list[Path], catalogue: dict, parse) -> tuple[list[Path]
     where = folder()
     if where is None:
         return None, parse_all(files, [None] * len(files), catalogue, parse)
+    results = {path.parent.parent for path in files}
+    inside = next((folder for folder in results if outputs.is_inside(where, folder)), None)
+    if inside is not None:
+        raise UsageError(f"PTBENCH_CACHE {where} is inside the results folder {inside}, which "
+                         "holds asv's result files only; set it elsewhere, or to off")  # fmt: skip
     catalogue_key = catalogue_digest(catalogue)
     entries = [where / f"{key(path, catalogue_key)}.parquet" for path in files]
     missing = [(path, entry) for path, entry in zip(files, entries, strict=True)

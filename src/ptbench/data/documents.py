@@ -9,6 +9,21 @@ from pathlib import Path
 
 from ptbench.core.errors import ResultsError
 
+# What an ``ab-*.json`` must hold to be reported, published and merged.
+AB_PREFIX, AB_KEYS, AB_KIND = "ab-", ("machine", "commit", "envs", "pairs", "factor"), "ptbench ab"
+
+
+def ab_documents(results_dir: Path) -> list[dict]:
+    """Every A/B document at the top of ``results_dir``, in name order (``read``); one whose
+    ``pairs`` is not a list of pairs is not readable either."""
+    found = read(results_dir, AB_PREFIX, AB_KEYS, AB_KIND)
+    for document in found:
+        pairs = document["pairs"]
+        if not isinstance(pairs, list) or not all(isinstance(p, dict) for p in pairs):
+            raise ResultsError(f"{document['path']}: not a readable {AB_KIND} document (its "
+                               "pairs are not a list of pairs)")  # fmt: skip
+    return found
+
 
 def read(results_dir: Path, prefix: str, required: tuple[str, ...], kind: str) -> list[dict]:
     """Every ``<prefix>*.json`` at the top of ``results_dir``, in name order, each with its
@@ -16,6 +31,9 @@ def read(results_dir: Path, prefix: str, required: tuple[str, ...], kind: str) -
     ``kind`` document."""
     found = []
     for path in sorted(Path(results_dir).glob(f"{prefix}*.json")):
+        if not path.is_file():  # a FIFO would block the read for ever
+            raise ResultsError(f"{path}: not a regular file; a {kind} document must be one "
+                               "(move it out of the results folder)")  # fmt: skip
         try:
             document = json.loads(path.read_text())
             for key in required:

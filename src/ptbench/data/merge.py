@@ -29,7 +29,7 @@ from pathlib import Path
 
 from ptbench.core import outputs
 from ptbench.core.errors import InputError, ResultsError
-from ptbench.data import cache
+from ptbench.data import cache, documents
 from ptbench.data import catalogue as catalogue_file
 from ptbench.data.catalogue import CATALOGUE, MACHINE_FILE
 from ptbench.data.results import benchmark_catalogue, file_frame, result_files
@@ -49,10 +49,13 @@ class MergePlan:
     catalogue_from: str = ""
 
 
-def check_archive_name(path: Path) -> None:
+def check_archive_name(path: Path, results_dir: Path | None = None) -> None:
+    """``--archive``: a .tar.gz that can be written, outside the results folder (when known)."""
     if not path.name.endswith(ARCHIVE_SUFFIXES):
         raise InputError(f"--archive {path}: name it *.tar.gz (or .tgz, .tar)")
     outputs.check_file_target(path, "--archive")
+    if results_dir is not None:
+        outputs.check_outside(path, results_dir, "--archive")
 
 
 def write_archive(files: list[Path], results_dir: Path, archive: Path) -> None:
@@ -86,7 +89,10 @@ def unpack(archive: Path, into: Path) -> Path:
         with tarfile.open(archive) as tar:
             tar.extractall(into, filter="data")  # refuses paths out of ``into``
     except (tarfile.TarError, OSError) as error:
-        raise InputError(f"{archive}: not a readable results archive ({error})") from None
+        raise InputError(
+            f"{archive}: not a readable results archive ({type(error).__name__}: not a .tar.gz, "
+            "or damaged); give a .tar.gz written by ptbench run --archive, or a results folder"
+        ) from None
     found = [p.parent for p in into.rglob(CATALOGUE)]
     if len(found) != 1:
         raise InputError(
@@ -146,6 +152,10 @@ def plan(sources: list[Path], target: Path) -> MergePlan:
     chosen = MergePlan()
     claimed: dict[Path, Path] = {}
     for source in sources:
+        try:  # an A/B document must read as report and publish will read it
+            documents.ab_documents(source)
+        except ResultsError as error:
+            raise InputError(f"nothing was merged: {error}") from None
         for relative in _incoming(source):
             _place(chosen, claimed, source / relative, target / relative)
     catalogue, newest = merged_catalogue([target, *sources])
@@ -189,19 +199,40 @@ def apply(chosen: MergePlan, target: Path) -> None:
         catalogue_file.write(target, chosen.catalogue)
 
 
+def check_apart(sources: list[Path], target: Path) -> None:
+    """No source inside the target nor the target inside a source: merging a folder into
+    itself would copy it into itself and leave it unloadable."""
+    for source in sources:
+        if source.is_dir() and (outputs.is_inside(target, source) or
+                                outputs.is_inside(source, target)):  # fmt: skip
+            raise InputError(f"--into {target} and {source} overlap (one holds the other); "
+                             "merge into a folder outside every source")  # fmt: skip
+
+
 def merge(sources: list[Path], target: Path) -> MergePlan:
-    """Merge result folders and archives into ``target``; what was done."""
+    """Merge result folders and archives into ``target``; what was done. A refusal names a
+    file inside an archive as ``ARCHIVE:results/...``, not by the temporary folder it was
+    unpacked into (gone by the time anyone reads the message)."""
+    check_apart(sources, target)
     with tempfile.TemporaryDirectory(prefix="ptbench-merge-") as scratch:
-        folders = []
+        folders, unpacked = [], {}
         for index, source in enumerate(sources):
             if _is_archive(source):
-                folders.append(unpack(source, Path(scratch) / str(index)))
+                folder = unpack(source, Path(scratch) / str(index))
+                unpacked[str(folder)] = f"{source}:{folder.relative_to(Path(scratch) / str(index))}"
+                folders.append(folder)
             elif source.is_dir():
                 folders.append(source)
             else:
                 raise InputError(f"{source}: neither a results folder nor an archive "
                                  f"({', '.join(ARCHIVE_SUFFIXES)})")  # fmt: skip
-        target.mkdir(parents=True, exist_ok=True)
-        chosen = plan(folders, target)
-        apply(chosen, target)
+        with outputs.exclusive(target, "--into"):
+            try:
+                chosen = plan(folders, target)
+            except InputError as error:
+                message = str(error)
+                for folder, name in unpacked.items():
+                    message = message.replace(folder, name)
+                raise type(error)(message) from None
+            apply(chosen, target)
     return chosen

@@ -57,6 +57,8 @@ def _parse_param(text: Any) -> Any:
 
 
 def _read_json(path: Path, what: str) -> Any:
+    if path.exists() and not path.is_file():  # a FIFO would block the read for ever
+        raise ResultsError(f"{path}: not a regular file; a {what} must be one (move it aside)")
     try:
         return json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, ValueError) as error:
@@ -66,7 +68,7 @@ def _read_json(path: Path, what: str) -> Any:
 def benchmark_catalogue(results_dir: Path) -> dict[str, dict]:
     """``benchmarks.json``: benchmark name -> asv's description (params, unit, version...)."""
     path = results_dir / CATALOGUE
-    if not path.is_file():
+    if not path.exists():
         return {}
     catalogue = _read_json(path, "asv benchmarks.json")
     if not isinstance(catalogue, dict):
@@ -80,6 +82,11 @@ def benchmark_catalogue(results_dir: Path) -> dict[str, dict]:
 def result_files(results_dir: Path) -> list[Path]:
     """Every asv result file under ``results_dir`` (``<machine>/<commit>-<env>.json``)."""
     results_dir = check_results_dir(results_dir)
+    if results_dir.exists() and not results_dir.is_dir():
+        raise ResultsError(
+            f"--results {results_dir} is a file; give the results folder (the one holding "
+            "benchmarks.json and a folder per machine)"
+        )
     if not results_dir.is_dir():
         raise ResultsError(f"results folder {results_dir} does not exist")
     files = sorted(
@@ -213,6 +220,10 @@ def _benchmark_columns(result: Results, name: str, entry: dict) -> dict[str, lis
     unit = entry.get("unit", schema.SECONDS if ".time_" in name else "")
     parsed = [[_parse_param(text) for text in values_of] for values_of in params]
     combinations = list(itertools.product(*parsed))
+    raw = getattr(result, "_results", {}).get(name)  # asv pads missing values with None
+    if isinstance(raw, list) and len(raw) != len(combinations):  # (tests/test_hostile.py)
+        raise ValueError(f"{name} holds {len(raw)} values for {len(combinations)} "
+                         "parameter combinations")  # fmt: skip
     for index, combination in enumerate(combinations):
         where = f"{name}({', '.join(map(repr, combination))})"
         _check_value(values[index], unit, where)
@@ -352,6 +363,17 @@ def load_results(results_dir: Path | str) -> pd.DataFrame:
     frame = _lexical(concat(frames)) if frames else pd.DataFrame()
     if frame.empty:
         raise ResultsError(f"the result files in {results_dir} hold no benchmark results")
+    return _tidy(frame, catalogue)
+
+
+def load_file(path: Path, results_dir: Path | str) -> pd.DataFrame:
+    """One result file's rows (a run just filed), tidied as :func:`load_results` tidies a
+    history: parameters as columns, efficiency added."""
+    catalogue = benchmark_catalogue(check_results_dir(results_dir))
+    return _tidy(_lexical(file_frame(path, catalogue)), catalogue)
+
+
+def _tidy(frame: pd.DataFrame, catalogue: dict[str, dict]) -> pd.DataFrame:
     if "size" in frame:
         frame["size"] = pd.to_numeric(frame["size"], errors="coerce").astype("Int64")
     frame = frame.sort_values(

@@ -25,9 +25,9 @@ from asv import util as asv_util
 from asv.machine import Machine, MachineCollection
 
 from ptbench.core import outputs
-from ptbench.core.errors import MachineError, first_line
+from ptbench.core.errors import MachineError, OutputError, first_line
 from ptbench.core.names import check_machine_name, slug
-from ptbench.hardware import ceilings, devices, peaks
+from ptbench.hardware import ceilings, devices, noise, peaks
 
 NVIDIA_SMI_TIMEOUT_SECONDS = 10
 # GPU facts a CPU-only machine states as absent, rather than leaving out.
@@ -158,6 +158,28 @@ MACHINE_KEYS = (
 )
 
 
+PROBE_ATTEMPTS = 3
+
+
+def quietly(measure, device: str) -> dict[str, str]:
+    """``measure(device)`` (a peak probe) on a quiet machine: repeated while, at its start or
+    end, the load or another running process says the machine was busy (``noise.busy_reason``),
+    and refused after ``PROBE_ATTEMPTS``. Peaks from a busy minute (measured here: a third of
+    the quiet ones) would make every "% of peak" read 3x too high. (Not the calibration
+    workload's change, which this VM's noise alone moves past its limit in a run of seconds.)"""
+    cpus = os.cpu_count() or 1
+    for _attempt in range(PROBE_ATTEMPTS):
+        busy = noise.busy_reason(noise.snapshot(), cpus)
+        found = measure(device)
+        busy = busy or noise.busy_reason(noise.snapshot(), cpus)
+        if busy is None:
+            return found
+    raise MachineError(
+        f"the machine was busy through {PROBE_ATTEMPTS} probes of its {device} peaks ({busy}); "
+        "nothing was recorded. Probe again when it is quiet"
+    )
+
+
 def peak_facts(facts: dict[str, Any], existing: dict[str, str], probe: bool) -> dict[str, str]:
     """Datasheet peaks for a recognised GPU, and the probe's measurements: taken when asked, or
     when the machine has none yet for a device it has (a few seconds)."""
@@ -165,17 +187,20 @@ def peak_facts(facts: dict[str, Any], existing: dict[str, str], probe: bool) -> 
     found = dict(peaks.datasheet_facts(facts["gpu"])) if "cuda" in devices else {}
     for device in devices:
         known = {k: v for k, v in existing.items() if k.startswith(f"peak_{device}_")}
-        found.update(peaks.probe(device) if probe or not known else known)
+        found.update(quietly(peaks.probe, device) if probe or not known else known)
         kept = {k: v for k, v in existing.items() if k.startswith(ceilings.FACT_PREFIXES)
                 and f"_{device}_" in k}  # fmt: skip
         has_ceilings = any(k.startswith(f"ceiling_{device}_") for k in kept)
-        found.update(ceilings.probe(device) if probe or not has_ceilings else kept)
+        found.update(quietly(ceilings.probe, device) if probe or not has_ceilings else kept)
     return found
 
 
 def _existing_entry(name: str) -> dict[str, Any]:
     """What asv's machine file already holds for ``name`` (empty when nothing)."""
     where = MachineCollection.get_machine_file_path()
+    if os.path.exists(where) and not os.path.isfile(where):
+        raise MachineError(f"{where} is not a file (a folder?); move it aside so asv's machine "
+                           "file can be written there")  # fmt: skip
     try:
         existing = MachineCollection.load(name)
     except asv_util.UserError as error:
@@ -183,7 +208,7 @@ def _existing_entry(name: str) -> dict[str, Any]:
             return {}
         reason = first_line(error, "unreadable")
         raise MachineError(f"{where} is unreadable ({reason}); fix or remove it") from None
-    except (ValueError, TypeError, AttributeError, KeyError) as error:  # broken JSON or shape
+    except (ValueError, TypeError, AttributeError, KeyError, OSError) as error:  # JSON, shape
         raise MachineError(f"{where} is unreadable ({error}); fix or remove it") from None
     if not isinstance(existing, dict):
         raise MachineError(f"{where}: the entry for {name!r} is not an object; fix or remove it")
@@ -202,16 +227,25 @@ def write(
     facts = facts or collect()
     name = check_name(name or default_name(facts))
     existing = _existing_entry(name)
+    copy = None if results_dir is None else Path(results_dir) / name / "machine.json"
+    if copy is not None:  # checked before anything is written, the machine file included
+        outputs.check_folder_target(Path(results_dir), "--results")
+        if copy.exists() and not copy.is_file():
+            raise MachineError(f"{copy} is not a file; move it aside")
     entry = {
         **existing,
         **{key: facts[key] for key in MACHINE_KEYS if key in facts},
         **peak_facts(facts, existing, probe),
         "machine": name,
     }
-    MachineCollection.save(name, entry)
-    if results_dir is not None:  # as asv run does: the facts beside the machine's results
-        folder = Path(results_dir) / name
-        folder.mkdir(parents=True, exist_ok=True)
+    try:
+        MachineCollection.save(name, entry)
+    except OSError as error:  # a read-only HOME, a full disk
+        where = MachineCollection.get_machine_file_path()
+        raise OutputError(f"cannot write {where} ({error.strerror or error}); set HOME to a "
+                          "folder you can write") from None  # fmt: skip
+    if copy is not None:  # as asv run does: the facts beside the machine's results
+        copy.parent.mkdir(parents=True, exist_ok=True)
         text = json.dumps({**entry, "version": 1}, indent=4, sort_keys=True)
-        outputs.write_text_atomically(folder / "machine.json", text)
+        outputs.write_text_atomically(copy, text)
     return name, entry

@@ -5,6 +5,9 @@ GPU machine, each GPU's clocks and throttling: ``gpu_noise``):
 
 - the load average (``/proc/loadavg``): runnable processes beyond this machine's cores mean
   benchmarks shared their CPUs;
+- the processes running right now besides this one (``/proc/stat``'s ``procs_running``, the
+  median of a few samples): one other CPU-bound process is enough to slow a benchmark that
+  uses every core, long before the load average passes the cores;
 - steal time (``/proc/stat``'s ``cpu`` line): time the hypervisor gave this VM's CPUs to
   someone else, the main source of noise on cloud machines;
 - a calibration workload (a fixed pure-Python loop, best of a few): the same work taking
@@ -36,6 +39,11 @@ QUIET, DISTURBED = "quiet", "disturbed"
 VERDICT_KEY = "noise"  # the params key holding the verdict; the others start with "noise_"
 
 
+# ... or when, on average, at least this many other processes were running beside this one.
+OTHERS_LIMIT = 1.0
+OTHERS_SAMPLES, OTHERS_INTERVAL = 9, 0.02
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """The machine's state at one moment."""
@@ -45,6 +53,7 @@ class Snapshot:
     steal_ticks: int  # cumulative steal time in clock ticks; -1 where unknown
     calibration_seconds: float  # best time of the calibration workload
     gpus: tuple[gpu_noise.GpuState, ...] = ()  # each GPU's clocks and throttling (gpu_noise)
+    others: float = 0.0  # other processes running beside this one (median of samples)
 
 
 def _load_average() -> float:
@@ -64,6 +73,32 @@ def _steal_ticks() -> int:
         return -1
 
 
+def _procs_running() -> int:
+    """Processes running now, this one included (/proc/stat's procs_running), or -1."""
+    try:
+        with open("/proc/stat") as stat:
+            for line in stat:
+                if line.startswith("procs_running "):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return -1
+
+
+def others_running(samples: int = OTHERS_SAMPLES, interval: float = OTHERS_INTERVAL) -> float:
+    """The median count of other processes running beside this one over a few samples (0
+    where /proc/stat cannot tell)."""
+    counts = []
+    for index in range(samples):
+        if index:
+            time.sleep(interval)
+        running = _procs_running()
+        if running < 0:
+            return 0.0
+        counts.append(running - 1)
+    return float(sorted(counts)[len(counts) // 2])
+
+
 def calibrate() -> float:
     """Seconds the fixed workload takes at best (about 10 ms a repeat on a 2020s core)."""
     best = float("inf")
@@ -77,8 +112,9 @@ def calibrate() -> float:
 
 
 def snapshot() -> Snapshot:
+    others = others_running()  # before the calibration keeps this process's own CPU busy
     return Snapshot(time.monotonic(), _load_average(), _steal_ticks(), calibrate(),
-                    gpu_noise.read())  # fmt: skip
+                    gpu_noise.read(), others)  # fmt: skip
 
 
 def _steal_share(before: Snapshot, after: Snapshot, cpus: int) -> float:
@@ -93,6 +129,8 @@ def busy_reason(state: Snapshot, cpus: int) -> str | None:
     """Why the machine is too busy to measure on, or None."""
     if state.load > cpus + LOAD_MARGIN:
         return f"load {state.load:.1f} on {cpus} CPUs"
+    if state.others >= OTHERS_LIMIT:
+        return f"{state.others:g} other process(es) running on {cpus} CPUs"
     return None
 
 
@@ -117,6 +155,8 @@ def assess(before: Snapshot, after: Snapshot, cpus: int | None = None) -> dict[s
         **gpu_facts,
         "noise_load_before": f"{before.load:.2f}",
         "noise_load_after": f"{after.load:.2f}",
+        "noise_others_before": f"{before.others:g}",
+        "noise_others_after": f"{after.others:g}",
         "noise_steal_share": f"{steal:.4f}",
         "noise_calibration_change": f"{change:+.3f}",
         VERDICT_KEY: f"{DISTURBED}: {'; '.join(reasons)}" if reasons else QUIET,

@@ -42,7 +42,7 @@ def _cell(text: str) -> str:
 
 def _params(entry: dict) -> str:
     skip = {"benchmark", "status", "reason", "ratio", "baseline_seconds", "contender_seconds",
-            "changes"}  # fmt: skip
+            "changes", "instructions"}  # fmt: skip
     return ", ".join(f"{k}={v}" for k, v in entry.items() if k not in skip)
 
 
@@ -54,7 +54,23 @@ def _combination(entry: dict, style: str) -> list[str]:
             f"({_micro(entry['baseline_seconds'])} -> {_micro(entry['contender_seconds'])} us "
             "per call)")  # fmt: skip
     shares = abs(entry["ratio"] - 1) >= SHARES_FROM
-    return [head, tabulate(_rows(entry["changes"], shares), HEADERS, tablefmt=style), ""]
+    return [head, tabulate(_rows(entry["changes"], shares), HEADERS, tablefmt=style),
+            *_instructions(entry.get("instructions"), style), ""]
+
+
+def _instructions(counted: dict | None, style: str) -> list[str]:
+    """Callgrind's instructions per call on each side and the functions that changed most."""
+    if not counted:
+        return []
+    if counted["status"] != "ok":
+        return [f"instructions: {counted['status']}: {counted.get('reason', '')}"]
+    head = (f"instructions per call (callgrind): {counted['baseline_per_call']:,.0f} -> "
+            f"{counted['contender_per_call']:,.0f}, {tables.times(counted['ratio'])} (repeats "
+            f"within {counted['repeat_spread']:.2%})")  # fmt: skip
+    rows = [[_cell(f["function"]), f"{f['baseline']:,.0f}", f"{f['contender']:,.0f}",
+             f"{f['delta']:+,.0f}"] for f in counted["functions"]]  # fmt: skip
+    headers = ["function (largest changes)", "baseline", "contender", "delta"]
+    return [head, tabulate(rows, headers, tablefmt=style)] if rows else [head]
 
 
 def render(document: dict, output_format: str = "table") -> str:

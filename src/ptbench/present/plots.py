@@ -113,7 +113,7 @@ def comparison_bars(
 
     The axis spans the estimates (and the factor), not the whiskers: a pair judged from a few
     rounds can have an interval of 1e-3 to 1e5, and an axis stretched to it would flatten
-    every bar. Whiskers beyond the axis run to its edge."""
+    every bar. Whiskers beyond the axis run to its edge and end in an arrowhead there."""
     pairs = _comparable(comparison).copy()
     pairs["distance"] = np.abs(np.log(pairs["ratio"]))
     pairs = pairs.nlargest(most, "distance").sort_values("ratio")
@@ -130,6 +130,7 @@ def comparison_bars(
         pairs["ratio"], positions, xerr=whiskers, fmt="none", ecolor="black", elinewidth=0.8,
         capsize=2,
     )  # fmt: skip
+    _off_axis(axes, pairs, positions, (low, high))
     axes.axvline(1.0, color="black", linewidth=1)
     for bound in (comparison.factor, 1 / comparison.factor):
         axes.axvline(bound, color="black", linewidth=0.8, linestyle=":")
@@ -145,6 +146,19 @@ def comparison_bars(
     axes.grid(True, axis="x", which="both", alpha=0.3)
     figure.set_layout_engine("tight", rect=(0, 0.3 / figure.get_figheight(), 1, 1))
     return figure
+
+
+def _off_axis(axes, pairs: pd.DataFrame, positions: np.ndarray, view: tuple[float, float]):
+    """An arrowhead at the axis edge where a whisker runs past it, so that an interval of
+    [0, 8645] cannot pass for one of a few percent."""
+    ends = np.array([tables.shown_interval(row) for _, row in pairs.iterrows()], dtype=float)
+    if not len(ends):
+        return
+    for column, edge, marker in ((0, view[0], "<"), (1, view[1], ">")):
+        beyond = (ends[:, column] < edge) if column == 0 else (ends[:, column] > edge)
+        if beyond.any():
+            axes.plot(np.full(beyond.sum(), edge), positions[beyond], linestyle="none",
+                      marker=marker, color="black", markersize=5, clip_on=False)  # fmt: skip
 
 
 def _whiskers(pairs: pd.DataFrame, low: float, high: float) -> list[pd.Series]:
@@ -309,22 +323,24 @@ def along_torch(points: pd.DataFrame, identity: dict, changes: pd.DataFrame) -> 
     return figure
 
 
-def speedup_heatmap(
+def ratio_heatmap(
     comparison: Comparison, baseline: dict, contender: dict, most: int = 30
 ) -> plt.Figure:
-    """Speedups, operations x sizes, on a diverging log scale centred on 1 (``most`` rows)."""
+    """The table's ratio (contender / baseline), operations x sizes, on a diverging log scale
+    centred on 1 (``most`` rows); rows and sizes with no ratio at all are left out."""
     pairs = _comparable(comparison)
     labels = _line_labels(pairs, comparison.keys)
     total = labels.nunique()
     keep = _most_changed(pairs, labels, most)
     pairs, labels = pairs[keep], labels[keep]
-    grid = (1 / pairs["ratio"]).groupby([labels, pairs["size"]]).median().unstack("size")
-    figure, axes = plt.subplots(figsize=(1.5 + 0.75 * grid.shape[1], 1.2 + 0.3 * grid.shape[0]))
+    grid = pairs["ratio"].groupby([labels, pairs["size"]]).median().unstack("size")
+    grid = grid.dropna(how="all").dropna(axis=1, how="all")
+    figure, axes = plt.subplots(figsize=(2.5 + 0.75 * grid.shape[1], 1.2 + 0.3 * grid.shape[0]))
     values = grid.to_numpy(dtype=float)
-    finite = np.abs(np.log10(values[np.isfinite(values)]))
+    finite = np.abs(np.log10(values[np.isfinite(values) & (values > 0)]))
     bound = 10 ** float(np.clip(finite.max() if finite.size else 0.3, 0.3, 4))
-    image = axes.imshow(
-        values, cmap="RdYlGn", aspect="auto", norm=LogNorm(vmin=1 / bound, vmax=bound)
+    image = axes.imshow(  # red: the contender is slower, as in every other figure
+        values, cmap="RdYlGn_r", aspect="auto", norm=LogNorm(vmin=1 / bound, vmax=bound)
     )
     axes.set_xticks(
         range(grid.shape[1]), [str(size) for size in grid.columns], rotation=45, fontsize=7
@@ -335,10 +351,11 @@ def speedup_heatmap(
     for (i, j), value in np.ndenumerate(values):
         if not math.isnan(value):
             axes.text(j, i, f"{value:.2g}", ha="center", va="center", fontsize=6)
-    figure.colorbar(image, ax=axes, label="speedup (baseline time / contender time)")
-    axes.set_title(
-        f"Speedup of {describe(contender)} over {describe(baseline)}{_shown(total, most)}"
-    )
+    scale = figure.colorbar(image, ax=axes)
+    scale.set_label("ratio: contender / baseline time (> 1: contender slower)")
+    scale.ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())  # one label a tick
+    _ratio_ticks(scale.ax.yaxis, 1 / bound, bound)
+    axes.set_title(f"{describe(contender)} / {describe(baseline)}{_shown(total, most)}")
     return figure
 
 

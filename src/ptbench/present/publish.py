@@ -30,19 +30,15 @@ from ptbench.analysis import history, torch_history
 from ptbench.analysis.ab import paired
 from ptbench.analysis.explain import record as explain_record
 from ptbench.core import outputs
+from ptbench.core.errors import OutputError
 from ptbench.core.schema import latest, timed
 from ptbench.data.results import load_results
 from ptbench.present import bisection, tables
 from ptbench.present.html import trusted
-from ptbench.present.publish_pages import hardware_page, index_page, page
+from ptbench.present.publish_pages import benchmark_file, hardware_page, index_page, page
 
 ASSETS = ("ptbench-site.js", "ptbench-site.css")
 POINT_COLUMNS = ("machine", "env", "torch", "commit", "value", "ci_99_low", "ci_99_high")
-
-
-def benchmark_file(benchmark: str) -> str:
-    """``bench_linalg.time_solve`` -> ``benchmarks/bench_linalg.time_solve.html``."""
-    return f"benchmarks/{benchmark}.html"
 
 
 def _number(value) -> float | None:
@@ -176,6 +172,8 @@ def write(results_dir: Path, out_dir: Path) -> list[Path]:
     for benchmark in sorted(frame["benchmark"].unique()):
         data = page_data(frame, benchmark, changes)
         path = out_dir / benchmark_file(benchmark)
+        if not outputs.is_inside(path, out_dir / "benchmarks"):  # checked, not assumed
+            raise OutputError(f"benchmark {benchmark!r} would be written outside {out_dir}")
         text = page("benchmark.html", benchmark, depth=1, script=True,
                     data=trusted(inline_json(data)))  # fmt: skip
         outputs.write_text_atomically(path, text)

@@ -4,9 +4,11 @@ Data in, text out; ``publish`` decides what goes where and writes."""
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import math
+import re
 from urllib.parse import urlencode
 
 import numpy as np
@@ -15,6 +17,7 @@ import pandas as pd
 from ptbench.analysis import judgement, torch_history
 from ptbench.analysis.ab import paired
 from ptbench.analysis.explain import record as explain_record
+from ptbench.core.names import slug
 from ptbench.core.schema import INCONCLUSIVE, SLOWER, SUITE_PARAMS, latest, newest_run
 from ptbench.hardware import ceilings
 from ptbench.present import tables
@@ -30,10 +33,23 @@ def page(template: str, title: str, depth: int = 0, script: bool = False, **cont
                   script=script, **context)  # fmt: skip
 
 
+SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,150}")
+
+
+def benchmark_file(benchmark: str) -> str:
+    """``bench_linalg.time_solve`` -> ``benchmarks/bench_linalg.time_solve.html``. A name from a
+    damaged or hostile result (``../../x``, a slash, 10,000 characters) becomes a slug with a
+    digest, so that every page stays inside the site's folder (``publish.write`` checks it)."""
+    if SAFE_NAME.fullmatch(benchmark) and ".." not in benchmark:
+        return f"benchmarks/{benchmark}.html"
+    digest = hashlib.sha256(benchmark.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    return f"benchmarks/{slug(benchmark)[:80] or 'benchmark'}-{digest}.html"
+
+
 def link(benchmark: str, query: dict, text: str, depth: int = 0) -> Link:
     clean = {k: v for k, v in query.items() if v is not None and not _missing(v)}
     suffix = f"?{urlencode(clean)}" if clean else ""
-    return Link(f"{'../' * depth}benchmarks/{benchmark}.html{suffix}", text)
+    return Link(f"{'../' * depth}{benchmark_file(benchmark)}{suffix}", text)
 
 
 def _missing(value) -> bool:
@@ -143,7 +159,8 @@ def index_page(
     frame: pd.DataFrame, changes: dict[str, pd.DataFrame], documents, explanations=(),
     bisected=(),
 ) -> str:
-    ab_heads = ["benchmark", "params", "ratio [interval]", "contender vs baseline", "machine"]
+    ab_heads = ["benchmark", "params", "paired ratio [interval]", "contender vs baseline",
+                "machine"]  # fmt: skip
     public = torch_history.PUBLIC
     return page(
         "index.html", "Benchmark history",

@@ -10,6 +10,7 @@ import multiprocessing
 import multiprocessing.connection
 import os
 import re
+import signal
 from pathlib import Path
 
 import matplotlib
@@ -17,6 +18,8 @@ import matplotlib
 matplotlib.use("Agg")  # files only; no display on benchmark machines or in CI
 import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker  # noqa: E402
+
+from ptbench.core.errors import OutputError  # noqa: E402
 
 
 def save(figure: plt.Figure, stem: Path) -> list[Path]:
@@ -91,15 +94,30 @@ def _render_both(figure: plt.Figure, paths: list[Path]) -> None:
     tight = figure.get_tightbbox(figure.canvas.get_renderer())
     bbox = tight.padded(matplotlib.rcParams["savefig.pad_inches"])
     for path in paths:
-        _render(figure, path, bbox)
+        try:
+            _render(figure, path, bbox)
+        except OSError as error:  # a full disk, a read-only folder: one line, not a traceback
+            failure = OutputError(f"cannot write {path} ({error.strerror or error})")
+            failure.errno = error.errno or 0  # what a child's exit status carries to the parent
+            raise failure from None
 
 
 def _render_in_child(figure: plt.Figure, paths: list[Path]) -> None:
     """:func:`_render_both` in a forked child, its inherited objects frozen first: Python's
     collector then never walks the parent's heap (the loaded history), which would cost time
     and copy its pages (the use ``gc.freeze`` is documented for)."""
+    signal.signal(signal.SIGINT, lambda *_: os._exit(INTERRUPTED_EXIT))  # the parent says it
     gc.freeze()
-    _render_both(figure, paths)
+    try:
+        _render_both(figure, paths)
+    except OutputError as error:  # the parent reports it: its errno as the exit status
+        code = getattr(error, "errno", 0)
+        os._exit(OS_ERROR_EXIT + (code if 0 < code < 60 else 0))
+
+
+# A child's exit status: 64 + errno (ENOSPC 28, EROFS 30, EACCES 13...: all under 60) when it
+# could not write its file, 130 when it was interrupted.
+OS_ERROR_EXIT, INTERRUPTED_EXIT = 64, 130
 
 
 class FigureWriter:
@@ -138,6 +156,12 @@ class FigureWriter:
         while self.running:
             for child, path in [entry for entry in self.running if not entry[0].is_alive()]:
                 self.running.remove((child, path))
+                if child.exitcode == INTERRUPTED_EXIT:
+                    raise KeyboardInterrupt
+                if OS_ERROR_EXIT <= child.exitcode < OS_ERROR_EXIT + 60:
+                    code = child.exitcode - OS_ERROR_EXIT
+                    reason = os.strerror(code) if code else "an error writing it"
+                    raise OutputError(f"cannot write {path} or its SVG ({reason})")
                 if child.exitcode != 0:
                     raise RuntimeError(f"rendering {path.name} failed (exit {child.exitcode})")
             if len(self.running) <= at_most:

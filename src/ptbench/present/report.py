@@ -232,8 +232,21 @@ def standard_sections(latest: pd.DataFrame, factor: float, figures: FigureFolder
                 )
             )
         except compare.SelectorError as missing:
-            sections.append(Section(title, [question, f"Not in these results: {missing}."]))
+            sections.append(Section(title, [question, f"Not in these results: "
+                                                      f"{_unasked(missing, base, cont)}."]))
     return sections
+
+
+def _unasked(missing: compare.SelectorError, base: dict, cont: dict) -> str:
+    """A standard question's missing side, named as the question's (the user gave no
+    ``--baseline``), not as if the user's own selector had matched nothing."""
+    text = str(missing)
+    for side, chosen in (("baseline", base), ("contender", cont)):
+        if text.startswith(f"{side}: "):
+            _, _, available = text.partition("; available: ")
+            there = f" (these results have: {available})" if available else ""
+            return f"no results for its {side}, {plots.describe(chosen)}{there}"
+    return text
 
 
 def _bisections_only(results_dir: Path, figures: FigureFolder) -> list[Section]:

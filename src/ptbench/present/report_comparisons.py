@@ -15,6 +15,7 @@ from ptbench.analysis.ab import paired, verdicts
 from ptbench.analysis.explain import record as explain_record
 from ptbench.core import schema
 from ptbench.core.names import slug
+from ptbench.core.schema import FASTER, SLOWER
 from ptbench.present import plots, tables
 from ptbench.present.document import FigureFolder, Section
 
@@ -27,7 +28,7 @@ ALL_FIGURES = ("bars", "speedup", "heatmap")
 FIGURE_MAKERS = {
     "bars": plots.comparison_bars,
     "speedup": plots.speedup_vs_size,
-    "heatmap": plots.speedup_heatmap,
+    "heatmap": plots.ratio_heatmap,
 }
 
 
@@ -157,15 +158,60 @@ def _ab_section(document: dict, result: compare.Comparison, figures: FigureFolde
     return section
 
 
+def _by_comparison(frame: pd.DataFrame, documents: list[dict]) -> list[list[dict]]:
+    """The A/B documents grouped by what they compare (machine and both torch builds), each
+    group oldest first (by the date of the commit it was recorded at)."""
+    groups: dict[tuple, list[dict]] = {}
+    for document in documents:
+        key = (document["machine"], document["baseline"].get("torch"),
+               document["contender"].get("torch"))  # fmt: skip
+        groups.setdefault(key, []).append(document)
+    dates = frame.groupby("commit", observed=True)["commit_date"].max()
+    return [sorted(group, key=lambda d: dates.get(d["commit"], pd.NaT)) for group in
+            groups.values()]  # fmt: skip
+
+
+def _rerecorded(previous: dict, newest: dict) -> Section:
+    """What changed when a comparison was recorded again: both read by the current model,
+    pair by pair, the previous verdict against the new one, and the pairs a decision moved."""
+    then = {(p["benchmark"], tuple(p["params"])): p for p in paired.judged_pairs(previous)}
+    now = {(p["benchmark"], tuple(p["params"])): p for p in paired.judged_pairs(newest)}
+    both = [key for key in now if key in then]
+    table = pd.crosstab(pd.Series([then[k]["verdict"] for k in both], name="previous"),
+                        pd.Series([now[k]["verdict"] for k in both], name="re-recorded"))
+    decided = {SLOWER, FASTER}
+    moved = [f"`{k[0].split('.')[-1]}{tuple(k[1])}`: {then[k]['verdict']} "
+             f"{tables.times(then[k]['ratio'])} -> {now[k]['verdict']} "
+             f"{tables.times(now[k]['ratio'])}" for k in both
+             if then[k]["verdict"] != now[k]["verdict"]
+             and decided & {then[k]["verdict"], now[k]["verdict"]}]  # fmt: skip
+    shares = [judgement.decided_share(pd.Series([p["verdict"] for p in d.values()]))
+              for d in (then, now)]  # fmt: skip
+    text = [
+        f"Recorded again at commit {newest['commit'][:8]} (previous: {previous['commit'][:8]}),"
+        f" with the current schedule; both read by the current judgement model. Decided: "
+        f"{shares[0]:.0%} of comparable pairs before, {shares[1]:.0%} now. The table counts "
+        f"the {len(both)} pairs in both by their two verdicts.",
+        "Changes confirmed in only one of the two: " + ("; ".join(moved) if moved else "none"),
+    ]
+    return Section(f"Interleaved A/B: torch {newest['contender']['torch']} vs "
+                   f"{newest['baseline']['torch']}, re-recorded", text,
+                   table.reset_index().rename_axis(columns=None))  # fmt: skip
+
+
 def ab_sections(frame: pd.DataFrame, results_dir: Path, figures: FigureFolder) -> list[Section]:
-    """One section per ``ptbench ab`` run in the folder, judged by its paired rounds; for a
-    run recorded by an earlier judgement model, its verdicts then and now; and where the
-    sequential comparison of the same builds disagreed."""
+    """A section per comparison ``ptbench ab`` recorded in the folder, from its newest run,
+    judged by its paired rounds; for a comparison recorded more than once, what changed
+    against the previous run; for a run recorded by an earlier judgement model, its verdicts
+    then and now; and where the sequential comparison of the same builds disagreed."""
     sections = []
-    for document in paired.documents(results_dir):
+    for group in _by_comparison(frame, paired.documents(results_dir)):
+        document = group[-1]
         result = paired.comparison(frame, document)
         section = _ab_section(document, result, figures)
         sections.append(section)
+        if len(group) > 1:
+            sections.append(_rerecorded(group[-2], document))
         rejudged = _rejudged(document)
         if rejudged is not None:
             sections.append(Section(f"{section.title}: verdicts, recorded against now",

@@ -93,15 +93,13 @@ def comparison_table(comparison: Comparison) -> pd.DataFrame:
     for key in ("machine", "env", "commit"):  # a run key only where rows come from several runs
         if key in comparison.keys and key in pairs and pairs[key].nunique() > 1:
             table[key] = pairs[key].str[:8] if key == "commit" else pairs[key]
-    table["baseline"] = [
-        format_value(v, u)
-        for v, u in zip(pairs["value_baseline"], pairs["unit_baseline"], strict=True)
-    ]
-    table["contender"] = [
-        format_value(v, u)
-        for v, u in zip(pairs["value_contender"], pairs["unit_contender"], strict=True)
-    ]
-    table["ratio [interval]"] = pairs.apply(_ratio_text, axis=1)
+    heads = PAIRED_HEADS if comparison.paired else ("baseline", "contender", "ratio [interval]")
+    for head, side in zip(heads, ("baseline", "contender"), strict=False):
+        table[head] = [
+            format_value(v, u)
+            for v, u in zip(pairs[f"value_{side}"], pairs[f"unit_{side}"], strict=True)
+        ]
+    table[heads[2]] = pairs.apply(_ratio_text, axis=1)
     if pairs["fraction_of_peak_contender"].notna().any():
         ceilings = pairs.get("ceiling_contender", pd.Series("", index=pairs.index))
         table["% of peak"] = [
@@ -121,6 +119,13 @@ def comparison_table(comparison: Comparison) -> pd.DataFrame:
     return table
 
 
+# An A/B table's values are each side's median round, its ratio the paired estimate (from each
+# pair's own ratio, trimmed): the two need not agree, and the heads say which is which.
+PAIRED_HEADS = ("baseline (median)", "contender (median)", "paired ratio [interval]")
+PAIRED_LEGEND = (
+    "paired: baseline and contender are each side's median round; the ratio is estimated from "
+    "each pair's own ratio (rounds back to back), so it need not equal their quotient"
+)
 INTERVAL_LEGEND = (
     "intervals: slower, faster and inconclusive show the interval regressions are judged on; "
     "equivalent, the one equivalence is judged on (ptbench.analysis.judgement)"
@@ -151,7 +156,7 @@ def summary_line(comparison: Comparison) -> str:
             f"{counts[INCONCLUSIVE]} inconclusive: the data cannot tell a change from none; "
             "'could detect' is the smallest change they could have confirmed"
         )
-    return "\n".join([*lines, INTERVAL_LEGEND])
+    return "\n".join([*lines, INTERVAL_LEGEND, *([PAIRED_LEGEND] if comparison.paired else [])])
 
 
 def change_table(changes: pd.DataFrame, at: str) -> pd.DataFrame:

@@ -25,6 +25,7 @@ class RunSummary:
     timed: int = 0
     skipped: int = 0
     failed: list[str] = field(default_factory=list)  # name(params), as asv prints them
+    log: Path | None = None  # asv's whole output
 
     def failure_report(self) -> list[str]:
         """What failed, and, when CUDA combinations did, what to do about it."""
@@ -78,17 +79,19 @@ def _count(
 
 
 def file(
-    plan: RunPlan, result: dict, started_ms: float, scratch: Path, noise_facts: dict[str, str]
+    plan: RunPlan, result: dict, started_ms: float, scratch: Path, noise_facts: dict[str, str],
+    log: Path | None = None,
 ) -> RunSummary:
     """File asv's result (with the environment's settings and the run's noise facts,
-    ``noise_facts``) and the shared files under the results folder; count what ran."""
-    summary = RunSummary()
+    ``noise_facts``) and the shared files under the results folder; count what ran. ``log``
+    holds asv's output."""
+    summary = RunSummary(log=log)
     result = _relabel(result, plan.env_name, {**settings(), **noise_facts})
     _count(result, plan.selection, summary, since_ms=started_ms)
     if not (summary.timed or summary.skipped or summary.failed):
         raise RunFailed(
-            "asv finished but recorded none of the selected benchmarks; its messages are "
-            f"above. Nothing was filed under {plan.results_dir}"
+            "asv finished but recorded none of the selected benchmarks (its whole output: "
+            f"{log or 'above'}). Nothing was filed under {plan.results_dir}"
         )
     outputs.write_json_atomically(plan.target, result)
     summary.written.append(plan.target)

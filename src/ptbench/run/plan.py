@@ -11,7 +11,6 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from asv import util as asv_util
 from asv.results import Results
 
 from ptbench.core import outputs
@@ -19,7 +18,6 @@ from ptbench.core.errors import ResultsError, UsageError, first_line
 from ptbench.hardware import machine as machine_facts
 from ptbench.run import project as checkout
 from ptbench.run.environment import check_devices, environment_name
-from ptbench.run.project import CONFIG_NAME
 from ptbench.suite.operations import OPERATIONS
 from ptbench.suite.tiers import check_tier
 
@@ -155,7 +153,7 @@ def plan(
     project = checkout.find_project(project)
     run_devices = check_devices(device)
     commit = checkout.current_commit(project)
-    config = asv_util.load_json(str(project / CONFIG_NAME), js_comments=True)
+    config = checkout.load_config(project)
     results_dir = results_dir_for(results, project, config)
     benchmarks = discover(project / config.get("benchmark_dir", "benchmarks"))
     selection = select(benchmarks, tier, run_devices, bench)

@@ -1,6 +1,7 @@
 """The ptbench checkout a command runs in: where its asv.conf.json is, and its git commit.
 
-No torch and no asv here: ``ab`` and ``slurm`` need these before anything is timed.
+No torch here, and asv only to read its config: ``ab`` and ``slurm`` need these before
+anything is timed.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from ptbench.core.errors import UsageError
+from ptbench.core.errors import UsageError, first_line
 
 CONFIG_NAME = "asv.conf.json"
 
@@ -21,6 +22,22 @@ def find_project(start: Path | None = None) -> Path:
         if (folder / CONFIG_NAME).is_file():
             return folder
     raise UsageError(f"no {CONFIG_NAME} in {here} or above; run ptbench inside a ptbench checkout")
+
+
+def load_config(project: Path) -> dict:
+    """The checkout's asv.conf.json (comments allowed, as asv reads it); a malformed one is bad
+    input, named."""
+    from asv import util as asv_util
+
+    path = project / CONFIG_NAME
+    try:
+        config = asv_util.load_json(str(path), js_comments=True)
+    except (OSError, ValueError, asv_util.UserError) as error:
+        raise UsageError(f"{path} is not valid JSON ({first_line(error)}); fix it, or restore it "
+                         "with git checkout") from None  # fmt: skip
+    if not isinstance(config, dict):
+        raise UsageError(f"{path} holds no JSON object; restore it with git checkout")
+    return config
 
 
 def commit_date_ms(project: Path, commit: str) -> int:

@@ -19,8 +19,11 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
+from ptbench.core import outputs
+from ptbench.core.progress import Progress
 from ptbench.hardware import noise
 from ptbench.run.asv_process import invoke
 from ptbench.run.environment import ensure_machine
@@ -49,8 +52,25 @@ def run(
             file=sys.stderr,
             flush=True,
         )
-    with tempfile.TemporaryDirectory(prefix="ptbench-run-") as scratch_name:
-        scratch = Path(scratch_name)
-        result, started_ms = invoke(chosen, scratch)
+    with outputs.exclusive(chosen.results_dir), \
+            tempfile.TemporaryDirectory(prefix="ptbench-run-") as scratch_name:
+        scratch, log = Path(scratch_name), new_log()
+        bar = Progress("ptbench run", len(chosen.selection), "benchmarks")
+        try:
+            result, started_ms = invoke(
+                chosen, scratch, log,
+                lambda fraction, name: bar.update(round(fraction * len(chosen.selection)), name),
+            )  # fmt: skip
+        finally:
+            bar.close()
         noise_facts = noise.assess(before, noise.snapshot())
-        return file(chosen, result, started_ms, scratch, noise_facts)
+        return file(chosen, result, started_ms, scratch, noise_facts, log)
+
+
+def new_log() -> Path:
+    """A new file for asv's whole output (its tables of every size, the benchmarks' messages),
+    in the temporary folder, never under ``results/``; named by the time it was started."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    handle, name = tempfile.mkstemp(prefix=f"ptbench-run-{stamp}-", suffix=".log")
+    os.close(handle)
+    return Path(name)

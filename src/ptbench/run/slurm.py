@@ -28,6 +28,9 @@ from ptbench.core.errors import EXIT_REGRESSION, InputError, RunFailed
 TYPE = re.compile(r"(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)=(?P<partition>[A-Za-z0-9._-]+)"
                   r"(?::(?P<gres>[A-Za-z0-9_]+(?::[A-Za-z0-9_.-]+)*:\d+))?")  # fmt: skip
 TIME = re.compile(r"(\d+-)?\d{1,2}:\d{2}:\d{2}")
+# What a path may hold to go into an ``#SBATCH`` line (sbatch splits those on whitespace and
+# expands % patterns) and, quoted, into the script's shell line.
+PLAIN_PATH = re.compile(r"[A-Za-z0-9_./+,@=:~-]+")
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,13 @@ def check(request: SlurmRequest) -> None:
         raise InputError(f"--type names must differ; got {', '.join(names)}")
     if not TIME.fullmatch(request.time):
         raise InputError(f"--time {request.time!r}: give HH:MM:SS or D-HH:MM:SS, as sbatch does")
+    if not PLAIN_PATH.fullmatch(str(request.collect)):
+        raise InputError(
+            f"--collect {str(request.collect)!r}: a job script cannot carry it safely (spaces, "
+            "quotes, $, `, %, newlines...); give a path of letters, digits and ._-/ only"
+        )
+    if request.collect.exists() and not request.collect.is_dir():
+        raise InputError(f"--collect {request.collect} is a file; give a folder the nodes share")
 
 
 def script(request: SlurmRequest, kind: MachineType) -> str:
@@ -76,11 +86,12 @@ def script(request: SlurmRequest, kind: MachineType) -> str:
         "#SBATCH --nodes=1",
         "#SBATCH --exclusive",
         f"#SBATCH --time={request.time}",
-        f"#SBATCH --output={collect}/logs/{kind.name}-%j.log",
+        f"#SBATCH --output={collect}/logs/{kind.name}-%j.log",  # a PLAIN_PATH (check)
         "set -euo pipefail",
+        f"collect={shlex.quote(str(collect))}",
         f"cd {shlex.quote(str(request.project))}",
         " ".join(shlex.quote(part) for part in run)
-        + f' --results "{collect}/runs/{job}" --archive "{collect}/archives/{job}.tar.gz"',
+        + f' --results "$collect/runs/{job}" --archive "$collect/archives/{job}.tar.gz"',
     ]
     return "\n".join(lines) + "\n"
 

@@ -14,7 +14,7 @@ import pandas as pd
 from ptbench.analysis import compare
 from ptbench.analysis.ab import verdicts
 from ptbench.core.schema import JUDGEMENT_COLUMNS, NOT_COMPARABLE
-from ptbench.data.documents import read as read_documents
+from ptbench.data.documents import ab_documents
 from ptbench.hardware import noise
 
 # The judgement of a pair, as the document holds it, that replaces compare's own.
@@ -23,7 +23,7 @@ JUDGED = JUDGEMENT_COLUMNS
 
 def documents(results_dir: Path) -> list[dict]:
     """Every A/B document at the top of ``results_dir``, oldest first."""
-    return read_documents(results_dir, "ab-", ("machine", "commit", "envs"), "ptbench ab")
+    return ab_documents(results_dir)
 
 
 def judged_pairs(document: dict) -> list[dict]:
@@ -80,4 +80,4 @@ def comparison(frame: pd.DataFrame, document: dict) -> compare.Comparison:
         and p["note"] == "baseline skipped, contender skipped"
     )  # fmt: skip
     means = compare.geometric_means(pairs)
-    return compare.Comparison(pairs, means, document["factor"], keys, skipped)
+    return compare.Comparison(pairs, means, document["factor"], keys, skipped, paired=True)

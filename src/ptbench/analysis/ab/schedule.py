@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import math
+import select
 import subprocess
 import sys
 import time
@@ -37,9 +38,15 @@ from typing import Any
 
 from ptbench.analysis.ab import verdicts
 from ptbench.core.errors import RunFailed, UsageError
+from ptbench.core.progress import Progress
 from ptbench.core.schema import INCONCLUSIVE
 
 SIDES = ("baseline", "contender")
+# How long a worker may take to answer: starting (importing torch and the suite, cold disks
+# included), and one request (a round's child is killed by the worker after its own
+# ROUND_TIMEOUT_SECONDS; this is that plus a margin). A side that never answers ends the run.
+START_TIMEOUT_SECONDS = 180.0
+REQUEST_TIMEOUT_SECONDS = 660.0
 
 
 class Worker:
@@ -68,19 +75,32 @@ class Worker:
         lines = text.strip().splitlines()
         return lines[-1] if lines else "no message"
 
-    def ask(self, request: dict[str, Any]) -> dict[str, Any]:
+    def ask(self, request: dict[str, Any], timeout: float = REQUEST_TIMEOUT_SECONDS):
+        """The worker's reply to ``request``; RunFailed if it stops or gives no answer within
+        ``timeout`` seconds (it is then killed)."""
         try:
             self.process.stdin.write(json.dumps(request) + "\n")
             self.process.stdin.flush()
-            line = self.process.stdout.readline()
+            ready, _, _ = select.select([self.process.stdout], [], [], timeout)
+            line = self.process.stdout.readline() if ready else None
         except OSError:
             line = ""
+        if line is None:
+            self.close()
+            raise RunFailed(f"the {self.side} worker ({self.python}) gave no answer in "
+                            f"{timeout:.0f} s (its log: {self.log})")  # fmt: skip
         if not line:
             raise RunFailed(
                 f"the {self.side} worker ({self.python}) stopped: {self.last_words()} "
                 f"(its log: {self.log})"
             )
-        reply = json.loads(line)
+        try:
+            reply = json.loads(line)
+        except ValueError:
+            raise RunFailed(f"the {self.side} worker ({self.python}) answered something that is "
+                            f"not ptbench's protocol: {line.strip()[:80]!r}") from None
+        if not isinstance(reply, dict):
+            raise RunFailed(f"the {self.side} worker answered {reply!r}, not a reply object")
         if "error" in reply:
             if reply.get("bad_input"):
                 raise UsageError(reply["error"])
@@ -174,6 +194,7 @@ class Alternation:
     logs: Path
     progress: Callable[[str], None] = status_line
     passes: int = 0
+    show_progress: bool = False  # a progress bar of the pairs (ptbench ab; bisect prints steps)
 
     def start(self) -> list[Worker]:
         """Fresh workers on both sides (started together; each checked to answer)."""
@@ -183,13 +204,15 @@ class Alternation:
         ]
         for worker in workers:
             try:
-                worker.facts = worker.ask({"op": "facts"})
-            except RunFailed:
+                worker.facts = worker.ask({"op": "facts"}, START_TIMEOUT_SECONDS)
+            except RunFailed as failure:
                 for started in workers:
                     started.close()
+                said = worker.last_words()  # its log is removed with the refusal
+                why = str(failure).split(" (its log: ")[0] if said == "no message" else said
                 raise UsageError(
-                    f"--{worker.side} {worker.python} cannot run ptbench's worker "
-                    f"({worker.last_words()}); give a Python that has torch and ptbench"
+                    f"--{worker.side} {worker.python} cannot run ptbench's worker ({why}); "
+                    "give a Python that has torch and ptbench"
                 ) from None
         return workers
 
@@ -204,9 +227,23 @@ class Alternation:
         combination.seconds += time.monotonic() - start
         combination.rounds.append((replies[0], replies[1]))
 
-    def fill(self, goals: list[tuple[Combination, int]], deadline: float = float("inf")) -> None:
+    def fill(
+        self, goals: list[tuple[Combination, int]], deadline: float = float("inf"),
+        label: str = "first pairs",
+    ) -> None:
         """Passes of one pair per combination, each with fresh workers, until every
-        combination reaches its goal of pairs or ``deadline`` passes."""
+        combination reaches its goal of pairs or ``deadline`` passes; a progress bar of the
+        pairs (``label``) with the time left."""
+        needed = sum(max(goal - verdicts.clean_pairs(c.rounds), 0) for c, goal in goals)
+        bar = Progress(f"ptbench ab: {label}", needed, "pairs") if self.show_progress else None
+        try:
+            self._passes(goals, deadline, bar)
+        finally:
+            if bar is not None:
+                bar.close()
+
+    def _passes(self, goals, deadline: float, bar: Progress | None) -> None:
+        done = 0
         while time.monotonic() < deadline:
             behind = [combination for combination, goal in goals if combination.wants_more(goal)]
             if not behind:
@@ -218,10 +255,14 @@ class Alternation:
                     if time.monotonic() > deadline:
                         return
                     self.add_pair(workers, combination)
+                    done += 1
+                    if bar is not None:
+                        bar.update(done, combination.benchmark)
             finally:
                 for worker in workers:
                     worker.close()
-            self.progress(f"pass {self.passes}: {len(behind)} combinations")
+            if bar is None:  # the bar shows the passes' pairs
+                self.progress(f"pass {self.passes}: {len(behind)} combinations")
 
     def confirm(self, combinations: list[Combination], factor: float, budget: float) -> None:
         """Double the pairs of every inconclusive combination, cheapest to decide first, and
@@ -236,7 +277,7 @@ class Alternation:
             self.progress(f"confirming {len(pending)} inconclusive with more rounds")
             goals = [(c, min(verdicts.MAX_PAIRS, 2 * verdicts.clean_pairs(c.rounds))) for c in
                      pending]  # fmt: skip
-            self.fill(goals, deadline)
+            self.fill(goals, deadline, f"confirming {len(pending)} inconclusive")
             judge_all(combinations, factor, looked_at=pending)
 
 

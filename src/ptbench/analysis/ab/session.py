@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 from ptbench.analysis import compare
 from ptbench.analysis.ab import paired, record, schedule, verdicts
 from ptbench.core import outputs
+from ptbench.core.errors import InputError
 from ptbench.core.outputs import check_folder_target
 from ptbench.core.schema import DEFAULT_FACTOR
 from ptbench.hardware import machine as machine_facts
@@ -112,6 +114,30 @@ def _record(outcome: Outcome, sides: list[dict], catalogue, machine_entry, facto
     outcome.document = path
 
 
+def _selected(alternation, request: ABRequest, devices, where: tuple, leftovers: list[Path]):
+    """(each side's facts, the envs' names, the combinations, asv's catalogue), from workers
+    started once to select; refused (bad input: an interpreter, a pattern, files of an earlier
+    run in the way) before the first round, with ``leftovers`` (scratch folders) removed."""
+    results_dir, machine, commit = where
+    try:
+        workers = alternation.start()
+        try:
+            combinations, catalogue = _combinations(workers, request, devices)
+        finally:
+            for worker in workers:
+                worker.close()
+        sides = [worker.facts for worker in workers]
+        envs = tuple(record.env_name(side, facts["env_name"])
+                     for side, facts in zip(schedule.SIDES, sides, strict=True))  # fmt: skip
+        targets = [record.result_path(results_dir, machine, commit, env) for env in envs]
+        record.check_free([*targets, record.document_path(results_dir, commit, envs)])
+    except InputError:
+        for folder in leftovers:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return sides, envs, combinations, catalogue
+
+
 def run(request: ABRequest) -> Outcome:
     """Alternate the two environments over the selection and record what was found."""
     project = checkout.find_project()
@@ -124,20 +150,11 @@ def run(request: ABRequest) -> Outcome:
     pythons = (request.baseline, request.contender)
     progress = (lambda _line: None) if request.quiet else schedule.status_line
     alternation = schedule.Alternation(pythons, project / "benchmarks", request.tier, logs,
-                                       progress)  # fmt: skip
-    workers = alternation.start()
-    try:
-        combinations, catalogue = _combinations(workers, request, devices)
-    finally:
-        for worker in workers:
-            worker.close()
-    sides = [worker.facts for worker in workers]
-    envs = tuple(
-        record.env_name(side, facts["env_name"])
-        for side, facts in zip(schedule.SIDES, sides, strict=True)
+                                       progress, show_progress=not request.quiet)  # fmt: skip
+    leftovers = [logs, *([results_dir] if request.results is None else [])]
+    sides, envs, combinations, catalogue = _selected(
+        alternation, request, devices, (results_dir, machine, commit), leftovers
     )
-    targets = [record.result_path(results_dir, machine, commit, env) for env in envs]
-    record.check_free([*targets, record.document_path(results_dir, commit, envs)])
     say = (lambda _line: None) if request.quiet else outputs.error_line
     machine, entry = environment.ensure_machine(machine, facts, say=say)
     progress(

@@ -7,8 +7,9 @@ requests, one JSON object a line on stdin, one a line on stdout:
 - ``{"op": "facts"}``: this environment's torch build and settings, as ``ptbench run`` records;
 - ``{"op": "select", "devices": [...], "bench": REGEX or null}``: the combinations the tier runs,
   and asv's catalogue entry of every benchmark (what ``benchmarks.json`` holds);
-- ``{"op": "profile", ...}`` and ``{"op": "settings"}``: one ``ptbench explain`` round (the
-  combination under ``torch.profiler``, in a forked child) and the build's settings;
+- ``{"op": "profile", ...}``, ``{"op": "instructions", ...}`` and ``{"op": "settings"}``: one
+  ``ptbench explain`` round (the combination under ``torch.profiler``, in a forked child), its
+  callgrind instruction counts (``analysis.explain.instructions``) and the build's settings;
 - ``{"op": "time", "benchmark": NAME, "params": [...]}``: one round. A forked child builds, checks
   and warms up the inputs and times them with asv-runner's own ``TimeBenchmark.run`` under the
   tier's attributes: exactly one asv benchmark process. (A shorter warm-up would make rounds
@@ -162,6 +163,10 @@ def handle(request: dict, benchmark_dir: Path, tier: str) -> dict[str, Any]:
         return forked_round(benchmark_dir, tier, request["benchmark"], request["params"])
     if request["op"] == "profile":
         return forked(lambda: profiled_round(tier, request["benchmark"], request["params"]))
+    if request["op"] == "instructions":
+        from ptbench.analysis.explain import instructions
+
+        return instructions.count(request["benchmark"], request["params"], tier)
     if request["op"] == "settings":
         from ptbench.analysis.explain import profiling
 

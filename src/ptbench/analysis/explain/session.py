@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ptbench.analysis.ab import paired, schedule
-from ptbench.analysis.explain import diff
+from ptbench.analysis.explain import diff, instructions
 from ptbench.core.errors import UsageError
 from ptbench.core.schema import FASTER, SLOWER
 from ptbench.run import environment
@@ -80,11 +80,15 @@ def explain_one(workers, combination: dict, names: list[str], count: int) -> dic
     if failed:
         return {**entry, "status": failed[0]["status"], "reason": failed[0].get("reason", "")}
     baseline, contender = diff.side_profile(base), diff.side_profile(cont)
-    return {**entry, "status": "ok",
-            "ratio": contender["wall_seconds"] / baseline["wall_seconds"],
-            "baseline_seconds": baseline["wall_seconds"],
-            "contender_seconds": contender["wall_seconds"],
-            "changes": diff.changes(baseline, contender)}  # fmt: skip
+    found = {**entry, "status": "ok",
+             "ratio": contender["wall_seconds"] / baseline["wall_seconds"],
+             "baseline_seconds": baseline["wall_seconds"],
+             "contender_seconds": contender["wall_seconds"],
+             "changes": diff.changes(baseline, contender)}  # fmt: skip
+    if baseline["wall_seconds"] < instructions.UNDER_SECONDS and "cpu" in combination["params"]:
+        counted = [worker.ask({"op": "instructions", **combination}) for worker in workers]
+        found["instructions"] = instructions.compare(*counted)
+    return found
 
 
 def run(request: ExplainRequest) -> dict[str, Any]:

@@ -34,8 +34,13 @@ def handle(args: argparse.Namespace) -> int:
     from ptbench.data import merge
     from ptbench.run import runner
 
-    if args.archive is not None:
-        merge.check_archive_name(args.archive)  # before minutes of benchmarking, not after
+    if args.archive is not None:  # before minutes of benchmarking, not after
+        from ptbench.run import plan, project
+
+        merge.check_archive_name(args.archive)
+        where = project.find_project()
+        results_dir = plan.results_dir_for(args.results, where, project.load_config(where))
+        merge.check_archive_name(args.archive, results_dir)
     summary = runner.run(
         tier=args.tier,
         bench=args.bench,
@@ -45,11 +50,25 @@ def handle(args: argparse.Namespace) -> int:
     )
     for path in summary.written:
         emit(f"ptbench: wrote {path}")
-    emit(f"ptbench: {summary.timed} timed, {summary.skipped} skipped, {len(summary.failed)} failed")
     if args.archive is not None and summary.written:
         merge.archive_run(summary.written, args.archive)
         emit(f"ptbench: wrote {args.archive} (merge it with ptbench merge {args.archive} "
              "--into results/)")  # fmt: skip
+    _summary(summary)
     for line in summary.failure_report():
         print(line, file=sys.stderr)
     return EXIT_REGRESSION if summary.failed else EXIT_OK
+
+
+def _summary(summary) -> None:
+    """The headline numbers of what was filed, the counts, and where asv's tables are."""
+    from ptbench.data import results
+    from ptbench.present import run_summary
+
+    table = run_summary.render(results.load_file(summary.written[0], summary.written[0].parents[1]))
+    if table:
+        emit("\nlargest size of each operation that ran (time a call; % of peak: its ceiling)")
+        emit(table + "\n")
+    emit(f"ptbench: {summary.timed} timed, {summary.skipped} skipped, {len(summary.failed)} failed")
+    if summary.log is not None:
+        emit(f"ptbench: asv's own tables (every size) and the skip reasons: {summary.log}")

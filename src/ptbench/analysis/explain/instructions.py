@@ -1,0 +1,77 @@
+"""Instruction counts of one combination, in one environment: callgrind through
+``torch.utils.benchmark`` (``Timer.collect_callgrind``), with Debian's ``valgrind``.
+
+For operations of tens of microseconds, wall time on a shared VM moves by 10% from round to
+round, where the instructions a call executes hardly move at all: callgrind counts them
+deterministically (docs/explain.md has the figures measured here). So ``ptbench explain``
+counts them for CPU combinations under ``UNDER_SECONDS``: instructions per call on each side,
+and the functions whose counts changed most (``CallgrindStats.delta``, denoised, with file
+paths standardised so two builds' functions match by name).
+
+The counted statement is the suite's own prepared call (``prepared_call``: inputs built and
+checked as a timed round builds them), run by ``torch.utils.benchmark`` in a subprocess under
+valgrind; ``collect_callgrind`` subtracts the cost of an empty statement.
+"""
+
+from __future__ import annotations
+
+import shutil
+from typing import Any
+
+UNDER_SECONDS = 100e-6  # combinations faster than this get instruction counts
+CALLS = 100  # calls counted per collection
+REPEATS = 2  # collections a side: how far apart they are says how stable counts are
+TOP_FUNCTIONS = 200  # functions a side reports, by count: enough to match across builds
+MISSING = "valgrind is not installed (Debian: apt-get install valgrind); no instruction counts"
+
+
+def prepared_call(name: str, params: list, tier: str):
+    """The suite's call of one combination, ready to time (``suite.timing.prepare``)."""
+    from ptbench.analysis.explain import profiling
+
+    call, _device = profiling._prepared(name, params, tier)
+    return call
+
+
+def count(name: str, params: list, tier: str) -> dict[str, Any]:
+    """``{"status": "ok", "per_call": [per repeat], "functions": {name: per call}}``, or a
+    skip saying why (no valgrind, not on the CPU)."""
+    if shutil.which("valgrind") is None:
+        return {"status": "skipped", "reason": MISSING}
+    if params and params[0] != "cpu":
+        return {"status": "skipped", "reason": "callgrind counts CPU instructions only"}
+    from torch.utils.benchmark import Timer
+
+    setup = ("from ptbench.analysis.explain.instructions import prepared_call\n"
+             f"call = prepared_call({name!r}, {list(params)!r}, {tier!r})")  # fmt: skip
+    stats = Timer("call()", setup=setup).collect_callgrind(CALLS, repeats=REPEATS)
+    per_call = [run.counts(denoise=True) / CALLS for run in stats]
+    functions = stats[0].as_standardized().stats(inclusive=False).denoise()
+    top = sorted(functions, key=lambda entry: -abs(entry.count))[:TOP_FUNCTIONS]
+    return {"status": "ok", "per_call": per_call,
+            "functions": {entry.function: entry.count / CALLS for entry in top}}  # fmt: skip
+
+
+def compare(baseline: dict[str, Any], contender: dict[str, Any], most: int = 10) -> dict:
+    """Both sides' counts as ``explain --format json`` records them: instructions per call on
+    each side (the mean of the repeats), their ratio, how far a side's repeats differ (its
+    ``spread``, relative), and the ``most`` functions whose counts per call changed most."""
+    if baseline.get("status") != "ok" or contender.get("status") != "ok":
+        skipped = baseline if baseline.get("status") != "ok" else contender
+        return {"status": skipped.get("status", "failed"), "reason": skipped.get("reason", "")}
+    sides = [sum(side["per_call"]) / len(side["per_call"]) for side in (baseline, contender)]
+    spread = max(_spread(side["per_call"]) for side in (baseline, contender))
+    names = set(baseline["functions"]) | set(contender["functions"])
+    deltas = [{"function": name, "baseline": baseline["functions"].get(name, 0.0),
+               "contender": contender["functions"].get(name, 0.0)} for name in names]  # fmt: skip
+    for entry in deltas:
+        entry["delta"] = entry["contender"] - entry["baseline"]
+    deltas.sort(key=lambda entry: -abs(entry["delta"]))
+    return {"status": "ok", "baseline_per_call": sides[0], "contender_per_call": sides[1],
+            "ratio": sides[1] / sides[0] if sides[0] else float("nan"),
+            "repeat_spread": spread, "functions": deltas[:most]}  # fmt: skip
+
+
+def _spread(values: list[float]) -> float:
+    mean = sum(values) / len(values)
+    return (max(values) - min(values)) / mean if mean else 0.0

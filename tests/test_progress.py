@@ -1,0 +1,99 @@
+"""Progress of long commands: a bar on a terminal, a few plain lines with the time left elsewhere,
+always on stderr; asv's own progress read from its output."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from ptbench.core import progress
+from ptbench.core.progress import Progress, clock
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def fake_clock(monkeypatch):
+    fake = Clock()
+    monkeypatch.setattr(progress.time, "monotonic", fake)
+    return fake
+
+
+def test_durations_read_as_clocks():
+    assert [clock(s) for s in (0, 59.6, 65, 3723)] == ["0:00", "1:00", "1:05", "1:02:03"]
+
+
+def test_a_plain_stream_gets_a_line_every_15_seconds_and_at_the_end(fake_clock):
+    stream = io.StringIO()
+    bar = Progress("ptbench run", 4, "benchmarks", stream=stream)
+    bar.update(1, "bench_linalg.time_eigh")
+    assert stream.getvalue() == ""  # 0 s in: nothing yet
+    fake_clock.now += 20
+    bar.update(2, "bench_linalg.time_svd")
+    fake_clock.now += 1
+    bar.update(3)
+    fake_clock.now += 9
+    bar.update(4, "bench_shape.time_flatten")
+    bar.close()
+    assert stream.getvalue().splitlines() == [
+        "ptbench run: 2/4 benchmarks, 0:20 elapsed, about 0:20 left (bench_linalg.time_svd)",
+        "ptbench run: 4/4 benchmarks, 0:30 elapsed (bench_shape.time_flatten)",
+    ]
+
+
+def test_an_interrupted_run_says_how_far_it_got(fake_clock):
+    stream = io.StringIO()
+    bar = Progress("ptbench run", 10, "benchmarks", stream=stream)
+    fake_clock.now += 16
+    bar.update(1)
+    fake_clock.now += 4
+    bar.update(2)  # 4 s after the last line: none
+    bar.close()
+    assert stream.getvalue().splitlines()[-1] == (
+        "ptbench run: 2/10 benchmarks, 0:20 elapsed, about 1:20 left"
+    )
+
+
+def test_a_terminal_gets_tqdm_s_bar():
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    stream = Terminal()
+    bar = Progress("ptbench run", 3, "benchmarks", stream=stream)
+    bar.update(2, "bench_linalg.time_eigh")
+    bar.bar.refresh()  # tqdm redraws at most every 0.1 s by itself
+    bar.close()
+    drawn = stream.getvalue()
+    assert "\r" in drawn and "ptbench run" in drawn and "2/3" in drawn
+    assert "bench_linalg.time_eigh" in drawn
+
+
+def test_asv_s_output_goes_to_the_log_and_its_progress_is_read(tmp_path):
+    from ptbench.run import asv_process
+
+    asv_output = [
+        "· Discovering benchmarks\n",
+        "[ 0.00%] ·· Benchmarking existing-py_usr_bin_python\n",
+        "[25.00%] ··· Running (bench_linalg.time_eigh--).\n",
+        "[ 62.50%] ··· bench_shape.time_flatten                          ok\n",
+        "[ 62.50%] ··· ======== ====== \n",
+    ]
+
+    class Process:
+        stdout = iter(asv_output)
+
+    seen = []
+    log = tmp_path / "run.log"
+    with log.open("w") as sink:
+        asv_process._follow(Process(), sink, lambda fraction, name: seen.append((fraction, name)))
+    assert seen == [(0.25, "bench_linalg.time_eigh"), (0.625, "bench_shape.time_flatten")]
+    assert log.read_text() == "".join(asv_output)
+    assert asv_process.last_words(log) == "bench_shape.time_flatten ok"  # not its table rule
