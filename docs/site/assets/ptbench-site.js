@@ -57,12 +57,38 @@
       state.x = "date";
     }
     filterKeys(data).forEach(function (key) { state[key] = query.get(key) || "all"; });
+    var chosen = filterKeys(data).some(function (key) { return query.get(key); });
+    state.preselected = chosen ? [] : preselect(data, state);
     return state;
+  }
+
+  // With no filter in the query string, narrow the page to at most MAX_LINES lines, one filter
+  // at a time in this order (the largest size, else the first value), so that it opens readable;
+  // the controls show what was chosen and "all" widens it again.
+  var MAX_LINES = 12;
+  var PRESELECT_ORDER = ["device", "dtype", "method", "machine", "line", "size"];
+
+  function lineCount(data, state) {
+    return Object.keys(group(selected(data, state), seriesKeys(data, state.x))).length;
+  }
+
+  function preselect(data, state) {
+    var narrowed = [];
+    PRESELECT_ORDER.forEach(function (key) {
+      if (filterKeys(data).indexOf(key) < 0 || lineCount(data, state) <= MAX_LINES) { return; }
+      var values = sortValues(distinct(data.points.map(function (p) { return valueOf(p, key); })));
+      if (values.length < 2 || (key === "size" && state.x === "size")) { return; }
+      state[key] = String(key === "size" ? values[values.length - 1] : values[0]);
+      narrowed.push(FILTER_NAMES[key] || key);
+    });
+    return narrowed;
   }
 
   function writeState(state) {
     var query = new URLSearchParams();
-    Object.keys(state).forEach(function (key) { if (state[key] !== "all") { query.set(key, state[key]); } });
+    Object.keys(state).forEach(function (key) {
+      if (key !== "preselected" && state[key] !== "all") { query.set(key, state[key]); }
+    });
     try { window.history.replaceState(null, "", "?" + query.toString()); } catch (error) { /* file:// */ }
   }
 
@@ -89,7 +115,7 @@
       if (values.length < 2) { return; }
       var options = [["all", "all"]].concat(values.map(function (v) { return [String(v), String(v)]; }));
       bar.appendChild(select(key, FILTER_NAMES[key] || key, options, state[key],
-        function (value) { state[key] = value; redraw(); }));
+        function (value) { state[key] = value; state.preselected = []; redraw(); }));
     });
     return bar;
   }
@@ -250,8 +276,11 @@
     var drawn = [].concat.apply([], Object.keys(lines).map(function (g) { return lines[g]; }));
     var changes = changeTrace(data, state, groups, keys, lines);
     if (changes) { traces.push(changes); }
-    note.textContent = drawn.length ? drawn.length + " points in " + Object.keys(lines).length + " lines"
-      : "No results match these filters.";
+    var narrowed = state.preselected.length ? " (" + state.preselected.join(", ") +
+      " preselected, to draw at most " + MAX_LINES + " lines: choose \"all\" to widen)" : "";
+    note.textContent = drawn.length ? drawn.length + " points in " + Object.keys(lines).length + " lines" +
+      narrowed : "No results match these filters.";
+    document.body.setAttribute("data-lines", String(Object.keys(lines).length));
     document.body.setAttribute("data-points", String(drawn.length));
     window.Plotly.react(target, traces, layout(data, state, drawn), { responsive: true, displaylogo: false });
   }

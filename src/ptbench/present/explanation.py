@@ -64,9 +64,10 @@ def _instructions(counted: dict | None, style: str) -> list[str]:
         return []
     if counted["status"] != "ok":
         return [f"instructions: {counted['status']}: {counted.get('reason', '')}"]
+    spread = counted.get("repeat_spread")
     head = (f"instructions per call (callgrind): {counted['baseline_per_call']:,.0f} -> "
-            f"{counted['contender_per_call']:,.0f}, {tables.times(counted['ratio'])} (repeats "
-            f"within {counted['repeat_spread']:.2%})")  # fmt: skip
+            f"{counted['contender_per_call']:,.0f}, {tables.times(counted['ratio'])}"
+            + (f" (repeats within {spread:.2%})" if spread is not None else ""))  # fmt: skip
     rows = [[_cell(f["function"]), f"{f['baseline']:,.0f}", f"{f['contender']:,.0f}",
              f"{f['delta']:+,.0f}"] for f in counted["functions"]]  # fmt: skip
     headers = ["function (largest changes)", "baseline", "contender", "delta"]

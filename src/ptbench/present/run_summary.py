@@ -57,7 +57,10 @@ def headline(frame: pd.DataFrame) -> pd.DataFrame:
 
 def render(frame: pd.DataFrame) -> str:
     """The headline table as plain text (empty when nothing was timed)."""
+    from tabulate import tabulate
+
     table = headline(frame)
     if table.empty:
         return ""
-    return table.to_string(index=False, justify="left")
+    return tabulate(table.to_numpy().tolist(), list(table.columns), tablefmt="simple",
+                    disable_numparse=True)  # fmt: skip

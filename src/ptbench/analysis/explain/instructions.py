@@ -3,24 +3,29 @@
 
 For operations of tens of microseconds, wall time on a shared VM moves by 10% from round to
 round, where the instructions a call executes hardly move at all: callgrind counts them
-deterministically (docs/explain.md has the figures measured here). So ``ptbench explain``
-counts them for CPU combinations under ``UNDER_SECONDS``: instructions per call on each side,
-and the functions whose counts changed most (``CallgrindStats.delta``, denoised, with file
-paths standardised so two builds' functions match by name).
+almost deterministically (measured here: 1.1% between two collections of ``torch.sum`` at
+1,024 elements, where its wall time spread over 61% in 12 rounds; docs/explain.md). So
+``ptbench explain`` counts them for CPU combinations under ``UNDER_SECONDS``: instructions per
+call on each side, and the functions whose counts changed most (denoised, with file paths
+standardised so two builds' functions match by name).
 
 The counted statement is the suite's own prepared call (``prepared_call``: inputs built and
 checked as a timed round builds them), run by ``torch.utils.benchmark`` in a subprocess under
-valgrind; ``collect_callgrind`` subtracts the cost of an empty statement.
+valgrind (no baseline collection of an empty statement: it would double the time, for the
+few instructions of one Python call).
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
+import sys
 from typing import Any
 
 UNDER_SECONDS = 100e-6  # combinations faster than this get instruction counts
 CALLS = 100  # calls counted per collection
-REPEATS = 2  # collections a side: how far apart they are says how stable counts are
+REPEATS = 1  # collections a side: valgrind importing torch takes minutes here (docs/explain.md)
 TOP_FUNCTIONS = 200  # functions a side reports, by count: enough to match across builds
 MISSING = "valgrind is not installed (Debian: apt-get install valgrind); no instruction counts"
 
@@ -44,12 +49,25 @@ def count(name: str, params: list, tier: str) -> dict[str, Any]:
 
     setup = ("from ptbench.analysis.explain.instructions import prepared_call\n"
              f"call = prepared_call({name!r}, {list(params)!r}, {tier!r})")  # fmt: skip
-    stats = Timer("call()", setup=setup).collect_callgrind(CALLS, repeats=REPEATS)
+    with _this_python_first():  # torch runs "python" from PATH under valgrind, and checks it
+        stats = Timer("call()", setup=setup).collect_callgrind(CALLS, repeats=REPEATS,
+                                                               collect_baseline=False)
     per_call = [run.counts(denoise=True) / CALLS for run in stats]
     functions = stats[0].as_standardized().stats(inclusive=False).denoise()
     top = sorted(functions, key=lambda entry: -abs(entry.count))[:TOP_FUNCTIONS]
     return {"status": "ok", "per_call": per_call,
             "functions": {entry.function: entry.count / CALLS for entry in top}}  # fmt: skip
+
+
+@contextlib.contextmanager
+def _this_python_first():
+    """PATH with this interpreter's folder first, for as long as the counting takes."""
+    before = os.environ.get("PATH", "")
+    os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), before])
+    try:
+        yield
+    finally:
+        os.environ["PATH"] = before
 
 
 def compare(baseline: dict[str, Any], contender: dict[str, Any], most: int = 10) -> dict:
@@ -61,6 +79,7 @@ def compare(baseline: dict[str, Any], contender: dict[str, Any], most: int = 10)
         return {"status": skipped.get("status", "failed"), "reason": skipped.get("reason", "")}
     sides = [sum(side["per_call"]) / len(side["per_call"]) for side in (baseline, contender)]
     spread = max(_spread(side["per_call"]) for side in (baseline, contender))
+    spread = spread if max(len(baseline["per_call"]), len(contender["per_call"])) > 1 else None
     names = set(baseline["functions"]) | set(contender["functions"])
     deltas = [{"function": name, "baseline": baseline["functions"].get(name, 0.0),
                "contender": contender["functions"].get(name, 0.0)} for name in names]  # fmt: skip
