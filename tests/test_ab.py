@@ -123,14 +123,20 @@ def test_pairs_alternate_abba_with_fresh_workers_every_pass(fake_alternation):
     assert [started for started, _ in one] == [1, 1, 2, 2, 3, 3, 4, 4]  # a pair a pass
 
 
-def test_ab_shows_its_pairs_with_the_time_left_on_stderr(fake_alternation, capsys):
+def test_ab_shows_its_pairs_with_the_time_left_on_stderr(fake_alternation, capsys, monkeypatch):
+    from ptbench.core import progress
+
+    monkeypatch.setattr(progress, "PLAIN_EVERY_SECONDS", 0.0)  # a line even for a quick one
     alternation, _log = fake_alternation
     alternation.show_progress = True
     combinations = [Combination("one", [1]), Combination("two", [2])]
     alternation.fill([(c, 4) for c in combinations])
     out, err = capsys.readouterr()
     assert out == ""  # stdout is the table's (or the JSON's)
-    assert err.splitlines() == ["ptbench ab: first pairs: 8/8 pairs, 0:00 elapsed (two)"]
+    lines = err.splitlines()  # a line a tenth of the way at most, then the last
+    assert lines[-1] == "ptbench ab: first pairs: 8/8 pairs, 0:00 elapsed (two)"
+    assert lines[0].startswith("ptbench ab: first pairs: 1/8 pairs, 0:00 elapsed, about ")
+    assert len(lines) == 8
 
 
 def test_confirmation_doubles_the_inconclusive_until_decided(fake_alternation):

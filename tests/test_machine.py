@@ -184,6 +184,7 @@ def test_peaks_are_never_taken_from_a_busy_minute(monkeypatch):
     assert str(refused.value).startswith("the machine was busy through 3 probes of its cpu "
                                          "peaks (1 other process(es) running on ")
     assert len(calls) == 2 + 3
+    assert machine.quietly(lambda device: {"peak": "1"}, "cpu", asked=False) == {}  # a run's own
 
 
 def test_machine_write_refuses_what_it_cannot_write_before_writing_anything(

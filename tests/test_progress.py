@@ -48,6 +48,16 @@ def test_a_plain_stream_gets_a_line_every_15_seconds_and_at_the_end(fake_clock):
     ]
 
 
+def test_a_quick_command_prints_no_progress_at_all(fake_clock):
+    stream = io.StringIO()
+    bar = Progress("ptbench report", 6, "steps", stream=stream)
+    for step in range(1, 7):
+        fake_clock.now += 1
+        bar.update(step)
+    bar.close()
+    assert stream.getvalue() == ""  # 6 s in all: under the 15 s of a plain line
+
+
 def test_an_interrupted_run_says_how_far_it_got(fake_clock):
     stream = io.StringIO()
     bar = Progress("ptbench run", 10, "benchmarks", stream=stream)

@@ -3,7 +3,8 @@
 On a terminal this is tqdm's bar (work done, elapsed time, the time left), redrawn in place.
 Anywhere else (a CI log, a pipe) a bar would be hundreds of carriage returns, so a plain line
 is printed when at least ``PLAIN_EVERY_SECONDS`` and a tenth of the work have passed since the
-last one, and when the work is done: a log of a long run stays about ten lines long. Results
+last one, and when the work is done (unless it all took less than that): a log of a long run
+stays about ten lines long, and a quick command prints none. Results
 and summaries go to stdout; progress never does.
 """
 
@@ -58,7 +59,8 @@ class Progress:
             return
         now = time.monotonic()
         due = now - self.last >= PLAIN_EVERY_SECONDS and self.done - self.shown >= self.total / 10
-        if due or (self.done >= self.total > self.shown):
+        lasted = self.shown or now - self.start >= PLAIN_EVERY_SECONDS  # a quick one says nothing
+        if due or (self.done >= self.total > self.shown and lasted):
             self.last, self.shown = now, self.done
             print(self.line(), file=self.stream, flush=True)
 

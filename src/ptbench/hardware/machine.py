@@ -161,12 +161,14 @@ MACHINE_KEYS = (
 PROBE_ATTEMPTS = 3
 
 
-def quietly(measure, device: str) -> dict[str, str]:
+def quietly(measure, device: str, asked: bool = True) -> dict[str, str]:
     """``measure(device)`` (a peak probe) on a quiet machine: repeated while, at its start or
-    end, the load or another running process says the machine was busy (``noise.busy_reason``),
-    and refused after ``PROBE_ATTEMPTS``. Peaks from a busy minute (measured here: a third of
-    the quiet ones) would make every "% of peak" read 3x too high. (Not the calibration
-    workload's change, which this VM's noise alone moves past its limit in a run of seconds.)"""
+    end, the load or another running process says the machine was busy (``noise.busy_reason``).
+    Peaks from a busy minute (measured here: a third of the quiet ones) would make every "% of
+    peak" read 3x too high, so after ``PROBE_ATTEMPTS`` a probe that was ``asked`` for
+    (``machine --write --probe``) is refused, and one a run makes of its own (a machine with
+    no peaks yet) is left out, with a warning: the run goes on, its "% of peak" unknown. (Not
+    the calibration workload's change, which this VM's noise alone moves past its limit.)"""
     cpus = os.cpu_count() or 1
     for _attempt in range(PROBE_ATTEMPTS):
         busy = noise.busy_reason(noise.snapshot(), cpus)
@@ -174,6 +176,11 @@ def quietly(measure, device: str) -> dict[str, str]:
         busy = busy or noise.busy_reason(noise.snapshot(), cpus)
         if busy is None:
             return found
+    if not asked:
+        outputs.error_line(f"ptbench: warning: no {device} peaks recorded: the machine was busy "
+                           f"through {PROBE_ATTEMPTS} probes ({busy}); run ptbench machine "
+                           "--write --probe when it is quiet")  # fmt: skip
+        return {}
     raise MachineError(
         f"the machine was busy through {PROBE_ATTEMPTS} probes of its {device} peaks ({busy}); "
         "nothing was recorded. Probe again when it is quiet"
@@ -187,11 +194,12 @@ def peak_facts(facts: dict[str, Any], existing: dict[str, str], probe: bool) -> 
     found = dict(peaks.datasheet_facts(facts["gpu"])) if "cuda" in devices else {}
     for device in devices:
         known = {k: v for k, v in existing.items() if k.startswith(f"peak_{device}_")}
-        found.update(quietly(peaks.probe, device) if probe or not known else known)
+        found.update(quietly(peaks.probe, device, probe) if probe or not known else known)
         kept = {k: v for k, v in existing.items() if k.startswith(ceilings.FACT_PREFIXES)
                 and f"_{device}_" in k}  # fmt: skip
         has_ceilings = any(k.startswith(f"ceiling_{device}_") for k in kept)
-        found.update(quietly(ceilings.probe, device) if probe or not has_ceilings else kept)
+        found.update(quietly(ceilings.probe, device, probe) if probe or not has_ceilings
+                     else kept)  # fmt: skip
     return found
 
 

@@ -16,6 +16,7 @@ import pandas as pd
 from ptbench.analysis import compare, history, torch_history
 from ptbench.core import outputs, schema
 from ptbench.core.names import slug
+from ptbench.core.progress import Progress
 from ptbench.core.schema import DEFAULT_FACTOR, STATUS_FAILED, STATUS_OK, STATUS_SKIPPED
 from ptbench.data.results import load_results
 from ptbench.present import bisection, plots, roofline, tables
@@ -195,10 +196,25 @@ def build(
     figures = FigureFolder(out_dir / "figures")
     if not any(Path(results_dir).glob("*/*.json")) and bisection.documents(results_dir):
         return _bisections_only(results_dir, figures)
+    bar = Progress("ptbench report", REPORT_STEPS, "steps")
+    try:
+        return _build(results_dir, figures, (baseline, contender), factor, bar)
+    finally:
+        bar.close()
+
+
+REPORT_STEPS = 6  # loading, recorded comparisons, the user's and standard questions, history,
+# scaling, figures: each a progress step (a history of a thousand files takes minutes)
+
+
+def _build(results_dir: Path, figures: FigureFolder, asked: tuple, factor: float, bar):
+    baseline, contender = asked
     frame = load_results(results_dir)
+    bar.update(1, "recorded comparisons")
     sections = [overview(frame, results_dir), *ab_sections(frame, results_dir, figures),
                 *explain_section(results_dir),
                 *bisection.sections(results_dir, figures)]  # fmt: skip
+    bar.update(2, "questions")
     if baseline and contender:  # the user's own question: errors in it are the user's to fix
         sections.append(
             comparison_section(
@@ -212,12 +228,16 @@ def build(
         )
     latest = schema.newest_run(frame)
     sections += standard_sections(latest, factor, figures)
+    bar.update(3, "history")
     # Figures are rendered by other processes while this one goes on: the section with the most
     # figures and the least arithmetic is built first, the change points (arithmetic, few
     # figures) last, so the rendering overlaps them; the document keeps its order.
     scaling = scaling_section(latest, figures)
+    bar.update(4, "change points")
     sections += [changes_section(frame, figures), torch_section(frame, figures), scaling]
+    bar.update(5, "figures")
     figures.writer.write_all()
+    bar.update(6)
     return sections
 
 

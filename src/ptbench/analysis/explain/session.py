@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 from ptbench.analysis.ab import paired, schedule
 from ptbench.analysis.explain import diff, instructions
 from ptbench.core.errors import UsageError
+from ptbench.core.progress import clock
 from ptbench.core.schema import FASTER, SLOWER
 from ptbench.run import environment
 from ptbench.run import project as checkout
@@ -101,10 +103,14 @@ def run(request: ExplainRequest) -> dict[str, Any]:
     try:
         combinations, catalogue = _selection(workers, request, devices)
         settings = [worker.ask({"op": "settings"}) for worker in workers]
-        explained = []
+        explained, start = [], time.monotonic()
         for index, combination in enumerate(combinations, 1):
+            elapsed = time.monotonic() - start
+            left = (f", about {clock(elapsed / (index - 1) * (len(combinations) - index + 1))} "
+                    "left" if index > 1 else "")  # fmt: skip
             print(f"ptbench explain: {index} of {len(combinations)}: {combination['benchmark']}"
-                  f"{tuple(combination['params'])}", file=sys.stderr, flush=True)
+                  f"{tuple(combination['params'])} ({clock(elapsed)} so far{left})",
+                  file=sys.stderr, flush=True)  # fmt: skip
             names = catalogue[combination["benchmark"]]["param_names"]
             explained.append(explain_one(workers, combination, names, request.rounds))
     finally:
