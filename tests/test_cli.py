@@ -32,6 +32,20 @@ def test_help_shows_each_default_once(capsys):
     assert "(default: False)" not in out and "(600)" not in out
 
 
+def test_every_optional_value_says_what_happens_without_it():
+    """An option that takes a value and may be left out says its default, or what leaving it
+    out does: a newcomer reads --help, not the code."""
+    silent = [
+        f"{name} {action.option_strings[0]}"
+        for name, command in subcommands().items()
+        for action in command._actions
+        if action.option_strings and not action.required and action.nargs != 0
+        and "default" not in command.formatter_class("x")._get_help_string(action)
+        and "instead of" not in action.help
+    ]  # fmt: skip
+    assert silent == []
+
+
 @pytest.mark.parametrize("flags", [["--probe"], ["--results", "somewhere"]])
 def test_machine_options_that_need_write_are_refused_not_ignored(capsys, flags):
     status, out, err = run_cli(capsys, "machine", *flags)

@@ -254,3 +254,19 @@ def json_commit(path) -> str:
     import json
 
     return json.loads(path.read_text())["commit_hash"]
+
+
+def test_two_pairs_at_a_family_wise_level_give_an_unbounded_interval_not_an_overflow():
+    """Found by hypothesis: two pairs (1 degree of freedom) at 400 pairs' level need t = 1e5;
+    the interval is (0, inf) and the pair inconclusive, not an internal error."""
+    pairs = [({"status": "ok", "samples": [1.0]}, {"status": "ok", "samples": [v]})
+             for v in (1.0, 0.5)]  # fmt: skip
+    judged = verdicts.judge(pairs, 1.1, verdicts.per_test_alpha(400))
+    assert (judged["ratio_low"], judged["ratio_high"]) == (0.0, math.inf)
+    assert judged["verdict"] == "inconclusive" and judged["detectable"] == math.inf
+
+
+def test_rounds_without_a_usable_time_say_so():
+    pairs = [({"status": "ok", "samples": [1.0]}, {"status": "ok", "samples": [math.nan]})]
+    judged = verdicts.judge(pairs, 1.1, verdicts.per_test_alpha(1))
+    assert judged["verdict"] == "inconclusive" and judged["note"] == verdicts.NO_USABLE_PAIR

@@ -8,7 +8,7 @@ import io
 import pytest
 
 from ptbench.core import progress
-from ptbench.core.progress import Progress, clock
+from ptbench.core.progress import Progress, clock, time_left
 
 
 class Clock:
@@ -28,6 +28,12 @@ def fake_clock(monkeypatch):
 
 def test_durations_read_as_clocks():
     assert [clock(s) for s in (0, 59.6, 65, 3723)] == ["0:00", "1:00", "1:05", "1:02:03"]
+
+
+def test_time_left_is_the_rest_at_the_pace_so_far():
+    assert time_left(60, 2, 6) == ", about 2:00 left"  # 30 s a unit, 4 to go
+    assert time_left(0, 0, 6) == ""  # nothing done: no pace yet
+    assert time_left(90, 6, 6) == ""  # all done
 
 
 def test_a_plain_stream_gets_a_line_every_15_seconds_and_at_the_end(fake_clock):

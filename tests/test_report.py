@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 
+import pandas as pd
 import pytest
 
 from helpers import fixture_runs, ptbench, scale_result
@@ -75,14 +76,38 @@ def test_the_heatmap_shows_the_tables_ratio_and_no_blank_rows(frame_and_comparis
 
     _frame, comparison = frame_and_comparison
     figure = plots.ratio_heatmap(comparison, {"method": "lu"}, {"method": "cholesky"})
-    values = np.asarray(figure.axes[0].images[0].get_array(), dtype=float)
-    assert not np.isnan(values).all(axis=1).any() and not np.isnan(values).all(axis=0).any()
+    panels = [axes for axes in figure.axes if axes.images]
+    grids = [np.asarray(axes.images[0].get_array(), dtype=float) for axes in panels]
+    for values in grids:
+        assert not np.isnan(values).all(axis=1).any() and not np.isnan(values).all(axis=0).any()
+    values = np.concatenate([grid.ravel() for grid in grids])
     pairs = comparison.pairs.dropna(subset=["ratio"])
     median = pairs.groupby(["benchmark", "size"])["ratio"].median()
     assert np.sort(values[~np.isnan(values)]) == pytest.approx(np.sort(median.to_numpy()))
-    scale = figure.axes[1]  # the colour bar: one label, saying what the colours are
+    scale = figure.axes[len(panels)]  # the colour bar: one label, saying what the colours are
     assert scale.get_ylabel() == "ratio: contender / baseline time (> 1: contender slower)"
     assert not [label for label in scale.get_yticklabels(minor=True) if label.get_text()]
+
+
+def test_operations_on_different_ladders_get_their_own_panel_with_no_blank_cells():
+    """Elements (2^4, 2^7, ...) and matrix orders (16, 64, ...) never share a size axis: one
+    panel each, every cell filled, one colour scale."""
+    import numpy as np
+
+    from ptbench.analysis.compare import Comparison
+
+    rows = [("bench_elementwise.time_sum", "sum", size, 1.2) for size in (16, 128, 1024)]
+    rows += [("bench_linalg.time_matmul", "matmul", size, 0.8) for size in (64, 256)]
+    pairs = pd.DataFrame(rows, columns=["benchmark", "operation", "size", "ratio"])
+    comparison = Comparison(pairs, {"seconds": 1.0}, 1.1, ["benchmark", "size"], 0)
+    figure = plots.ratio_heatmap(comparison, {"torch": "a"}, {"torch": "b"})
+    panels = [axes for axes in figure.axes if axes.images]
+    assert [axes.get_xlabel() for axes in panels] == ["size (elements)", "size (matrix order)"]
+    assert [[label.get_text() for label in axes.get_xticklabels()] for axes in panels] == [
+        ["16", "128", "1024"], ["64", "256"]]  # fmt: skip
+    for axes in panels:
+        assert not np.isnan(np.asarray(axes.images[0].get_array(), dtype=float)).any()
+    assert len(figure.axes) == len(panels) + 1  # a single colour bar
 
 
 def test_whiskers_past_the_axis_end_in_an_arrowhead(frame_and_comparison):

@@ -139,6 +139,13 @@ def paired_log_ratios(pairs: Sequence[tuple[float, float]]) -> np.ndarray:
     return np.log(values[usable, 1] / values[usable, 0])
 
 
+def ratio_interval(mean: float, half_width: float) -> tuple[float, float]:
+    """A log interval as ratios; a half-width too large for a float (a t quantile of 1e5 at
+    two pairs and a family-wise level) gives 0 and infinity, not an OverflowError."""
+    with np.errstate(over="ignore"):
+        return float(np.exp(mean - half_width)), float(np.exp(mean + half_width))
+
+
 class PairedRatio(NamedTuple):
     """A paired ratio's estimate, its interval and the p-value of "no change"."""
 
@@ -171,8 +178,7 @@ def paired_ratio(log_ratios: np.ndarray, alpha: float) -> PairedRatio:
     # scipy.stats: most of a report's start-up).
     half_width = float(stdtrit(count - 1, 1 - alpha / 2)) * error
     p_value = float(2 * stdtr(count - 1, -abs(mean) / error))
-    low, high = math.exp(mean - half_width), math.exp(mean + half_width)
-    return PairedRatio(math.exp(mean), low, high, p_value)
+    return PairedRatio(math.exp(mean), *ratio_interval(mean, half_width), p_value)
 
 
 def disturbed_rounds(
@@ -237,5 +243,4 @@ def trimmed_paired_ratio(
         return PairedRatio(exact, exact, exact, 0.0 if mean else 1.0)
     half_width = float(stdtrit(freedom, 1 - alpha / 2)) * error
     p_value = float(2 * stdtr(freedom, -abs(mean) / error))
-    low, high = math.exp(mean - half_width), math.exp(mean + half_width)
-    return PairedRatio(math.exp(mean), low, high, p_value)
+    return PairedRatio(math.exp(mean), *ratio_interval(mean, half_width), p_value)

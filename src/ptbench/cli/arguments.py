@@ -53,13 +53,17 @@ def machine_name(text: str) -> str:
     except PtbenchError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
 
+OPTIONAL_COMPARISON = " (default: none, only the usual questions)"
+
 
 def add_comparison_arguments(parser: argparse.ArgumentParser, required: bool) -> None:
     add_results(parser)
     parser.add_argument("--baseline", metavar="KEY=VALUE[,...]", required=required,
-                        help="which results are the baseline, e.g. torch=2.13.0+cpu")
+                        help="which results are the baseline, e.g. torch=2.13.0+cpu"
+                        + ("" if required else OPTIONAL_COMPARISON))
     parser.add_argument("--contender", metavar="KEY=VALUE[,...]", required=required,
-                        help="which are the contender, e.g. torch=2.14.1+cu130")  # fmt: skip
+                        help="which are the contender, e.g. torch=2.14.1+cu130"
+                        + ("" if required else OPTIONAL_COMPARISON))  # fmt: skip
     add_factor(parser)
 
 
@@ -81,8 +85,9 @@ def add_selection(parser: argparse.ArgumentParser, default_tier: str) -> None:
         help=f"{TIER_HELP}. Here {default_tier}: {TIER_REASONS[default_tier]}",
     )  # fmt: skip
     parser.add_argument(
-        "--bench", metavar="REGEX", help="only benchmarks whose name or name(params) matches"
-    )
+        "--bench", metavar="REGEX",
+        help="only benchmarks whose name or name(params) matches (default: every benchmark)",
+    )  # fmt: skip
     parser.add_argument(
         "--device",
         action="append",

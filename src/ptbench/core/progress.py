@@ -25,6 +25,14 @@ def clock(seconds: float) -> str:
     return f"{hours}:{minute:02d}:{second:02d}" if hours else f"{minute}:{second:02d}"
 
 
+def time_left(elapsed: float, done: float, total: float) -> str:
+    """``, about 1:10 left``: the rest at the pace so far; empty before any work is done or
+    after all of it. Every long command's time left is this estimate."""
+    if not done or done >= total:
+        return ""
+    return f", about {clock(elapsed * (total - done) / done)} left"
+
+
 class Progress:
     """``total`` units of work named ``what`` (``benchmarks``, ``pairs``); ``update(done)``."""
 
@@ -43,11 +51,9 @@ class Progress:
     def line(self) -> str:
         """``ptbench run: 12/38 benchmarks, 0:42 elapsed, about 1:10 left (bench_linalg...)``."""
         elapsed = time.monotonic() - self.start
-        left = elapsed * (self.total - self.done) / self.done if self.done else None
-        eta = f", about {clock(left)} left" if left is not None and self.done < self.total else ""
         detail = f" ({self.detail})" if self.detail else ""
-        return one_line(f"{self.label}: {self.done:g}/{self.total:g} {self.what}, "
-                        f"{clock(elapsed)} elapsed{eta}{detail}")  # fmt: skip
+        return one_line(f"{self.label}: {self.done:g}/{self.total:g} {self.what}, {clock(elapsed)} "
+                        f"elapsed{time_left(elapsed, self.done, self.total)}{detail}")  # fmt: skip
 
     def update(self, done: int, detail: str = "") -> None:
         """Work done so far (never backwards), and what is being done now."""

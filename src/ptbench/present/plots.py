@@ -323,39 +323,68 @@ def along_torch(points: pd.DataFrame, identity: dict, changes: pd.DataFrame) -> 
     return figure
 
 
-def ratio_heatmap(
-    comparison: Comparison, baseline: dict, contender: dict, most: int = 30
-) -> plt.Figure:
-    """The table's ratio (contender / baseline), operations x sizes, on a diverging log scale
-    centred on 1 (``most`` rows); rows and sizes with no ratio at all are left out."""
-    pairs = _comparable(comparison)
-    labels = _line_labels(pairs, comparison.keys)
-    total = labels.nunique()
-    keep = _most_changed(pairs, labels, most)
-    pairs, labels = pairs[keep], labels[keep]
-    grid = pairs["ratio"].groupby([labels, pairs["size"]]).median().unstack("size")
-    grid = grid.dropna(how="all").dropna(axis=1, how="all")
-    figure, axes = plt.subplots(figsize=(2.5 + 0.75 * grid.shape[1], 1.2 + 0.3 * grid.shape[0]))
+def _size_unit(pairs: pd.DataFrame) -> pd.Series:
+    """Each pair's size unit (elements, matrix order, ...), from its operation's ladder."""
+    operations = pairs["operation"] if "operation" in pairs else pd.Series("", index=pairs.index)
+    return operations.map(lambda name: OPERATIONS[name].ladder.unit if name in OPERATIONS
+                          else "size")  # fmt: skip
+
+
+def _heatmap_grids(pairs: pd.DataFrame, labels: pd.Series) -> list[tuple[str, pd.DataFrame]]:
+    """(size unit, operations x sizes of median ratios) per ladder: operations measured on
+    different ladders (elements, matrix order) never share columns, so no cell is left blank
+    only because an operation has no such size."""
+    units = _size_unit(pairs)
+    grids = []
+    for unit in sorted(units.unique()):
+        mine = units == unit
+        grid = pairs["ratio"][mine].groupby([labels[mine], pairs["size"][mine]]).median()
+        grid = grid.unstack("size").dropna(how="all").dropna(axis=1, how="all")
+        if grid.size:
+            grids.append((unit, grid))
+    return grids
+
+
+def _heatmap_panel(axes, unit: str, grid: pd.DataFrame, norm: LogNorm):
     values = grid.to_numpy(dtype=float)
-    finite = np.abs(np.log10(values[np.isfinite(values) & (values > 0)]))
-    bound = 10 ** float(np.clip(finite.max() if finite.size else 0.3, 0.3, 4))
-    image = axes.imshow(  # red: the contender is slower, as in every other figure
-        values, cmap="RdYlGn_r", aspect="auto", norm=LogNorm(vmin=1 / bound, vmax=bound)
-    )
-    axes.set_xticks(
-        range(grid.shape[1]), [str(size) for size in grid.columns], rotation=45, fontsize=7
-    )
+    image = axes.imshow(values, cmap="RdYlGn_r", aspect="auto", norm=norm)  # red: slower
+    axes.set_xticks(range(grid.shape[1]), [str(size) for size in grid.columns], rotation=45,
+                    fontsize=7)  # fmt: skip
     axes.set_yticks(range(grid.shape[0]), grid.index, fontsize=7)
-    axes.set_xlabel("size (elements, or matrix order n)")
+    axes.set_xlabel(f"size ({unit})")
     axes.set_ylabel("operation")
     for (i, j), value in np.ndenumerate(values):
         if not math.isnan(value):
             axes.text(j, i, f"{value:.2g}", ha="center", va="center", fontsize=6)
-    scale = figure.colorbar(image, ax=axes)
+    return image
+
+
+def ratio_heatmap(
+    comparison: Comparison, baseline: dict, contender: dict, most: int = 30
+) -> plt.Figure:
+    """The table's ratio (contender / baseline), operations x sizes, on a diverging log scale
+    centred on 1 (``most`` rows), one panel per size ladder; rows and sizes with no ratio at
+    all are left out."""
+    pairs = _comparable(comparison)
+    labels = _line_labels(pairs, comparison.keys)
+    total = labels.nunique()
+    keep = _most_changed(pairs, labels, most)
+    grids = _heatmap_grids(pairs[keep], labels[keep]) or [("size", pd.DataFrame([[np.nan]]))]
+    rows = [grid.shape[0] for _unit, grid in grids]
+    width = 2.5 + 0.75 * max(grid.shape[1] for _unit, grid in grids)
+    figure, panels = plt.subplots(len(grids), 1, squeeze=False, height_ratios=rows,
+                                  figsize=(width, 1.2 + 0.3 * sum(rows) + 0.9 * (len(grids) - 1)))
+    values = np.concatenate([grid.to_numpy(dtype=float).ravel() for _unit, grid in grids])
+    finite = np.abs(np.log10(values[np.isfinite(values) & (values > 0)]))
+    bound = 10 ** float(np.clip(finite.max() if finite.size else 0.3, 0.3, 4))
+    norm = LogNorm(vmin=1 / bound, vmax=bound)
+    images = [_heatmap_panel(axes, unit, grid, norm)
+              for axes, (unit, grid) in zip(panels[:, 0], grids, strict=True)]  # fmt: skip
+    scale = figure.colorbar(images[0], ax=list(panels[:, 0]))  # one scale for every panel
     scale.set_label("ratio: contender / baseline time (> 1: contender slower)")
     scale.ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())  # one label a tick
     _ratio_ticks(scale.ax.yaxis, 1 / bound, bound)
-    axes.set_title(f"{describe(contender)} / {describe(baseline)}{_shown(total, most)}")
+    panels[0, 0].set_title(f"{describe(contender)} / {describe(baseline)}{_shown(total, most)}")
     return figure
 
 

@@ -70,10 +70,11 @@ class Worker:
                 "Python interpreter that has torch and ptbench installed"
             ) from None
 
-    def last_words(self) -> str:
+    def last_words(self) -> str | None:
+        """The last line the worker wrote to its log; None if it wrote nothing."""
         text = self.log.read_text(errors="replace") if self.log.exists() else ""
         lines = text.strip().splitlines()
-        return lines[-1] if lines else "no message"
+        return lines[-1] if lines else None
 
     def ask(self, request: dict[str, Any], timeout: float = REQUEST_TIMEOUT_SECONDS):
         """The worker's reply to ``request``; RunFailed if it stops or gives no answer within
@@ -90,9 +91,9 @@ class Worker:
             raise RunFailed(f"the {self.side} worker ({self.python}) gave no answer in "
                             f"{timeout:.0f} s (its log: {self.log})")  # fmt: skip
         if not line:
+            said = self.last_words() or "no message"
             raise RunFailed(
-                f"the {self.side} worker ({self.python}) stopped: {self.last_words()} "
-                f"(its log: {self.log})"
+                f"the {self.side} worker ({self.python}) stopped: {said} (its log: {self.log})"
             )
         try:
             reply = json.loads(line)
@@ -209,7 +210,7 @@ class Alternation:
                 for started in workers:
                     started.close()
                 said = worker.last_words()  # its log is removed with the refusal
-                why = str(failure).split(" (its log: ")[0] if said == "no message" else said
+                why = said or str(failure).split(" (its log: ")[0]
                 raise UsageError(
                     f"--{worker.side} {worker.python} cannot run ptbench's worker ({why}); "
                     "give a Python that has torch and ptbench"

@@ -50,6 +50,9 @@ LOOKS = 1 + int(math.log2(MAX_PAIRS // INITIAL_PAIRS))
 OUTLIER_SIGMAS, OUTLIER_FLOOR, OUTLIER_SHARE = 5.0, 2.0, 0.25
 
 
+NO_USABLE_PAIR = "no pair has a positive, finite time on both sides"
+
+
 def per_test_alpha(compared: int) -> float:
     """The error rate each regression interval is built for, so the family's is FAMILY_ALPHA."""
     return FAMILY_ALPHA / max(compared, 1) / LOOKS
@@ -124,6 +127,8 @@ def judge(
     regression = stats.trimmed_paired_ratio(kept, alpha)
     equivalence = stats.trimmed_paired_ratio(kept, EQUIVALENCE_INTERVAL_ALPHA)
     note = f"{int(aside.sum())} disturbed pair(s) set aside" if aside.any() else ""
+    if not len(kept):
+        note = NO_USABLE_PAIR
     return judgement.judge(
         regression.estimate, (regression.low, regression.high),
         (equivalence.low, equivalence.high), factor, p_value=regression.p_value, note=note,

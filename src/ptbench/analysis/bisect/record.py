@@ -21,12 +21,6 @@ GIT_HASH = re.compile(r"^[0-9a-f]{7,40}$")
 UPSTREAM = "https://github.com/pytorch/pytorch"
 
 
-def duration(seconds: float) -> str:
-    """``45 s``, ``12 min 5 s``."""
-    seconds = round(seconds)
-    return f"{seconds} s" if seconds < 60 else f"{seconds // 60} min {seconds % 60} s"
-
-
 def _pair_fields(pair: dict) -> dict:
     return {key: pair.get(key) for key in PAIR_FIELDS}
 

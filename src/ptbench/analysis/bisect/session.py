@@ -33,6 +33,7 @@ from ptbench.analysis.ab import session as ab_session
 from ptbench.analysis.bisect import record, search
 from ptbench.core import outputs
 from ptbench.core.errors import PtbenchError, RunFailed
+from ptbench.core.progress import clock, time_left
 from ptbench.core.schema import DEFAULT_FACTOR
 from ptbench.hardware import noise
 from ptbench.run import builds as build_list
@@ -101,12 +102,11 @@ class Bisection:
         done = len(self.steps)
         total = max(search.expected_steps(len(self.builds)), done + 1)  # retries add steps
         elapsed = time.monotonic() - self.started
-        measured = [s.seconds for s in self.steps if not s.reused]
-        left = (f", about {record.duration(max(total - done, 1) * sum(measured) / len(measured))}"
-                " left" if measured else "")  # fmt: skip
+        measured = [s.seconds for s in self.steps if not s.reused]  # reused steps took no time
+        left = time_left(sum(measured), len(measured), len(measured) + total - done)
         print(f"ptbench bisect: step {done + 1} of about {total}: "
               f"{self.builds[contender].label()} against {self.builds[baseline].label()} "
-              f"({record.duration(elapsed)} so far{left})", file=sys.stderr, flush=True)
+              f"({clock(elapsed)} so far{left})", file=sys.stderr, flush=True)
 
     def step(self, role: str, baseline: int, contender: int, bench: str | None) -> Step:
         """One ``ab`` comparison, reused if an earlier run of these arguments finished it."""

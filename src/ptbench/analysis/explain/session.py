@@ -18,7 +18,7 @@ from typing import Any
 from ptbench.analysis.ab import paired, schedule
 from ptbench.analysis.explain import diff, instructions
 from ptbench.core.errors import UsageError
-from ptbench.core.progress import clock
+from ptbench.core.progress import clock, time_left
 from ptbench.core.schema import FASTER, SLOWER
 from ptbench.run import environment
 from ptbench.run import project as checkout
@@ -106,8 +106,7 @@ def run(request: ExplainRequest) -> dict[str, Any]:
         explained, start = [], time.monotonic()
         for index, combination in enumerate(combinations, 1):
             elapsed = time.monotonic() - start
-            left = (f", about {clock(elapsed / (index - 1) * (len(combinations) - index + 1))} "
-                    "left" if index > 1 else "")  # fmt: skip
+            left = time_left(elapsed, index - 1, len(combinations))
             print(f"ptbench explain: {index} of {len(combinations)}: {combination['benchmark']}"
                   f"{tuple(combination['params'])} ({clock(elapsed)} so far{left})",
                   file=sys.stderr, flush=True)  # fmt: skip

@@ -25,7 +25,8 @@ def add(commands) -> None:
     add_environments(explain)
     add_selection(explain, default_tier="default")
     explain.add_argument("--from", dest="from_dir", metavar="DIR", type=folder,
-                         help="explain what the ptbench ab comparisons in DIR confirmed slower")
+                         help="explain what the ptbench ab comparisons in DIR confirmed slower "
+                         "(instead of --bench)")
     explain.add_argument("--faster", action="store_true",
                          help="with --from: the confirmed improvements too")
     explain.add_argument("--rounds", type=int, default=4,
@@ -34,7 +35,8 @@ def add(commands) -> None:
                          help="how to print the explanation")
     explain.add_argument("--out", metavar="DIR", type=folder,
                          help="also write explain-<baseline>-vs-<contender>.json and .md into "
-                         "DIR; beside ab-*.json, report and publish show them")  # fmt: skip
+                         "DIR; beside ab-*.json, report and publish show them (default: "
+                         "print only)")  # fmt: skip
 
 
 def handle(args: argparse.Namespace) -> int:

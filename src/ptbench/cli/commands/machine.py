@@ -27,8 +27,9 @@ def add(commands) -> None:
     machine.add_argument("--machine", metavar="NAME", type=machine_name,
                          help="the machine's name (default: one that says what the hardware is)")
     machine.add_argument(
-        "--results", metavar="DIR", type=folder, help="with --write: refresh DIR/<machine>/"
-    )
+        "--results", metavar="DIR", type=folder,
+        help="with --write: refresh DIR/<machine>/ (default: leave results alone)",
+    )  # fmt: skip
 
 
 def handle(args: argparse.Namespace) -> int:

@@ -23,11 +23,13 @@ def add(commands) -> None:
                      help="results folder (default: the config's results/)")
     run.add_argument(
         "--archive", metavar="FILE", type=Path,
-        help="also write what this run wrote as FILE (.tar.gz), for ptbench merge elsewhere",
+        help="also write what this run wrote as FILE (.tar.gz), for ptbench merge elsewhere "
+        "(default: no archive)",
     )  # fmt: skip
     run.add_argument(
-        "--machine", metavar="NAME", type=machine_name, help="results folder name (hardware's)"
-    )
+        "--machine", metavar="NAME", type=machine_name,
+        help="results folder name (default: one that says what the hardware is)",
+    )  # fmt: skip
 
 
 def handle(args: argparse.Namespace) -> int:

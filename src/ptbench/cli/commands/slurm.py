@@ -28,7 +28,8 @@ def add(commands) -> None:
     slurm.add_argument("--time", default="04:00:00", help="each job's time limit")
     slurm.add_argument("--wait", action="store_true", help="wait for the jobs to end")
     slurm.add_argument("--merge-into", metavar="DIR", type=folder,
-                       help="with --wait: merge the archives into DIR")  # fmt: skip
+                       help="with --wait: merge the archives into DIR (default: leave them in "
+                       "--collect)")  # fmt: skip
     slurm.add_argument("--dry-run", action="store_true", help="write the scripts; submit nothing")
 
 
