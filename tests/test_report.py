@@ -96,9 +96,10 @@ def test_operations_on_different_ladders_get_their_own_panel_with_no_blank_cells
 
     from ptbench.analysis.compare import Comparison
 
-    rows = [("bench_elementwise.time_sum", "sum", size, 1.2) for size in (16, 128, 1024)]
-    rows += [("bench_linalg.time_matmul", "matmul", size, 0.8) for size in (64, 256)]
-    pairs = pd.DataFrame(rows, columns=["benchmark", "operation", "size", "ratio"])
+    rows = [("bench_elementwise.time_sum", size, 1.2) for size in (16, 128, 1024)]
+    rows += [("bench_linalg.time_matmul", size, 0.8) for size in (64, 256)]
+    rows += [("bench_updates.track_update_peak_bytes", size, 1.0) for size in (16, 128, 1024)]
+    pairs = pd.DataFrame(rows, columns=["benchmark", "size", "ratio"])  # as ab's pairs: no op
     comparison = Comparison(pairs, {"seconds": 1.0}, 1.1, ["benchmark", "size"], 0)
     figure = plots.ratio_heatmap(comparison, {"torch": "a"}, {"torch": "b"})
     panels = [axes for axes in figure.axes if axes.images]

@@ -19,7 +19,7 @@ from matplotlib.colors import LogNorm  # noqa: E402
 from ptbench.analysis.compare import EQUIVALENT, FASTER, INCONCLUSIVE, SLOWER, Comparison  # noqa: E402
 from ptbench.core.schema import SECONDS, STATUS_OK, UNIT_AXIS_LABELS, latest, operation_name  # noqa: E402
 from ptbench.present import tables  # noqa: E402
-from ptbench.suite.operations import OPERATIONS  # noqa: E402
+from ptbench.suite.operations import OPERATIONS, of_benchmark  # noqa: E402
 
 # Inconclusive is amber, never a pass's colour: the data could not tell.
 VERDICT_COLOURS = {
@@ -325,9 +325,9 @@ def along_torch(points: pd.DataFrame, identity: dict, changes: pd.DataFrame) -> 
 
 def _size_unit(pairs: pd.DataFrame) -> pd.Series:
     """Each pair's size unit (elements, matrix order, ...), from its operation's ladder."""
-    operations = pairs["operation"] if "operation" in pairs else pd.Series("", index=pairs.index)
-    return operations.map(lambda name: OPERATIONS[name].ladder.unit if name in OPERATIONS
-                          else "size")  # fmt: skip
+    operations = [of_benchmark(str(name)) for name in pairs["benchmark"]]
+    units = [operation.ladder.unit if operation else "size" for operation in operations]
+    return pd.Series(units, index=pairs.index)
 
 
 def _heatmap_grids(pairs: pd.DataFrame, labels: pd.Series) -> list[tuple[str, pd.DataFrame]]:
@@ -351,8 +351,8 @@ def _heatmap_panel(axes, unit: str, grid: pd.DataFrame, norm: LogNorm):
     axes.set_xticks(range(grid.shape[1]), [str(size) for size in grid.columns], rotation=45,
                     fontsize=7)  # fmt: skip
     axes.set_yticks(range(grid.shape[0]), grid.index, fontsize=7)
-    axes.set_xlabel(f"size ({unit})")
-    axes.set_ylabel("operation")
+    axes.set_xlabel(f"size ({unit})", fontsize=9)
+    axes.set_ylabel("operation", fontsize=9)
     for (i, j), value in np.ndenumerate(values):
         if not math.isnan(value):
             axes.text(j, i, f"{value:.2g}", ha="center", va="center", fontsize=6)
@@ -373,7 +373,8 @@ def ratio_heatmap(
     rows = [grid.shape[0] for _unit, grid in grids]
     width = 2.5 + 0.75 * max(grid.shape[1] for _unit, grid in grids)
     figure, panels = plt.subplots(len(grids), 1, squeeze=False, height_ratios=rows,
-                                  figsize=(width, 1.2 + 0.3 * sum(rows) + 0.9 * (len(grids) - 1)))
+                                  layout="constrained",  # room for each panel's size labels
+                                  figsize=(width, 1.4 + 0.3 * sum(rows) + 1.0 * (len(grids) - 1)))
     values = np.concatenate([grid.to_numpy(dtype=float).ravel() for _unit, grid in grids])
     finite = np.abs(np.log10(values[np.isfinite(values) & (values > 0)]))
     bound = 10 ** float(np.clip(finite.max() if finite.size else 0.3, 0.3, 4))

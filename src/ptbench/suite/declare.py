@@ -30,7 +30,7 @@ from asv_runner.benchmarks.mark import SkipNotImplemented
 from ptbench.core.schema import BYTES
 from ptbench.hardware import devices
 from ptbench.suite import timing
-from ptbench.suite.operations import Case, Operation, Unsupported
+from ptbench.suite.operations import PEAK_BYTES_SUFFIX, Case, Operation, Unsupported
 from ptbench.suite.operations._base import SEED
 
 # Per combination: preparation (inputs of up to a few GiB, a host-side check) plus asv's samples.
@@ -168,7 +168,7 @@ def peak_memory_benchmark(operation: Operation) -> Callable:
         return timing.peak_bytes(call, operation.case(*param_values).device)
 
     benchmark.unit = BYTES
-    return _declare(benchmark, f"track_{operation.name}_peak_bytes", operation)
+    return _declare(benchmark, f"track_{operation.name}{PEAK_BYTES_SUFFIX}", operation)
 
 
 def _setting_benchmark(name: str, unit: str, read: Callable[[str], float], doc: str) -> Callable:

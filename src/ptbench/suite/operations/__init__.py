@@ -20,4 +20,15 @@ OPERATIONS: dict[str, Operation] = {
     for operation in module.OPERATIONS
 }
 
-__all__ = ["OPERATIONS", "Case", "CountingCase", "Inputs", "Operation", "Unsupported"]
+PEAK_BYTES_SUFFIX = "_peak_bytes"  # track_<operation>_peak_bytes (suite.declare)
+
+
+def of_benchmark(benchmark: str) -> Operation | None:
+    """The operation an asv benchmark times or tracks (``bench_linalg.time_solve``,
+    ``bench_updates.track_update_peak_bytes``), or None for one that is not an operation's."""
+    name = benchmark.rsplit(".", 1)[-1].split("_", 1)[-1]
+    return OPERATIONS.get(name) or OPERATIONS.get(name.removesuffix(PEAK_BYTES_SUFFIX))
+
+
+__all__ = ["OPERATIONS", "PEAK_BYTES_SUFFIX", "Case", "CountingCase", "Inputs", "Operation",
+           "Unsupported", "of_benchmark"]
