@@ -246,6 +246,27 @@ def test_arguments_that_are_not_utf8_are_refused():
     )
 
 
+@pytest.mark.parametrize(
+    "command",
+    [["export", "--out", "{tmp}/t.csv"], ["report", "--out", "{tmp}/r"],
+     ["publish", "--out", "{tmp}/s"], ["compare", "--baseline", "method=lu", "--contender",
+     "method=cholesky"], ["merge", "{results}", "--into", "{tmp}/m"]],
+)  # fmt: skip
+def test_a_folder_name_that_is_not_utf8_is_named_in_one_line(results_copy, capsys, tmp_path,
+                                                             command):  # fmt: skip
+    """Linux allows any bytes in a name; Python sees lone surrogates that no UTF-8 page or
+    table can hold. Every reader refuses such a folder by its bytes, never with a traceback."""
+    (machine,) = [path for path in results_copy.iterdir() if path.is_dir()]
+    os.rename(bytes(machine), bytes(machine.parent) + b"/box-\xff")
+    before = checksums(results_copy)
+    arguments = [part.format(tmp=tmp_path, results=results_copy) for part in command]
+    options = [] if command[0] == "merge" else ["--results", results_copy]
+    status, out, err = run_cli(capsys, *arguments, *options)
+    assert status == 2 and out == "", err
+    assert err.count("\n") == 1 and "/box-\\xff/" in err and "a name that is not UTF-8" in err
+    assert checksums(results_copy) == before
+
+
 def test_export_and_report_targets_of_the_wrong_kind(results_copy, capsys, tmp_path):
     folder_named_csv = tmp_path / "x.csv"
     folder_named_csv.mkdir()

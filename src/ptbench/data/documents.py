@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from ptbench.core.errors import ResultsError
@@ -25,12 +26,28 @@ def ab_documents(results_dir: Path) -> list[dict]:
     return found
 
 
+def utf8_named(path: Path, results_dir: Path) -> Path:
+    """``path``, if its name inside the results folder is UTF-8; else one line that says which
+    and what to do. (Linux hands Python a name of other bytes as lone surrogates, which no
+    page, table or JSON written in UTF-8 can hold.)"""
+    try:
+        str(path.relative_to(results_dir)).encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(path).decode("utf-8", "backslashreplace")  # the bytes: \\xff
+        raise ResultsError(
+            f"{shown}: a name that is not UTF-8; rename it in UTF-8 (asv names a machine's "
+            "folder after the machine, a result after its commit and environment)"
+        ) from None
+    return path
+
+
 def read(results_dir: Path, prefix: str, required: tuple[str, ...], kind: str) -> list[dict]:
     """Every ``<prefix>*.json`` at the top of ``results_dir``, in name order, each with its
     ``path``; one that is not JSON or lacks a ``required`` key is named as not a readable
     ``kind`` document."""
     found = []
     for path in sorted(Path(results_dir).glob(f"{prefix}*.json")):
+        utf8_named(path, Path(results_dir))
         if not path.is_file():  # a FIFO would block the read for ever
             raise ResultsError(f"{path}: not a regular file; a {kind} document must be one "
                                "(move it out of the results folder)")  # fmt: skip

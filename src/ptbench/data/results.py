@@ -33,6 +33,7 @@ from ptbench.core import outputs, schema
 from ptbench.core.errors import ResultsError, first_line
 from ptbench.data import cache
 from ptbench.data.catalogue import CATALOGUE
+from ptbench.data.documents import utf8_named
 from ptbench.data.efficiency import COLUMNS as EFFICIENCY_COLUMNS
 from ptbench.data.efficiency import add_efficiency
 
@@ -90,7 +91,7 @@ def result_files(results_dir: Path) -> list[Path]:
     if not results_dir.is_dir():
         raise ResultsError(f"results folder {results_dir} does not exist")
     files = sorted(
-        path
+        utf8_named(path, results_dir)
         for path in results_dir.glob("*/*.json")
         if path.name != "machine.json" and path.is_file()
     )
