@@ -454,6 +454,61 @@ def test_ctrl_c_during_a_real_run_keeps_the_results_folder(tmp_path, asv_home):
 
 
 
+def _descendants(root: int, word: str) -> list[int]:
+    """The pids of ``root``'s descendants whose command line holds ``word``."""
+    parents, commands = {}, {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            commands[int(stat.parent.name)] = (stat.parent / "cmdline").read_bytes()
+        except (OSError, ValueError, IndexError):
+            continue
+    found, frontier = [], {root}
+    while frontier:
+        frontier = {pid for pid, parent in parents.items() if parent in frontier}
+        found += [pid for pid in frontier if word.encode() in commands.get(pid, b"")]
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("when", [2, 3])  # worker processes seen: starting, or in a round
+def test_ctrl_c_during_a_real_ab_stops_both_workers_and_writes_nothing(tmp_path, asv_home, when):
+    """Ctrl-C while the workers import torch, or while one forks a round: exit 130 in one
+    line; the workers and their rounds (in sessions of their own, out of the terminal's
+    reach) stopped by ptbench; nothing in --results. (Found: a Ctrl-C during the start left
+    both workers running.)"""
+    results = tmp_path / "results"
+    results.mkdir()
+    (results / "kept.txt").write_text("kept")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ptbench.cli", "ab", "--baseline", sys.executable, "--contender",
+         sys.executable, "--bench", "time_solve", "--device", "cpu", "--results", str(results)],
+        cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
+    deadline, workers = time.monotonic() + 120, []
+    while time.monotonic() < deadline and len(workers) < when:  # a round: a worker's child
+        workers = _descendants(process.pid, "ptbench.analysis.ab.worker")
+        time.sleep(0.05)
+    assert len(workers) >= when, "the workers never got that far"
+    os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+    _out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err[-2000:]
+    assert err.strip().splitlines()[-1].startswith("ptbench: interrupted"), err[-2000:]
+    assert "Traceback" not in err
+    time.sleep(0.5)  # an orphan is reaped by init
+    assert [pid for pid in workers if _running(pid)] == []
+    assert checksums(results) == {"kept.txt": checksums(results)["kept.txt"]}
+
+
 def _descendant_commands(root: int) -> list[str]:
     """The command lines of ``root``'s descendants (Linux /proc; asv runs in a session of its
     own, so the tree, not the session, holds it)."""

@@ -25,9 +25,12 @@ so looking again never raises either error rate.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import os
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -109,8 +112,11 @@ class Worker:
         return reply
 
     def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
+        """Stop the worker and the round it may be forking (one process group: the worker
+        leads a session of its own), so no round outlives ptbench, on Ctrl-C either."""
+        if self.process.returncode is None:  # not reaped yet: its pid names its group still
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
 
 
@@ -206,9 +212,11 @@ class Alternation:
         for worker in workers:
             try:
                 worker.facts = worker.ask({"op": "facts"}, START_TIMEOUT_SECONDS)
-            except RunFailed as failure:
+            except BaseException as failure:  # a refusal, or Ctrl-C while torch imports
                 for started in workers:
                     started.close()
+                if not isinstance(failure, RunFailed):
+                    raise
                 said = worker.last_words()  # its log is removed with the refusal
                 why = said or str(failure).split(" (its log: ")[0]
                 raise UsageError(
