@@ -267,6 +267,40 @@ def test_a_folder_name_that_is_not_utf8_is_named_in_one_line(results_copy, capsy
     assert checksums(results_copy) == before
 
 
+def _without_root_reading(command: list) -> list:
+    """``command`` as a process that permission bits apply to: root reads anything, so as
+    root it runs without the capabilities that bypass them (util-linux's setpriv)."""
+    if os.geteuid() != 0:
+        return command
+    import shutil
+
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv: a file cannot be made unreadable")
+    return ["setpriv", "--bounding-set=-dac_override,-dac_read_search", *command]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["export", "--out", "{tmp}/t.csv", "--results", "{results}"],
+     ["merge", "{results}", "--into", "{tmp}/m"]],
+)  # fmt: skip
+def test_an_unreadable_result_file_is_named_in_one_line(results_copy, tmp_path, command):
+    unreadable = sorted(p for p in results_copy.glob("*/*.json") if p.name != "machine.json")[0]
+    unreadable.chmod(0)
+    arguments = [part.format(tmp=tmp_path, results=results_copy) for part in command]
+    completed = subprocess.run(
+        _without_root_reading([sys.executable, "-m", "ptbench.cli", *arguments]),
+        capture_output=True, text=True, check=False, cwd=tmp_path,
+        env={**os.environ, "PTBENCH_CACHE": str(tmp_path / "cache")},
+    )  # fmt: skip
+    unreadable.chmod(0o644)
+    assert completed.returncode == 2, completed.stderr
+    assert completed.stderr == (f"ptbench: error: {unreadable}: cannot be read (Permission "
+                                "denied); give ptbench read access to every file of the "
+                                "results folder\n")  # fmt: skip
+    assert not (tmp_path / "t.csv").exists() and not list((tmp_path / "m").rglob("*.json"))
+
+
 def test_export_and_report_targets_of_the_wrong_kind(results_copy, capsys, tmp_path):
     folder_named_csv = tmp_path / "x.csv"
     folder_named_csv.mkdir()

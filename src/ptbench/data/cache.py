@@ -30,6 +30,7 @@ import pyarrow.parquet as pq
 
 from ptbench.core import outputs, parallel
 from ptbench.core.errors import OutputError, UsageError
+from ptbench.data import documents
 
 LOADER_VERSION = "3"  # bump whenever results.file_frame's output changes
 
@@ -51,7 +52,7 @@ def catalogue_digest(catalogue: dict) -> str:
 
 def key(path: Path, catalogue_key: str) -> str:
     digest = hashlib.sha256(f"{LOADER_VERSION}\0{catalogue_key}\0{path.parent.name}\0".encode())
-    digest.update(path.read_bytes())
+    digest.update(documents.read_bytes(path))
     return digest.hexdigest()
 
 

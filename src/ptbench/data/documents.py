@@ -26,6 +26,15 @@ def ab_documents(results_dir: Path) -> list[dict]:
     return found
 
 
+def read_bytes(path: Path) -> bytes:
+    """The bytes of a file ptbench reads; one line naming it if it cannot be read."""
+    try:
+        return path.read_bytes()
+    except OSError as error:  # permissions, or gone since it was listed
+        raise ResultsError(f"{path}: cannot be read ({error.strerror}); give ptbench read "
+                           "access to every file of the results folder") from None
+
+
 def utf8_named(path: Path, results_dir: Path) -> Path:
     """``path``, if its name inside the results folder is UTF-8; else one line that says which
     and what to do. (Linux hands Python a name of other bytes as lone surrogates, which no

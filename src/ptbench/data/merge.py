@@ -171,16 +171,16 @@ def plan(sources: list[Path], target: Path) -> MergePlan:
 
 
 def _place(chosen: MergePlan, claimed: dict[Path, Path], source_file: Path, target_file: Path):
-    data = source_file.read_bytes()
+    data = documents.read_bytes(source_file)
     if target_file in claimed:  # two sources bring the same name
-        if claimed[target_file].read_bytes() != data:
+        if documents.read_bytes(claimed[target_file]) != data:
             raise MergeConflict(f"{claimed[target_file]} and {source_file} are different files "
                                 f"for {target_file}; nothing was merged")  # fmt: skip
         return
     claimed[target_file] = source_file
     if not target_file.exists():
         chosen.copies.append((source_file, target_file))
-    elif target_file.read_bytes() == data:
+    elif documents.read_bytes(target_file) == data:
         chosen.same.append(target_file)
     elif target_file.name != MACHINE_FILE:  # asv's machine file: the target's stays
         raise MergeConflict(
