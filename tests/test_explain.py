@@ -209,4 +209,21 @@ def test_instruction_counts_of_a_real_call_are_stable_and_match_across_one_build
     counted = instructions.compare(*sides)
     assert counted["status"] == "ok", counted
     assert counted["baseline_per_call"] > 1000  # a torch.sum call runs thousands
-    assert counted["ratio"] == pytest.approx(1.0, abs=0.02)  # 1.1% apart when measured
+    # 0.0003% apart when measured (1,000 calls, hashing fixed); the issue asks for 0.1%
+    assert counted["ratio"] == pytest.approx(1.0, abs=0.002)
+
+
+def test_counting_fixes_the_hash_seed_and_puts_this_python_first_then_restores_both(
+    monkeypatch,
+):
+    import os
+    import sys
+
+    from ptbench.analysis.explain import instructions
+
+    monkeypatch.setenv("PATH", "/usr/bin")
+    monkeypatch.delenv("PYTHONHASHSEED", raising=False)
+    with instructions._counting_environment():
+        assert os.environ["PATH"] == f"{os.path.dirname(sys.executable)}{os.pathsep}/usr/bin"
+        assert os.environ["PYTHONHASHSEED"] == "0"
+    assert os.environ["PATH"] == "/usr/bin" and "PYTHONHASHSEED" not in os.environ

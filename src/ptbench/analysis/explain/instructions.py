@@ -3,7 +3,7 @@
 
 For operations of tens of microseconds, wall time on a shared VM moves by 10% from round to
 round, where the instructions a call executes hardly move at all: callgrind counts them
-almost deterministically (measured here: 1.1% between two collections of ``torch.sum`` at
+almost deterministically (measured here: 0.0003% between two collections of ``torch.sum`` at
 1,024 elements, where its wall time spread over 61% in 12 rounds; docs/explain.md). So
 ``ptbench explain`` counts them for CPU combinations under ``UNDER_SECONDS``: instructions per
 call on each side, and the functions whose counts changed most (denoised, with file paths
@@ -24,7 +24,11 @@ import sys
 from typing import Any
 
 UNDER_SECONDS = 100e-6  # combinations faster than this get instruction counts
-CALLS = 100  # calls counted per collection
+# Calls counted per collection: a collection's one-time work (the first calls' allocations)
+# is spread over them. 100 calls put two collections 0.04-1.1% apart; 1,000, with Python's
+# string hashing fixed, 0.0003% (docs/explain.md), for a few seconds more under valgrind.
+CALLS = 1000
+HASH_SEED = "0"  # PYTHONHASHSEED: both sides' dictionaries probe alike, collection after collection
 REPEATS = 1  # collections a side: valgrind importing torch takes minutes here (docs/explain.md)
 TOP_FUNCTIONS = 200  # functions a side reports, by count: enough to match across builds
 MISSING = "valgrind is not installed (Debian: apt-get install valgrind); no instruction counts"
@@ -49,7 +53,7 @@ def count(name: str, params: list, tier: str) -> dict[str, Any]:
 
     setup = ("from ptbench.analysis.explain.instructions import prepared_call\n"
              f"call = prepared_call({name!r}, {list(params)!r}, {tier!r})")  # fmt: skip
-    with _this_python_first():  # torch runs "python" from PATH under valgrind, and checks it
+    with _counting_environment():
         stats = Timer("call()", setup=setup).collect_callgrind(CALLS, repeats=REPEATS,
                                                                collect_baseline=False)
     per_call = [run.counts(denoise=True) / CALLS for run in stats]
@@ -60,14 +64,21 @@ def count(name: str, params: list, tier: str) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def _this_python_first():
-    """PATH with this interpreter's folder first, for as long as the counting takes."""
-    before = os.environ.get("PATH", "")
-    os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), before])
+def _counting_environment():
+    """For as long as the counting takes: this interpreter's folder first on PATH (torch runs
+    "python" from PATH under valgrind, and checks it is this one) and a fixed hash seed (the
+    counting process inherits the environment)."""
+    before = {name: os.environ.get(name) for name in ("PATH", "PYTHONHASHSEED")}
+    os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), before["PATH"] or ""])
+    os.environ["PYTHONHASHSEED"] = HASH_SEED
     try:
         yield
     finally:
-        os.environ["PATH"] = before
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def compare(baseline: dict[str, Any], contender: dict[str, Any], most: int = 10) -> dict:
