@@ -19,8 +19,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import shutil
 import sys
+import tempfile
+from pathlib import Path
 from typing import Any
 
 UNDER_SECONDS = 100e-6  # combinations faster than this get instruction counts
@@ -51,9 +54,10 @@ def count(name: str, params: list, tier: str) -> dict[str, Any]:
         return {"status": "skipped", "reason": "callgrind counts CPU instructions only"}
     from torch.utils.benchmark import Timer
 
-    setup = ("from ptbench.analysis.explain.instructions import prepared_call\n"
-             f"call = prepared_call({name!r}, {list(params)!r}, {tier!r})")  # fmt: skip
-    with _counting_environment():
+    setup = ("from ptbench.analysis.explain.instructions import prepared_call, instrument\n"
+             f"call = prepared_call({name!r}, {list(params)!r}, {tier!r})\n"
+             "instrument()")  # fmt: skip
+    with _counting_environment(shutil.which("valgrind")):
         stats = Timer("call()", setup=setup).collect_callgrind(CALLS, repeats=REPEATS,
                                                                collect_baseline=False)
     per_call = [run.counts(denoise=True) / CALLS for run in stats]
@@ -63,17 +67,49 @@ def count(name: str, params: list, tier: str) -> dict[str, Any]:
             "functions": {entry.function: entry.count / CALLS for entry in top}}  # fmt: skip
 
 
+def instrument() -> None:
+    """In the counting process, once torch, the suite and the inputs are loaded: switch
+    callgrind's instrumentation on (the shim started it off)."""
+    import subprocess
+
+    subprocess.run(["callgrind_control", "--instr=on", str(os.getpid())], check=True,
+                   stdout=subprocess.DEVNULL)  # fmt: skip
+
+
+# torch.utils.benchmark starts valgrind with --instr-atstart=yes, so torch's import runs
+# instrumented: minutes here. This shim, first on PATH, starts it uninstrumented instead, and
+# ``instrument`` switches it on before the counted loop (collection is toggled around that
+# loop either way). A torch that words its command otherwise is passed through unchanged.
+SHIM = """#!/bin/sh
+for argument do
+  shift
+  [ "$argument" = --instr-atstart=yes ] && argument=--instr-atstart=no
+  set -- "$@" "$argument"
+done
+exec {valgrind} "$@"
+"""
+
+
 @contextlib.contextmanager
-def _counting_environment():
-    """For as long as the counting takes: this interpreter's folder first on PATH (torch runs
-    "python" from PATH under valgrind, and checks it is this one) and a fixed hash seed (the
-    counting process inherits the environment)."""
+def _counting_environment(valgrind: str | None = None):
+    """For as long as the counting takes: the valgrind shim (if ``valgrind`` is given) and
+    this interpreter's folder first on PATH (torch runs "python" from PATH under valgrind, and
+    checks it is this one), and a fixed hash seed (the counting process inherits the
+    environment)."""
     before = {name: os.environ.get(name) for name in ("PATH", "PYTHONHASHSEED")}
-    os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), before["PATH"] or ""])
+    shim = tempfile.mkdtemp(prefix="ptbench-valgrind-") if valgrind else None
+    if shim:
+        (Path(shim) / "valgrind").write_text(SHIM.format(valgrind=shlex.quote(valgrind)))
+        (Path(shim) / "valgrind").chmod(0o755)
+    first = [shim] if shim else []
+    os.environ["PATH"] = os.pathsep.join([*first, os.path.dirname(sys.executable),
+                                          before["PATH"] or ""])  # fmt: skip
     os.environ["PYTHONHASHSEED"] = HASH_SEED
     try:
         yield
     finally:
+        if shim:
+            shutil.rmtree(shim, ignore_errors=True)
         for name, value in before.items():
             if value is None:
                 os.environ.pop(name, None)
