@@ -3,7 +3,7 @@
 
 For operations of tens of microseconds, wall time on a shared VM moves by 10% from round to
 round, where the instructions a call executes hardly move at all: callgrind counts them
-almost deterministically (measured here: 0.0003% between two collections of ``torch.sum`` at
+almost deterministically (measured here: 0.005% between two collections of ``torch.sum`` at
 1,024 elements, where its wall time spread over 61% in 12 rounds; docs/explain.md). So
 ``ptbench explain`` counts them for CPU combinations under ``UNDER_SECONDS``: instructions per
 call on each side, and the functions whose counts changed most (denoised, with file paths
@@ -29,7 +29,7 @@ from typing import Any
 UNDER_SECONDS = 100e-6  # combinations faster than this get instruction counts
 # Calls counted per collection: a collection's one-time work (the first calls' allocations)
 # is spread over them. 100 calls put two collections 0.04-1.1% apart; 1,000, with Python's
-# string hashing fixed, 0.0003% (docs/explain.md), for a few seconds more under valgrind.
+# string hashing fixed, 0.0003-0.005% (docs/explain.md), for a few seconds more under valgrind.
 CALLS = 1000
 HASH_SEED = "0"  # PYTHONHASHSEED: both sides' dictionaries probe alike, collection after collection
 REPEATS = 1  # collections a side: valgrind importing torch takes minutes here (docs/explain.md)
