@@ -606,3 +606,78 @@ def test_files_written_atomically_keep_the_usual_permissions(tmp_path):
     assert new.stat().st_mode & 0o777 == 0o666 & ~umask
     assert kept.stat().st_mode & 0o777 == 0o640 and kept.read_text() == "text"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["kept.md", "new.md"]
+
+
+def _truncated_archive(results, tmp_path):
+    import tarfile
+
+    with tarfile.open(tmp_path / "whole.tar.gz", "w:gz") as tar:
+        tar.add(results, arcname="results")
+    (tmp_path / "cut.tar.gz").write_bytes((tmp_path / "whole.tar.gz").read_bytes()[:500])
+    return ["merge", tmp_path / "cut.tar.gz", "--into", tmp_path / "m"], "not a readable results"
+
+
+def _huge_value(results, tmp_path):
+    path = sorted(p for p in results.glob("*/*.json") if p.name != "machine.json")[0]
+    data = json.loads(path.read_text())
+    key = next(iter(data["results"]))
+    data["results"][key][0] = [10**400] * len(data["results"][key][0])
+    path.write_text(json.dumps(data))
+    return ["export", "--out", tmp_path / "t.csv", "--results", results], "int too large"
+
+
+def _into_a_file(results, tmp_path):
+    (tmp_path / "afile").write_text("")
+    return ["merge", results, "--into", tmp_path / "afile"], "afile: File exists"
+
+
+def _out_under_a_file(results, tmp_path):
+    (tmp_path / "afile").write_text("")
+    return (["publish", "--results", results, "--out", tmp_path / "afile" / "site"],
+            "Not a directory")  # fmt: skip
+
+
+def _linked_assets(results, tmp_path):
+    (tmp_path / "site").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "site" / "assets").symlink_to(tmp_path / "elsewhere")
+    return ["publish", "--results", results, "--out", tmp_path / "site"], "assets is a link"
+
+
+def _linked_figures(results, tmp_path):
+    (tmp_path / "rep").mkdir()
+    (tmp_path / "rep" / "figures").symlink_to(tmp_path / "elsewhere")
+    return ["report", "--results", results, "--out", tmp_path / "rep"], "figures is a link"
+
+
+@pytest.mark.parametrize("case", [_truncated_archive, _huge_value, _into_a_file,
+                                  _out_under_a_file, _linked_assets, _linked_figures])  # fmt: skip
+def test_what_a_hostile_pass_found_is_bad_input_in_one_line(results_copy, capsys, tmp_path,
+                                                           case):  # fmt: skip
+    """Found by a hostile pass of 570 cases: each was an internal error, or wrote outside
+    --out through a link."""
+    arguments, message = case(results_copy, tmp_path)
+    status, _out, err = run_cli(capsys, *arguments)
+    assert status == 2 and err.count("\n") == 1 and message in err, err
+    assert not (tmp_path / "elsewhere").exists() or not list((tmp_path / "elsewhere").iterdir())
+
+
+def test_slurm_replaces_a_link_where_its_script_goes_never_writes_through_it(tmp_path, capsys):
+    (tmp_path / "jobs").mkdir()
+    (tmp_path / "jobs" / "cpu.sbatch").symlink_to(tmp_path / "victim.txt")
+    status, _out, err = run_cli(capsys, "slurm", "--type", "cpu=batch", "--collect", tmp_path,
+                                "--dry-run")  # fmt: skip
+    assert (status, err) == (0, "")
+    assert not (tmp_path / "jobs" / "cpu.sbatch").is_symlink()
+    assert not (tmp_path / "victim.txt").exists()
+
+
+def test_a_driver_that_prints_bytes_that_are_not_utf8_is_read_anyway(tmp_path, monkeypatch):
+    from ptbench.hardware import machine
+
+    smi = tmp_path / "nvidia-smi"
+    smi.write_bytes(b"#!/bin/sh\nprintf '550.1\\377\\n'\n")
+    smi.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    version, why = machine.driver_version()
+    assert why is None and version.startswith("550.1")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import os
 import sys
 import tempfile
@@ -150,8 +151,30 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except SystemExit as exit_:  # argparse: --help (0) and one-line usage errors (2)
         return exit_.code if isinstance(exit_.code, int) else EXIT_BAD_INPUT
-    except Exception as error:  # not the user's fault: say so, keep the details
-        return _internal_error(error, argv, debug)
+    except Exception as error:  # not the user's fault (unless a path given was): say so
+        fault = _path_fault(error)
+        if fault is None:
+            return _internal_error(error, argv, debug)
+        error_line(f"ptbench: error: {fault}")
+        return EXIT_BAD_INPUT
+
+
+# The errors of a path that cannot be used as given (a file where a folder must be, a dangling
+# link, a name too long, no permission, a full or read-only disk): the input's, not ptbench's.
+PATH_ERRNOS = {errno.EEXIST, errno.ENOTDIR, errno.EISDIR, errno.ENAMETOOLONG, errno.ELOOP,
+               errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.ENOENT}  # fmt: skip
+
+
+def _path_fault(error: Exception) -> str | None:
+    """One line for an error a path caused, or None. The checks before writing catch the
+    usual cases with a better sentence; this catches what slips past them (a folder that
+    turned into a file in between, a link that points nowhere)."""
+    if isinstance(error, OSError) and error.errno in PATH_ERRNOS and error.filename:
+        return (f"{error.filename}: {error.strerror}; give a path that ptbench can read and "
+                "write as the command needs")  # fmt: skip
+    if isinstance(error, RuntimeError) and str(error).startswith("Symlink loop from"):
+        return f"{str(error).split('from ', 1)[1]}: a symlink loop; give a path without one"
+    return None
 
 
 def run() -> NoReturn:

@@ -37,6 +37,15 @@ def is_inside(path: Path, folder: Path) -> bool:
     return path == folder or path.is_relative_to(folder)
 
 
+def check_no_links(out: Path, names: tuple[str, ...], flag: str = "--out") -> None:
+    """Refuse a folder ptbench writes into under ``out`` that is a link: what it holds would
+    land wherever the link points, outside ``out``."""
+    for name in names:
+        if (out / name).is_symlink():
+            raise OutputError(f"{flag} {out}: {name} is a link; ptbench writes only inside "
+                              f"{flag}, so remove the link or give another folder")  # fmt: skip
+
+
 def check_outside(out: Path, results: Path, flag: str) -> None:
     if is_inside(out, results):
         raise OutputError(

@@ -24,6 +24,7 @@ import re
 import shutil
 import tarfile
 import tempfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,7 +89,7 @@ def unpack(archive: Path, into: Path) -> Path:
     try:
         with tarfile.open(archive) as tar:
             tar.extractall(into, filter="data")  # refuses paths out of ``into``
-    except (tarfile.TarError, OSError) as error:
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as error:  # EOFError: cut short
         raise InputError(
             f"{archive}: not a readable results archive ({type(error).__name__}: not a .tar.gz, "
             "or damaged); give a .tar.gz written by ptbench run --archive, or a results folder"

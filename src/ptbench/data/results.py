@@ -257,7 +257,7 @@ def file_frame(path: Path, catalogue: dict[str, dict]) -> pd.DataFrame:
             for name in result.get_all_result_keys()
         ]
         return _one_frame(parts, facts)
-    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as error:
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError) as error:
         raise ResultsError(
             f"{path}: damaged asv result file ({first_line(error)}); restore it from version "
             "control or move it out of the results folder"

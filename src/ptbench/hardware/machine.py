@@ -66,6 +66,7 @@ def driver_version() -> tuple[str | None, str | None]:
             [executable, "--query-gpu=driver_version", "--format=csv,noheader"],
             capture_output=True,
             text=True,
+            errors="replace",  # a driver's output need not be UTF-8
             timeout=NVIDIA_SMI_TIMEOUT_SECONDS,
             check=True,
         )

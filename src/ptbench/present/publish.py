@@ -118,6 +118,9 @@ def all_changes(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
     }
 
 
+SITE_FOLDERS = ("assets", "benchmarks", "roofline")  # what a site holds besides its pages
+
+
 def copy_assets(out_dir: Path) -> None:
     """ptbench's script and style, and plotly.js from the plotly wheel, into ``assets/``."""
     import plotly.offline
@@ -159,6 +162,7 @@ def write(results_dir: Path, out_dir: Path) -> list[Path]:
     """Build the site from ``results_dir`` into ``out_dir``; the pages written, index first."""
     frame = timed(load_results(results_dir))
     out_dir.mkdir(parents=True, exist_ok=True)
+    outputs.check_no_links(out_dir, SITE_FOLDERS)
     (out_dir / "benchmarks").mkdir(exist_ok=True)
     copy_assets(out_dir)
     changes = all_changes(frame)

@@ -193,6 +193,7 @@ def build(
     contender: dict | None = None,
     factor: float = DEFAULT_FACTOR,
 ) -> list[Section]:
+    outputs.check_no_links(out_dir, ("figures",))
     figures = FigureFolder(out_dir / "figures")
     if not any(Path(results_dir).glob("*/*.json")) and bisection.documents(results_dir):
         return _bisections_only(results_dir, figures)

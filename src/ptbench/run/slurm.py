@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from ptbench.core import outputs
 from ptbench.core.errors import EXIT_REGRESSION, InputError, RunFailed
 
 TYPE = re.compile(r"(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)=(?P<partition>[A-Za-z0-9._-]+)"
@@ -102,7 +103,8 @@ def write_scripts(request: SlurmRequest) -> list[Path]:
     paths = []
     for kind in request.types:
         path = request.collect / "jobs" / f"{kind.name}.sbatch"
-        path.write_text(script(request, kind))
+        outputs.write_text_atomically(path, script(request, kind))  # replaces a link, never
+        # writes through it
         paths.append(path)
     return paths
 
