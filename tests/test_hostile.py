@@ -490,18 +490,7 @@ def test_ctrl_c_during_a_real_run_keeps_the_results_folder(tmp_path, asv_home):
 
 def _descendants(root: int, word: str) -> list[int]:
     """The pids of ``root``'s descendants whose command line holds ``word``."""
-    parents, commands = {}, {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-            commands[int(stat.parent.name)] = (stat.parent / "cmdline").read_bytes()
-        except (OSError, ValueError, IndexError):
-            continue
-    found, frontier = [], {root}
-    while frontier:
-        frontier = {pid for pid, parent in parents.items() if parent in frontier}
-        found += [pid for pid in frontier if word.encode() in commands.get(pid, b"")]
-    return found
+    return [pid for pid, command in _descendant_table(root).items() if word in command]
 
 
 def _running(pid: int) -> bool:
@@ -546,6 +535,11 @@ def test_ctrl_c_during_a_real_ab_stops_both_workers_and_writes_nothing(tmp_path,
 def _descendant_commands(root: int) -> list[str]:
     """The command lines of ``root``'s descendants (Linux /proc; asv runs in a session of its
     own, so the tree, not the session, holds it)."""
+    return list(_descendant_table(root).values())
+
+
+def _descendant_table(root: int) -> dict[int, str]:
+    """``{pid: command line}`` of ``root``'s descendants, nearest first."""
     parents, commands = {}, {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -555,10 +549,10 @@ def _descendant_commands(root: int) -> list[str]:
             commands[pid] = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
         except (OSError, ValueError, IndexError, UnicodeDecodeError):
             continue  # a process that ended while being read
-    found, frontier = [], {root}
+    found, frontier = {}, {root}
     while frontier:
         frontier = {pid for pid, parent in parents.items() if parent in frontier}
-        found += [commands[pid] for pid in frontier if pid in commands]
+        found |= {pid: commands[pid] for pid in frontier if pid in commands}
     return found
 
 

@@ -172,8 +172,6 @@ def _path_fault(error: Exception) -> str | None:
     if isinstance(error, OSError) and error.errno in PATH_ERRNOS and error.filename:
         return (f"{error.filename}: {error.strerror}; give a path that ptbench can read and "
                 "write as the command needs")  # fmt: skip
-    if isinstance(error, RuntimeError) and str(error).startswith("Symlink loop from"):
-        return f"{str(error).split('from ', 1)[1]}: a symlink loop; give a path without one"
     return None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ptbench.cli.arguments import add_selection, folder
+from ptbench.core import outputs
 from ptbench.core.errors import EXIT_OK, UsageError
 from ptbench.core.outputs import emit
 
@@ -43,7 +44,7 @@ def handle(args: argparse.Namespace) -> int:
     selection = ["--tier", args.tier, *(["--bench", args.bench] if args.bench else []), *devices]
     request = slurm.SlurmRequest(
         types=tuple(slurm.parse_type(text) for text in args.types),
-        collect=args.collect.resolve(), project=project.find_project(),
+        collect=outputs.resolved(args.collect, "--collect"), project=project.find_project(),
         run_arguments=tuple(selection), time=args.time,
     )  # fmt: skip
     slurm.check(request)

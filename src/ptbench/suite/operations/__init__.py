@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ptbench.core.schema import operation_name
 from ptbench.suite.operations import (
     autograd,
     creation,
@@ -26,7 +27,7 @@ PEAK_BYTES_SUFFIX = "_peak_bytes"  # track_<operation>_peak_bytes (suite.declare
 def of_benchmark(benchmark: str) -> Operation | None:
     """The operation an asv benchmark times or tracks (``bench_linalg.time_solve``,
     ``bench_updates.track_update_peak_bytes``), or None for one that is not an operation's."""
-    name = benchmark.rsplit(".", 1)[-1].split("_", 1)[-1]
+    name = operation_name(benchmark)
     return OPERATIONS.get(name) or OPERATIONS.get(name.removesuffix(PEAK_BYTES_SUFFIX))
 
 
