@@ -221,3 +221,20 @@ def test_the_site_draws_each_machines_roofline(results_copy, tmp_path):
     (svg,) = (tmp_path / "site" / "roofline").glob("*.svg")
     assert f'<img src="roofline/{svg.name}" alt="roofline: ' in page
     assert svg.stat().st_size > 10_000 and svg.with_suffix(".png").exists()
+
+
+def test_a_value_the_suite_never_declared_is_judged_by_nothing_not_a_crash():
+    """A hostile pass's hand-edited history (a dtype of 100,000 characters, a device that is
+    no device): an internal error (TypeError from numpy's dtype) where no work applies."""
+    frame = efficiency.add_efficiency(pd.DataFrame([
+        row("bench_linalg.time_matmul", "matmul", 256, 1e-3, "m" * 100_000, **CEILINGS),
+        row("bench_linalg.time_matmul", "matmul", 256, 1e-3, "float64", **CEILINGS),
+        row("bench_linalg.time_matmul", "matmul", 256, 1e-3, "float64", **CEILINGS)
+        | {"device": "abacus"},
+        # recorded before the suite had a method parameter: AttributeError in the flop count
+        row("bench_linalg.time_solve", "solve", 256, 1e-3, "float64", **CEILINGS),
+        row("bench_linalg.time_matmul", "matmul", -256, 1e-3, "float64", **CEILINGS),
+    ])).reset_index(drop=True)  # fmt: skip
+    assert math.isnan(frame.loc[0, "fraction_of_peak"]) and frame.loc[0, "ceiling"] == ""
+    assert frame.loc[1, "ceiling"] == "compute" and frame.loc[1, "fraction_of_peak"] > 0
+    assert frame.loc[2:, "fraction_of_peak"].isna().all()  # not a negative GFLOP/s

@@ -634,12 +634,14 @@ def _out_under_a_file(results, tmp_path):
 def _linked_assets(results, tmp_path):
     (tmp_path / "site").mkdir()
     (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "ptbench-site.js").write_text("theirs")  # looks like a site
     (tmp_path / "site" / "assets").symlink_to(tmp_path / "elsewhere")
     return ["publish", "--results", results, "--out", tmp_path / "site"], "assets is a link"
 
 
 def _linked_figures(results, tmp_path):
     (tmp_path / "rep").mkdir()
+    (tmp_path / "rep" / "report.md").write_text("an earlier report")
     (tmp_path / "rep" / "figures").symlink_to(tmp_path / "elsewhere")
     return ["report", "--results", results, "--out", tmp_path / "rep"], "figures is a link"
 
@@ -653,7 +655,34 @@ def test_what_a_hostile_pass_found_is_bad_input_in_one_line(results_copy, capsys
     arguments, message = case(results_copy, tmp_path)
     status, _out, err = run_cli(capsys, *arguments)
     assert status == 2 and err.count("\n") == 1 and message in err, err
-    assert not (tmp_path / "elsewhere").exists() or not list((tmp_path / "elsewhere").iterdir())
+    elsewhere = tmp_path / "elsewhere"
+    assert not elsewhere.exists() or [(p.name, p.read_text()) for p in elsewhere.iterdir()] in (
+        [], [("ptbench-site.js", "theirs")])
+
+
+def test_report_and_publish_never_scatter_pages_among_other_files(results_copy, capsys,
+                                                                  tmp_path):  # fmt: skip
+    """publish --out / was accepted (a hostile pass): pages, assets/ and benchmarks/ would have
+    landed among the folder's own files. A folder that holds files but no earlier output is
+    refused; an earlier output is updated; a refusal leaves no folder it made."""
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / "notes.txt").write_text("mine")
+    for command, marker in (("publish", "assets/ptbench-site.js"), ("report", "report.md")):
+        status, _out, err = run_cli(capsys, command, "--results", results_copy, "--out",
+                                    tmp_path / "home")  # fmt: skip
+        assert status == 2 and err == (
+            f"ptbench: error: --out {tmp_path / 'home'} holds other files and no {marker} of an "
+            "earlier output; give a new or empty folder, or an earlier one to update\n")
+    assert [p.name for p in (tmp_path / "home").iterdir()] == ["notes.txt"]
+    status, _out, err = run_cli(capsys, "report", "--results", results_copy, "--out",
+                                tmp_path / "new" / "rep", "--baseline", "torch=nope",
+                                "--contender", "torch=2.13.0+cpu")  # fmt: skip
+    assert status == 2 and "torch=nope matches nothing" in err
+    assert not (tmp_path / "new").exists()
+    for _ in range(2):  # the second time over the first site: updated
+        status, _out, err = run_cli(capsys, "publish", "--results", results_copy, "--out",
+                                    tmp_path / "site")  # fmt: skip
+        assert status == 0, err
 
 
 def test_slurm_replaces_a_link_where_its_script_goes_never_writes_through_it(tmp_path, capsys):
@@ -675,3 +704,134 @@ def test_a_driver_that_prints_bytes_that_are_not_utf8_is_read_anyway(tmp_path, m
     monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
     version, why = machine.driver_version()
     assert why is None and version.startswith("550.1")
+
+
+@pytest.mark.parametrize("label", ["../../../../escape/pwn", "a\u0000b", "L" * 300])
+def test_a_torch_version_from_the_data_never_names_a_file_outside_the_report(
+    results_copy, capsys, tmp_path, label
+):
+    """A hostile pass: a torch version of 2.14.0+../../x wrote x.png outside --out; one with a
+    NUL was a traceback from a figure child; one of 300 characters a file name too long."""
+    from helpers import edit_result, fixture_runs
+
+    for path, version in zip(fixture_runs(results_copy), ("2.13.0", "2.14.0"), strict=True):
+        def relabel(data, version=version):
+            data["params"]["torch"] = data["requirements"]["torch"] = f"{version}+{label}"
+
+        edit_result(path, relabel)
+    out = tmp_path / "deep" / "er" / "rep"
+    status, _out, err = run_cli(capsys, "report", "--results", results_copy, "--out", out)
+    assert status == 0, err
+    written = [p for p in tmp_path.rglob("*") if p.is_file()
+               and not p.resolve().is_relative_to(results_copy.resolve())]  # fmt: skip
+    assert written and all(p.resolve().is_relative_to(out.resolve()) for p in written)
+    assert any(p.name.startswith("torch-") for p in (out / "figures").iterdir())
+
+
+def test_links_inside_an_earlier_report_or_site_are_replaced_never_written_through(
+    results_copy, capsys, tmp_path
+):
+    """A hostile pass: a figure of an earlier report, a site's stylesheet, a site's bisect/
+    folder replaced by links: the next report or publish wrote into their targets."""
+    victim = tmp_path / "victim"
+    victim.write_text("mine")
+    out = tmp_path / "rep"
+    assert run_cli(capsys, "report", "--results", results_copy, "--out", out)[0] == 0
+    figure = sorted((out / "figures").glob("*.png"))[0]
+    figure.unlink()
+    figure.symlink_to(victim)
+    site = tmp_path / "site"
+    assert run_cli(capsys, "publish", "--results", results_copy, "--out", site)[0] == 0
+    (site / "assets" / "ptbench-site.css").unlink()
+    (site / "assets" / "ptbench-site.css").symlink_to(victim)
+    assert run_cli(capsys, "report", "--results", results_copy, "--out", out)[0] == 0
+    assert run_cli(capsys, "publish", "--results", results_copy, "--out", site)[0] == 0
+    assert victim.read_text() == "mine"
+    assert not figure.is_symlink() and not (site / "assets" / "ptbench-site.css").is_symlink()
+    (site / "bisect").symlink_to(tmp_path)
+    status, _out, err = run_cli(capsys, "publish", "--results", results_copy, "--out", site)
+    assert status == 2 and "bisect is a link" in err
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["run", "--bench", "a{4294967296}"], "--bench 'a{4294967296}' is not a regular exp"),
+        (["run", "--bench", "(" * 5000 + ")" * 5000], "is not a regular expression"),
+        (["slurm", "--type", "g=part:gpu:\u0668", "--dry-run"],
+         "--type 'g=part:gpu:\u0668': give NAME=PARTITION or NAME=PARTITION:GRES, e.g."),
+    ],
+)
+def test_patterns_that_break_the_regex_engine_are_bad_input(capsys, tmp_path, arguments,
+                                                            message):  # fmt: skip
+    """OverflowError and RecursionError from re.compile were internal errors; a GRES count in
+    Arabic-Indic digits was written into the job script, for sbatch to refuse."""
+    status, _out, err = run_cli(capsys, *arguments, "--collect" if arguments[0] == "slurm"
+                                else "--results", tmp_path / "x")  # fmt: skip
+    assert status == 2 and message in err and err.count("\n") == 1, err
+
+
+def test_slurm_keeps_a_pattern_that_starts_with_a_dash_and_refuses_linked_folders(
+    capsys, tmp_path
+):
+    status, _out, err = run_cli(capsys, "slurm", "--type", "cpu=compute", "--collect",
+                                tmp_path / "c", "--bench=-?time_sum$", "--dry-run")  # fmt: skip
+    assert status == 0, err
+    script = (tmp_path / "c" / "jobs" / "cpu.sbatch").read_text()
+    assert "--bench=-?time_sum$" in script.replace("'", "")
+    (tmp_path / "d").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "d" / "jobs").symlink_to(tmp_path / "elsewhere")
+    status, _out, err = run_cli(capsys, "slurm", "--type", "a=b", "--collect", tmp_path / "d",
+                                "--dry-run")  # fmt: skip
+    assert status == 2 and "jobs is a link" in err and not list((tmp_path / "elsewhere").iterdir())
+
+
+@pytest.mark.parametrize(
+    ("name", "document", "message"),
+    [
+        ("explain-a-vs-b.json", {"combinations": [{}], "baseline": "a", "contender": "b"},
+         "not a readable ptbench explain document ('an entry of its combinations has no "
+         "benchmark')"),
+        ("explain-a-vs-b.json", {"combinations": [{"benchmark": "x", "status": "ok"}],
+                                 "baseline": "a", "contender": "b"},
+         "('the explained x has no ratio')"),
+        ("bisect-x.json", {"builds": [], "steps": [], "first_bad": None},
+         "not a readable ptbench bisect document ('tracked')"),
+        ("bisect-x.json", {"builds": [], "steps": [], "first_bad": None, "tracked": []},
+         "(its builds are not a list of builds)"),
+        ("ab-x.json", {"machine": "m", "commit": "c", "envs": ["a", "b"], "factor": 1.1,
+                       "pairs": [{}]},
+         "not a readable ptbench ab document ('an entry of its pairs has no benchmark')"),
+    ],
+)  # fmt: skip
+def test_a_damaged_document_beside_the_results_is_named_in_one_line(
+    results_copy, capsys, tmp_path, name, document, message
+):
+    """A hostile pass: report and publish gave KeyError or IndexError (exit 3) on these."""
+    (results_copy / name).write_text(json.dumps(document))
+    for command in ("report", "publish"):
+        status, _out, err = run_cli(capsys, command, "--results", results_copy, "--out",
+                                    tmp_path / command)  # fmt: skip
+        assert status == 2 and message in err and name in err and err.count("\n") == 1, err
+        assert not (tmp_path / command).exists()
+
+
+@pytest.mark.parametrize("size", ["16.5", "1e300", "-256", "10**30", "'big'"])
+def test_a_size_that_is_no_whole_positive_number_is_named(results_copy, capsys, tmp_path,
+                                                          size):  # fmt: skip
+    """A hostile pass: such sizes gave internal errors in export and compare (the table's
+    sizes are Int64), or a negative achieved GFLOP/s."""
+    from helpers import edit_result, fixture_runs
+
+    value = str(10**30) if size == "10**30" else size
+    first, _second = fixture_runs(results_copy)
+
+    def resize(data):
+        data["results"]["bench_elementwise.time_sum"][1][1][0] = value
+
+    edit_result(first, resize)
+    status, _out, err = run_cli(capsys, "export", "--results", results_copy, "--out",
+                                tmp_path / "t.csv")  # fmt: skip
+    assert status == 2 and err.count("\n") == 1, err
+    assert f"{first}: damaged asv result file (bench_elementwise.time_sum has size" in err

@@ -76,7 +76,9 @@ def test_a_damaged_result_is_refused_before_anything_is_written(tmp_path, capsys
     status, _out, err = run_cli(capsys, "merge", source, "--into", target)
     assert status == 2
     assert err.startswith("ptbench: error: nothing was merged: ") and damaged.name in err
-    assert not list(target.rglob("*.json"))
+    assert not target.exists()  # a refusal leaves no --into it made (a hostile pass)
+    target.mkdir()
+    assert run_cli(capsys, "merge", source, "--into", target)[0] == 2 and target.is_dir()
 
 
 def test_the_catalogue_is_the_newest_suites_and_keeps_older_entries(tmp_path, capsys):
@@ -98,6 +100,26 @@ def test_the_catalogue_is_the_newest_suites_and_keeps_older_entries(tmp_path, ca
     assert "bench_gone.time_removed" in merged and merged["version"] == 2
 
 
+def test_a_newer_catalogue_that_would_leave_the_history_unreadable_is_refused(tmp_path,
+                                                                             capsys):  # fmt: skip
+    """A hostile pass: a newer suite whose entry names fewer parameters than the target's own
+    results hold merged with exit 0, and the target no longer loaded."""
+    target, new = machine_folder(tmp_path, "old-box"), machine_folder(tmp_path, "new-box")
+    sum_name = "bench_elementwise.time_sum"
+    for path in (new / "new-box").glob("*-existing-*.json"):  # ran later, without time_sum
+        data = json.loads(path.read_text())
+        del data["results"][sum_name]
+        path.write_text(json.dumps({**data, "date": data["date"] + 86_400_000}))
+    newer = json.loads((new / "benchmarks.json").read_text())
+    newer[sum_name].update(param_names=["device"], params=newer[sum_name]["params"][:1])
+    (new / "benchmarks.json").write_text(json.dumps(newer))
+    before = checksums(target)
+    status, _out, err = run_cli(capsys, "merge", new, "--into", target)
+    assert status == 2 and err.startswith("ptbench: error: nothing was merged: ")
+    assert f"{sum_name} holds 2 lists of parameter values where benchmarks.json names 1" in err
+    assert checksums(target) == before and len(load_results(target)) > 0
+
+
 def test_an_archive_from_run_merges_like_its_folder(tmp_path, capsys):
     source = machine_folder(tmp_path, "box-a")
     files = [*sorted((source / "box-a").glob("*.json")), source / "benchmarks.json"]
@@ -117,7 +139,7 @@ def test_an_archive_from_run_merges_like_its_folder(tmp_path, capsys):
         (lambda text: json.dumps({k: v for k, v in json.loads(text).items() if k != "pairs"}),
          "not a readable ptbench ab document ('pairs')"),
         (lambda text: json.dumps({**json.loads(text), "pairs": {"a": 1}}),
-         "its pairs are not a list of pairs"),
+         "its pairs are not a list of objects"),
     ],
 )  # fmt: skip
 def test_a_damaged_ab_document_refuses_the_merge(tmp_path, capsys, damage, message):

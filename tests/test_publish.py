@@ -120,6 +120,9 @@ def test_a_benchmark_name_from_the_data_never_writes_outside_the_site(
 
     for path in fixture_runs(results_copy):
         edit_result(path, rename)
+    catalogue = json.loads((results_copy / "benchmarks.json").read_text())
+    catalogue[name] = {**catalogue.pop(SUM), "name": name}  # else it is left out, unnamed
+    (results_copy / "benchmarks.json").write_text(json.dumps(catalogue))
     out = tmp_path / "site" / "inner"
     status, _stdout, stderr = run_cli(capsys, "publish", "--results", results_copy, "--out", out)
     assert (status, stderr) == (0, "")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import sys
 
@@ -74,6 +75,90 @@ def test_a_bad_result_file_is_named(results_copy, damage, message):
     with pytest.raises(ResultsError, match=message) as error:
         load_results(results_copy)
     assert first.name in str(error.value)
+
+
+SUM = "bench_elementwise.time_sum"
+
+
+def _entry(change):
+    def damage(catalogue: dict) -> dict:
+        change(catalogue[SUM])
+        return catalogue
+
+    return damage
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda c: {}, "benchmarks.json is missing or describes no benchmark; it names"),
+        (lambda c: {"version": 2}, "benchmarks.json is missing or describes no benchmark"),
+        (lambda c: None, "benchmarks.json is missing or describes no benchmark"),
+        (lambda c: {"version": 2, "bench_x.time_y": c[SUM]},
+         "none of the 5 benchmarks in the result files of"),
+        (_entry(lambda e: e.update(param_names=["device"])),
+         f"the entry of {SUM} has 1 param_names (device) but 2 lists of params; restore"),
+        (_entry(lambda e: e.update(param_names=5)),
+         f"the entry of {SUM} has param_names 5, not a list of names"),
+        (_entry(lambda e: e.update(params="abc")),
+         f"the entry of {SUM} has params 'abc', not a list of lists of values"),
+        (_entry(lambda e: e.update(param_names=["device", "device"])),
+         f"the entry of {SUM} names a parameter 'device' twice or like a column of every"),
+        (_entry(lambda e: e.update(param_names=["device", "value"])),
+         f"the entry of {SUM} names a parameter 'value' twice or like a column of every"),
+        (_entry(lambda e: e.update(unit=5)), f"the entry of {SUM} has a unit of 5, not text"),
+        (_entry(lambda e: e.update(type=["time"])),
+         f"the entry of {SUM} has a type of ['time'], not text"),
+        (_entry(lambda e: e.update(param_names=["device"], params=e["params"][:1])),
+         f"{SUM} holds 2 lists of parameter values where benchmarks.json names 1 (device): "
+         "the catalogue is older than the result, or damaged"),
+    ],
+)  # fmt: skip
+def test_a_damaged_or_missing_catalogue_is_named_in_one_line(results_copy, damage, message):
+    """Found by a hostile pass: report on such a catalogue gave KeyError ('device') or a
+    figure process's traceback; the parameters of a result are named by benchmarks.json."""
+    path = results_copy / "benchmarks.json"
+    catalogue = damage(json.loads(path.read_text()))
+    if catalogue is None:
+        path.unlink()
+    else:
+        path.write_text(json.dumps(catalogue))
+    with pytest.raises(ResultsError) as error:
+        load_results(results_copy)
+    assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def test_benchmarks_missing_from_the_catalogue_are_left_out_with_a_note(results_copy, capsys):
+    """As asv publish leaves out results of benchmarks benchmarks.json does not list: their
+    parameters have no names (they used to become param0, param1 and break every figure)."""
+    path = results_copy / "benchmarks.json"
+    catalogue = json.loads(path.read_text())
+    del catalogue[SUM], catalogue["bench_elementwise.time_multiply"]
+    path.write_text(json.dumps(catalogue))
+    frame = load_results(results_copy)
+    assert SUM not in set(frame["benchmark"]) and "bench_linalg.time_solve" in set(
+        frame["benchmark"])
+    assert not [column for column in frame.columns if column.startswith("param")]
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(
+        "ptbench: 2 benchmarks in the result files are not in benchmarks.json, so their "
+        "parameters have no names: left out, as asv publish leaves them out "
+        "(bench_elementwise.time_multiply, bench_elementwise.time_sum)")
+
+
+def test_a_result_file_that_is_a_dangling_link_is_named(results_copy, tmp_path):
+    """It was skipped without a word (a hostile pass): a run quietly missing from the history."""
+    first, _second = fixture_runs(results_copy)
+    first.rename(tmp_path / "moved.json")
+    first.symlink_to(tmp_path / "gone.json")
+    with pytest.raises(ResultsError) as error:
+        load_results(results_copy)
+    assert str(error.value) == (f"{first}: a link to {tmp_path / 'gone.json'}, which does not "
+                                "exist; restore what it points to, or remove the link")
+    first.unlink()
+    os.mkfifo(first)  # skipped without a word before (a hostile pass); a read would block
+    with pytest.raises(ResultsError, match="not a regular file .a device or a pipe. among"):
+        load_results(results_copy)
 
 
 def test_missing_and_empty_folders_are_errors(tmp_path):

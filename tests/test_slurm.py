@@ -101,11 +101,20 @@ def test_a_dry_run_writes_one_script_per_type_and_submits_nothing(tmp_path, caps
         (["--type", "a=p", "--type", "a=q"], "--type names must differ; got a, a"),
         (["--type", "a=p", "--time", "2h"], "--time '2h': give HH:MM:SS or D-HH:MM:SS"),
         (["--type", "a=p", "--merge-into", "r"], "--merge-into needs --wait"),
+        # Found by a hostile pass: accepted, then refused by sbatch or run on every node.
+        (["--type", "a=p", "--time", "99:99:99"], "(minutes and seconds under 60, hours under"),
+        (["--type", "a=p", "--time", "2-24:00:00"], "--time '2-24:00:00': give HH:MM:SS or"),
+        (["--type", "a=p", "--bench", "(", "--dry-run"],
+         "--bench '(' is not a regular expression: missing ), unterminated subpattern"),
+        (["--type", "a=p", "--bench", "time_nothing_at_all", "--dry-run"],
+         "--bench 'time_nothing_at_all' matches no benchmark that runs in the default tier on "
+         "cpu, cuda"),
     ],
-)
+)  # fmt: skip
 def test_bad_slurm_requests_get_one_line(tmp_path, capsys, arguments, message):
     status, _out, err = run_cli(capsys, "slurm", "--collect", tmp_path, *arguments)
     assert status == 2 and message in err and err.count("\n") == 1
+    assert not (tmp_path / "jobs").exists()
 
 
 def test_without_sbatch_it_says_where_to_run(tmp_path, capsys, monkeypatch):

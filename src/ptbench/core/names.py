@@ -1,5 +1,6 @@
 """Names safe for files and folders, and the rules a machine name must follow."""
 
+import hashlib
 import re
 
 from ptbench.core.errors import MachineError
@@ -14,6 +15,19 @@ def slug(text: str) -> str:
     """``"NVIDIA H100 80GB HBM3"`` -> ``"nvidia-h100-80gb-hbm3"``: lower case, runs of anything
     but letters and digits as one ``-``."""
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+PLAIN_STEM = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,150}")
+
+
+def file_stem(text: str) -> str:
+    """``text`` when it can name a file as it is (letters, digits, ``._-``, no ``..``, at most
+    151 characters); else its slug, cut to 80 characters, with a digest of the whole text, so
+    that a name from the data (``../../x``, a slash, 10,000 characters) stays one file name."""
+    if PLAIN_STEM.fullmatch(text) and ".." not in text:
+        return text
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    return f"{slug(text)[:80] or 'file'}-{digest}"
 
 
 def check_machine_name(name: str) -> str:

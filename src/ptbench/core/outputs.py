@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable
@@ -78,11 +79,30 @@ def check_named(path: Path | str, flag: str, example: str = "results") -> Path:
     return Path(path)
 
 
-def check_folder_target(out: Path, flag: str) -> None:
-    """``out`` can become (or already is) a folder."""
+def check_folder_target(out: Path, flag: str, marker: str | None = None) -> None:
+    """``out`` can become (or already is) a folder. With ``marker`` (a file every earlier
+    output of this command holds): a folder that holds other things is refused, so that
+    ``publish --out /`` or ``report --out ~`` never scatters pages among someone's files."""
     resolved(out, flag)
     if out.exists() and not out.is_dir():
         raise OutputError(f"{flag} {out} is a file; give a folder (it is created if missing)")
+    if marker and out.is_dir() and any(out.iterdir()) and not (out / marker).is_file():
+        raise OutputError(f"{flag} {out} holds other files and no {marker} of an earlier "
+                          "output; give a new or empty folder, or an earlier one to update")
+
+
+@contextlib.contextmanager
+def new_folder(out: Path):
+    """Make ``out`` (and its parents) if missing; if what follows fails, remove what this made,
+    so that a refusal (a selector that matches nothing) leaves no empty folder behind."""
+    missing = [folder for folder in (out, *out.parents) if not folder.exists()]
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        yield out
+    except BaseException:
+        if missing:
+            shutil.rmtree(missing[-1], ignore_errors=True)
+        raise
 
 
 @contextlib.contextmanager

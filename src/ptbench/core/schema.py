@@ -72,6 +72,11 @@ RUN_KEYS = (
     "cpu", "num_cpu", "ram", "arch", "os", "gpu", "gpu_count", "gpu_memory",
     "compute_capability", "cuda_driver",
 )  # fmt: skip
+# Columns every row has that are neither parameters nor facts of the run.
+ROW_COLUMNS = {
+    "benchmark", "operation", "kind", "unit", "version", "value", "status", "ci_99_low",
+    "ci_99_high", "q_25", "q_75", "repeat", "number", "samples", "commit_date",
+}  # fmt: skip
 # The keys that tell one run's series from another's (a history line, a "latest" result).
 SERIES_RUN_KEYS = ("machine", "env")
 # What identifies a result row apart from the run: which benchmark, which combination.

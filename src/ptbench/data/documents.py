@@ -17,13 +17,19 @@ AB_PREFIX, AB_KEYS, AB_KIND = "ab-", ("machine", "commit", "envs", "pairs", "fac
 def ab_documents(results_dir: Path) -> list[dict]:
     """Every A/B document at the top of ``results_dir``, in name order (``read``); one whose
     ``pairs`` is not a list of pairs is not readable either."""
-    found = read(results_dir, AB_PREFIX, AB_KEYS, AB_KIND)
-    for document in found:
-        pairs = document["pairs"]
-        if not isinstance(pairs, list) or not all(isinstance(p, dict) for p in pairs):
-            raise ResultsError(f"{document['path']}: not a readable {AB_KIND} document (its "
-                               "pairs are not a list of pairs)")  # fmt: skip
-    return found
+    return read(results_dir, AB_PREFIX, AB_KEYS, AB_KIND, _check_ab)
+
+
+def _check_ab(document: dict) -> None:
+    for pair in items_with(document, "pairs", ("benchmark", "params", "verdict")):
+        rounds = pair.get("rounds", [])
+        if not isinstance(rounds, list) or not all(
+            isinstance(r, list) and len(r) == 2 for r in rounds
+        ):
+            raise TypeError(f"the rounds of {pair['benchmark']} are not pairs of times")
+    envs = document["envs"]
+    if not (isinstance(envs, list) and len(envs) == 2 and all(isinstance(e, str) for e in envs)):
+        raise TypeError("its envs are not the two sides' environment names")
 
 
 def read_bytes(path: Path) -> bytes:
@@ -50,10 +56,26 @@ def utf8_named(path: Path, results_dir: Path) -> Path:
     return path
 
 
-def read(results_dir: Path, prefix: str, required: tuple[str, ...], kind: str) -> list[dict]:
+def items_with(document: dict, key: str, fields: tuple[str, ...]) -> list[dict]:
+    """``document[key]``, if it is a list of objects that each hold ``fields``; else KeyError
+    or TypeError saying what is missing (``read`` names the document)."""
+    items = document[key]
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise TypeError(f"its {key} are not a list of objects")
+    for item in items:
+        missing = [field for field in fields if field not in item]
+        if missing:
+            raise KeyError(f"an entry of its {key} has no {missing[0]}")
+    return items
+
+
+def read(
+    results_dir: Path, prefix: str, required: tuple[str, ...], kind: str, check=None
+) -> list[dict]:
     """Every ``<prefix>*.json`` at the top of ``results_dir``, in name order, each with its
-    ``path``; one that is not JSON or lacks a ``required`` key is named as not a readable
-    ``kind`` document."""
+    ``path``; one that is not JSON, lacks a ``required`` key or fails ``check(document)`` (a
+    KeyError, TypeError or ValueError: a hostile pass gave report an entry ``{}``) is named as
+    not a readable ``kind`` document."""
     found = []
     for path in sorted(Path(results_dir).glob(f"{prefix}*.json")):
         utf8_named(path, Path(results_dir))
@@ -64,6 +86,8 @@ def read(results_dir: Path, prefix: str, required: tuple[str, ...], kind: str) -
             document = json.loads(path.read_text())
             for key in required:
                 document[key]  # noqa: B018
+            if check is not None:
+                check(document)
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise ResultsError(f"{path}: not a readable {kind} document ({error})") from None
         found.append({**document, "path": str(path)})

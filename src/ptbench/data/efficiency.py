@@ -39,6 +39,14 @@ def _case(row: pd.Series, dtypes: tuple[str, ...]) -> CountingCase:
     )
 
 
+def _declared(case: CountingCase, operation) -> bool:
+    """Whether the case's device, dtype and method are ones the operation declares."""
+    methods = operation.methods
+    return (case.device in ceilings.MAIN_MEMORY and case.dtype in operation.dtypes
+            and (case.method in methods if methods else case.method is None)
+            and 0 < case.size < 2**62)  # fmt: skip
+
+
 def _number(value: object) -> float:
     try:
         number = float(value) if isinstance(value, str) else math.nan
@@ -105,6 +113,8 @@ def work(row: pd.Series) -> tuple:
     ):
         return (math.nan, "", math.nan, math.nan, "", "")
     case = _case(row, operation.dtypes)
+    if not _declared(case, operation):  # a value the suite never ran (a hand-edited history)
+        return (math.nan, "", math.nan, math.nan, "", "")
     flops = operation.flops(case) if operation.flops else math.nan
     moved = operation.bytes_moved(case) if operation.bytes_moved else math.nan
     intensity = flops / moved if moved else math.nan

@@ -164,8 +164,15 @@ def plan(sources: list[Path], target: Path) -> MergePlan:
         chosen.catalogue, chosen.catalogue_from = catalogue, str(newest)
     results = [s for s, _t in chosen.copies if s.parent.parent in sources
                and s.name != MACHINE_FILE]  # fmt: skip
-    try:  # every result must load as export will load it (and is then in the cache)
-        cache.check(results, catalogue, file_frame)
+    if results and not catalogue:
+        raise InputError("nothing was merged: no source has a benchmarks.json that describes "
+                         "a benchmark, so no result's parameters could be named")  # fmt: skip
+    # Every result must load as export will load it (and is then in the cache): the incoming
+    # ones and, when the catalogue changes, the target's own (a newer suite's entry naming
+    # fewer parameters would leave the target's history unreadable: a hostile pass).
+    kept = [p for p in target.glob("*/*.json") if p.name != MACHINE_FILE and p.is_file()]
+    try:
+        cache.check(results + (kept if chosen.catalogue else []), catalogue, file_frame)
     except ResultsError as error:
         raise InputError(f"nothing was merged: {error}") from None
     return chosen
@@ -227,7 +234,7 @@ def merge(sources: list[Path], target: Path) -> MergePlan:
             else:
                 raise InputError(f"{source}: neither a results folder nor an archive "
                                  f"({', '.join(ARCHIVE_SUFFIXES)})")  # fmt: skip
-        with outputs.exclusive(target, "--into"):
+        with outputs.new_folder(target), outputs.exclusive(target, "--into"):
             try:
                 chosen = plan(folders, target)
             except InputError as error:

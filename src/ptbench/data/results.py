@@ -18,8 +18,8 @@ from __future__ import annotations
 import ast
 import functools
 import itertools
-import json
 import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,7 @@ from pandas.api.types import union_categoricals
 from ptbench.core import outputs, schema
 from ptbench.core.errors import ResultsError, first_line
 from ptbench.data import cache
-from ptbench.data.catalogue import CATALOGUE
+from ptbench.data import catalogue as catalogue_file
 from ptbench.data.documents import utf8_named
 from ptbench.data.efficiency import COLUMNS as EFFICIENCY_COLUMNS
 from ptbench.data.efficiency import add_efficiency
@@ -57,27 +57,9 @@ def _parse_param(text: Any) -> Any:
         return text
 
 
-def _read_json(path: Path, what: str) -> Any:
-    if path.exists() and not path.is_file():  # a FIFO would block the read for ever
-        raise ResultsError(f"{path}: not a regular file; a {what} must be one (move it aside)")
-    try:
-        return json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, ValueError) as error:
-        raise ResultsError(f"{path}: not a readable {what} ({error})") from None
-
-
 def benchmark_catalogue(results_dir: Path) -> dict[str, dict]:
-    """``benchmarks.json``: benchmark name -> asv's description (params, unit, version...)."""
-    path = results_dir / CATALOGUE
-    if not path.exists():
-        return {}
-    catalogue = _read_json(path, "asv benchmarks.json")
-    if not isinstance(catalogue, dict):
-        raise ResultsError(
-            f"{path}: holds a {type(catalogue).__name__}, not asv's benchmark catalogue "
-            "(an object of benchmark names); restore it or remove it"
-        )
-    return {name: entry for name, entry in catalogue.items() if isinstance(entry, dict)}
+    """``benchmarks.json``'s entries (:func:`ptbench.data.catalogue.read`)."""
+    return catalogue_file.read(results_dir)
 
 
 def result_files(results_dir: Path) -> list[Path]:
@@ -90,11 +72,16 @@ def result_files(results_dir: Path) -> list[Path]:
         )
     if not results_dir.is_dir():
         raise ResultsError(f"results folder {results_dir} does not exist")
-    files = sorted(
-        utf8_named(path, results_dir)
-        for path in results_dir.glob("*/*.json")
-        if path.name != "machine.json" and path.is_file()
-    )
+    found = [p for p in results_dir.glob("*/*.json") if p.name != "machine.json"]
+    dangling = [path for path in found if path.is_symlink() and not path.exists()]
+    if dangling:  # a result that is gone: loading without it would quietly drop a run
+        raise ResultsError(f"{dangling[0]}: a link to {os.readlink(dangling[0])}, which does "
+                           "not exist; restore what it points to, or remove the link")
+    odd = [path for path in found if path.exists() and not (path.is_file() or path.is_dir())]
+    if odd:  # a FIFO would block a read for ever; a device is no result
+        raise ResultsError(f"{odd[0]}: not a regular file (a device or a pipe) among the result "
+                           "files; move it out of the results folder")
+    files = sorted(utf8_named(path, results_dir) for path in found if path.is_file())
     if not files:
         raise ResultsError(
             f"no asv result files in {results_dir} (expected "
@@ -140,30 +127,6 @@ def _run_facts(result: Results, path: Path) -> dict[str, Any]:
     return facts
 
 
-def param_names(entry: dict, params: list) -> list[str]:
-    """Names for a result's parameter lists, from ``benchmarks.json``'s entry.
-
-    A suite that gained a parameter since a result was recorded has more names than the result
-    has lists: each list is then given the first remaining name whose catalogue values it shares
-    (so an old row simply has no value for the new parameter); ``param<i>`` when none fits.
-    """
-    names = list(entry.get("param_names") or [])
-    if len(names) == len(params):
-        return names
-    catalogue_values = list(entry.get("params") or [])
-    chosen, start = [], 0
-    for index, values in enumerate(params):
-        for position in range(start, len(names)):
-            known = catalogue_values[position] if position < len(catalogue_values) else []
-            if set(map(str, values)) & set(map(str, known)):
-                chosen.append(names[position])
-                start = position + 1
-                break
-        else:
-            chosen.append(f"param{index}")
-    return chosen
-
-
 def _check_value(value: Any, unit: str, where: str) -> None:
     """Refuse a number no benchmark can produce: bad input, named, rather than a wrong answer."""
     if _status(value) != STATUS_OK:
@@ -173,6 +136,14 @@ def _check_value(value: Any, unit: str, where: str) -> None:
     if not math.isfinite(value) or value < 0 or (unit == schema.SECONDS and value == 0):
         need = "positive" if unit == schema.SECONDS else "non-negative"
         raise ValueError(f"{where} has {unit or 'value'} {value!r}; it must be {need} and finite")
+
+
+def _check_sizes(name: str, sizes: list) -> None:
+    """A size is a whole, positive number the table's Int64 holds (a hostile pass: 16.5 or
+    1e300 was an internal error, -256 a negative GFLOP/s)."""
+    for size in sizes:
+        if isinstance(size, bool) or not isinstance(size, int) or not 0 < size < 2**63:
+            raise ValueError(f"{name} has size {size!r}; a size is a whole number from 1 up")
 
 
 def _is_number(value: Any) -> bool:
@@ -217,9 +188,14 @@ def _benchmark_columns(result: Results, name: str, entry: dict) -> dict[str, lis
     values = result.get_result_value(name, params)
     stats = [stat or {} for stat in result.get_result_stats(name, params)]
     samples = result.get_result_samples(name, params)
-    names = param_names(entry, params)
+    try:
+        names = catalogue_file.param_names(entry, params)
+    except catalogue_file.CatalogueMismatch as error:
+        raise catalogue_file.CatalogueMismatch(f"{name} {error}") from None
     unit = entry.get("unit", schema.SECONDS if ".time_" in name else "")
     parsed = [[_parse_param(text) for text in values_of] for values_of in params]
+    if "size" in names:
+        _check_sizes(name, parsed[names.index("size")])
     combinations = list(itertools.product(*parsed))
     raw = getattr(result, "_results", {}).get(name)  # asv pads missing values with None
     if isinstance(raw, list) and len(raw) != len(combinations):  # (tests/test_hostile.py)
@@ -257,6 +233,8 @@ def file_frame(path: Path, catalogue: dict[str, dict]) -> pd.DataFrame:
             for name in result.get_all_result_keys()
         ]
         return _one_frame(parts, facts)
+    except catalogue_file.CatalogueMismatch as error:
+        raise ResultsError(f"{path}: {error}") from None
     except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError) as error:
         raise ResultsError(
             f"{path}: damaged asv result file ({first_line(error)}); restore it from version "
@@ -343,7 +321,7 @@ def _with_param_columns(frame: pd.DataFrame, catalogue: dict[str, dict]) -> tupl
         if name in present
         for key in entry.get("param_names") or []
     }
-    found |= {column for column in frame.columns if column.startswith("param")}
+    found |= {column for column in frame.columns if catalogue_file.UNNAMED.fullmatch(column)}
     missing = sorted(found - set(frame.columns))
     if missing:
         frame = frame.assign(**dict.fromkeys(missing, np.nan))
@@ -359,19 +337,21 @@ def load_results(results_dir: Path | str) -> pd.DataFrame:
     """
     results_dir = check_results_dir(results_dir)
     files = result_files(results_dir)
-    catalogue = benchmark_catalogue(results_dir)
+    catalogue = catalogue_file.described(results_dir)
     frames = [part for part in cache.frames(files, catalogue, file_frame) if not part.empty]
     frame = _lexical(concat(frames)) if frames else pd.DataFrame()
     if frame.empty:
         raise ResultsError(f"the result files in {results_dir} hold no benchmark results")
-    return _tidy(frame, catalogue)
+    return _tidy(catalogue_file.known(frame, catalogue, results_dir), catalogue)
 
 
 def load_file(path: Path, results_dir: Path | str) -> pd.DataFrame:
     """One result file's rows (a run just filed), tidied as :func:`load_results` tidies a
     history: parameters as columns, efficiency added."""
-    catalogue = benchmark_catalogue(check_results_dir(results_dir))
-    return _tidy(_lexical(file_frame(path, catalogue)), catalogue)
+    results_dir = check_results_dir(results_dir)
+    catalogue = catalogue_file.described(results_dir)
+    frame = catalogue_file.known(_lexical(file_frame(path, catalogue)), catalogue, results_dir)
+    return _tidy(frame, catalogue)
 
 
 def _tidy(frame: pd.DataFrame, catalogue: dict[str, dict]) -> pd.DataFrame:
@@ -385,13 +365,7 @@ def _tidy(frame: pd.DataFrame, catalogue: dict[str, dict]) -> pd.DataFrame:
     frame.attrs["run_keys"] = [
         key
         for key in frame.columns
-        if key not in _ROW_COLUMNS and key not in param_keys and key not in EFFICIENCY_COLUMNS
+        if key not in schema.ROW_COLUMNS and key not in param_keys and key not in EFFICIENCY_COLUMNS
     ]
     return frame
 
-
-# Columns every row has that are neither parameters nor facts of the run.
-_ROW_COLUMNS = {
-    "benchmark", "operation", "kind", "unit", "version", "value", "status", "ci_99_low",
-    "ci_99_high", "q_25", "q_75", "repeat", "number", "samples", "commit_date",
-}  # fmt: skip

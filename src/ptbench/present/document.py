@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ptbench.core.names import file_stem
 from ptbench.present import html, rendering
 
 
@@ -64,4 +65,6 @@ class FigureFolder:
     writer: rendering.FigureWriter = field(default_factory=rendering.FigureWriter)
 
     def add(self, figure, name: str) -> Path:
-        return self.writer.add(figure, self.folder / name)
+        """Render ``figure`` as ``name``.png and .svg in the folder; a name made from the data
+        (a torch version of ``../../x``) becomes a plain file name first."""
+        return self.writer.add(figure, self.folder / file_stem(name))

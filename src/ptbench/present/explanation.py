@@ -8,6 +8,7 @@ import math
 
 from tabulate import tabulate
 
+from ptbench.analysis.explain import record, session
 from ptbench.present import tables
 
 SHOWN = 10  # changes per combination on the terminal; --format json has them all
@@ -41,16 +42,22 @@ def _cell(text: str) -> str:
 
 
 def _params(entry: dict) -> str:
-    skip = {"benchmark", "status", "reason", "ratio", "baseline_seconds", "contender_seconds",
-            "changes", "instructions"}  # fmt: skip
-    return ", ".join(f"{k}={v}" for k, v in entry.items() if k not in skip)
+    return ", ".join(f"{k}={v}" for k, v in entry.items() if k not in record.RESULT_FIELDS)
+
+
+def _interval(entry: dict) -> str:
+    """The pairs' 95% interval and their number (explanations recorded before it: nothing)."""
+    if "ratio_low" not in entry:
+        return ""
+    return (f" [{entry['ratio_low']:.3f}, {entry['ratio_high']:.3f}] over {entry['pairs']} "
+            "pairs")
 
 
 def _combination(entry: dict, style: str) -> list[str]:
     title = f"{entry['benchmark']} ({_params(entry)})"
     if entry["status"] != "ok":
         return [f"{title}: {entry['status']}: {entry.get('reason', '')}", ""]
-    head = (f"{title}: {tables.times(entry['ratio'])} under the profiler "
+    head = (f"{title}: {tables.times(entry['ratio'])}{_interval(entry)} under the profiler "
             f"({_micro(entry['baseline_seconds'])} -> {_micro(entry['contender_seconds'])} us "
             "per call)")  # fmt: skip
     shares = abs(entry["ratio"] - 1) >= SHARES_FROM
@@ -80,7 +87,9 @@ def render(document: dict, output_format: str = "table") -> str:
         return json.dumps(tables.plain(document), indent=1)
     style = "github" if output_format == "markdown" else "simple"
     lines = [f"ptbench explain: torch {document['contender']} against {document['baseline']}, "
-             f"{document['rounds']} profiled rounds a side (ABBA)", ""]  # fmt: skip
+             f"at least {document['rounds']} profiled rounds a side (ABBA), more (up to "
+             f"{max(document['rounds'], session.MOST_PAIRS)}) until the ratio's 95% interval "
+             f"is within {session.PRECISION - 1:.0%} of it", ""]  # fmt: skip
     for entry in document["combinations"]:
         lines += _combination(entry, style)
     settings = document["settings"]

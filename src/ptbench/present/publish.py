@@ -118,7 +118,8 @@ def all_changes(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
     }
 
 
-SITE_FOLDERS = ("assets", "benchmarks", "roofline")  # what a site holds besides its pages
+SITE_FOLDERS = ("assets", "benchmarks", "roofline", "bisect")  # what a site holds besides its pages
+SITE_MARKER = "assets/ptbench-site.js"  # every site holds it: an --out without it is not one
 
 
 def copy_assets(out_dir: Path) -> None:
@@ -129,8 +130,8 @@ def copy_assets(out_dir: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for name in ASSETS:
         source = resources.files("ptbench.present") / "assets" / name
-        with resources.as_file(source) as path:
-            shutil.copyfile(path, folder / name)
+        with resources.as_file(source) as path:  # renamed into place: a link is replaced
+            outputs.write_atomically(folder / name, lambda target: shutil.copyfile(path, target))
     outputs.write_text_atomically(folder / "plotly.min.js", plotly.offline.get_plotlyjs())
 
 
@@ -161,7 +162,11 @@ def rooflines(frame: pd.DataFrame, out_dir: Path) -> list[dict[str, str]]:
 def write(results_dir: Path, out_dir: Path) -> list[Path]:
     """Build the site from ``results_dir`` into ``out_dir``; the pages written, index first."""
     frame = timed(load_results(results_dir))
-    out_dir.mkdir(parents=True, exist_ok=True)
+    with outputs.new_folder(out_dir):
+        return _write_site(results_dir, out_dir, frame)
+
+
+def _write_site(results_dir: Path, out_dir: Path, frame: pd.DataFrame) -> list[Path]:
     outputs.check_no_links(out_dir, SITE_FOLDERS)
     (out_dir / "benchmarks").mkdir(exist_ok=True)
     copy_assets(out_dir)

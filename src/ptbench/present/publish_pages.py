@@ -4,11 +4,9 @@ Data in, text out; ``publish`` decides what goes where and writes."""
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
 import math
-import re
 from urllib.parse import urlencode
 
 import numpy as np
@@ -17,7 +15,7 @@ import pandas as pd
 from ptbench.analysis import judgement, torch_history
 from ptbench.analysis.ab import paired
 from ptbench.analysis.explain import record as explain_record
-from ptbench.core.names import slug
+from ptbench.core.names import file_stem
 from ptbench.core.schema import INCONCLUSIVE, SLOWER, SUITE_PARAMS, latest, newest_run
 from ptbench.hardware import ceilings
 from ptbench.present import tables
@@ -33,17 +31,13 @@ def page(template: str, title: str, depth: int = 0, script: bool = False, **cont
                   script=script, **context)  # fmt: skip
 
 
-SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,150}")
 
 
 def benchmark_file(benchmark: str) -> str:
     """``bench_linalg.time_solve`` -> ``benchmarks/bench_linalg.time_solve.html``. A name from a
     damaged or hostile result (``../../x``, a slash, 10,000 characters) becomes a slug with a
     digest, so that every page stays inside the site's folder (``publish.write`` checks it)."""
-    if SAFE_NAME.fullmatch(benchmark) and ".." not in benchmark:
-        return f"benchmarks/{benchmark}.html"
-    digest = hashlib.sha256(benchmark.encode("utf-8", "surrogatepass")).hexdigest()[:12]
-    return f"benchmarks/{slug(benchmark)[:80] or 'benchmark'}-{digest}.html"
+    return f"benchmarks/{file_stem(benchmark)}.html"
 
 
 def link(benchmark: str, query: dict, text: str, depth: int = 0) -> Link:

@@ -37,7 +37,15 @@ DPI = 110
 def _render(
     figure: plt.Figure, path: Path, bbox: matplotlib.transforms.Bbox | str = "tight"
 ) -> None:
-    figure.savefig(path, dpi=DPI, bbox_inches=bbox)
+    """Written under a temporary name and renamed into place: an earlier report's figure that
+    was replaced by a link is replaced, never written through (a hostile pass wrote a PNG into
+    the link's target)."""
+    temporary = path.with_name(f".{path.name}.part")
+    try:
+        figure.savefig(temporary, format=path.suffix[1:], dpi=DPI, bbox_inches=bbox)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 class PlainPowers(matplotlib.ticker.Formatter):

@@ -287,8 +287,8 @@ def write(
 ) -> list[Path]:
     """Build the report; write report.md, report.html and figures/ under ``out_dir``."""
     compare.check_factor(factor)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    sections = build(results_dir, out_dir, baseline, contender, factor)
+    with outputs.new_folder(out_dir):
+        sections = build(results_dir, out_dir, baseline, contender, factor)
     markdown, page = out_dir / "report.md", out_dir / "report.html"
     outputs.write_text_atomically(markdown, to_markdown(sections, out_dir))
     outputs.write_text_atomically(page, to_html(sections))

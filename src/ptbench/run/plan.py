@@ -42,6 +42,14 @@ def _combination_runs(benchmark, values: tuple, tier: str, run_devices: list[str
     return operation.ladder.in_tier(int(named["size"]), tier, named["device"])
 
 
+def bench_regex(pattern: str | None) -> re.Pattern | None:
+    """``--bench`` compiled; UsageError in one line if it is not a regular expression."""
+    try:
+        return re.compile(pattern) if pattern else None
+    except (re.error, OverflowError, RecursionError) as error:  # a{4294967296}, 5000 ( deep
+        raise UsageError(f"--bench {pattern!r} is not a regular expression: {error}") from None
+
+
 def select(
     benchmarks: list, tier: str, run_devices: list[str], pattern: str | None = None
 ) -> dict[str, list[str]]:
@@ -49,10 +57,7 @@ def select(
 
     ``pattern`` is matched like asv's ``--bench``: against ``name`` and ``name(params)``.
     """
-    try:
-        regex = re.compile(pattern) if pattern else None
-    except re.error as error:
-        raise UsageError(f"--bench {pattern!r} is not a regular expression: {error}") from None
+    regex = bench_regex(pattern)
     selection: dict[str, list[str]] = {}
     for benchmark in benchmarks:
         chosen = []

@@ -27,8 +27,10 @@ from ptbench.core import outputs
 from ptbench.core.errors import EXIT_REGRESSION, InputError, RunFailed
 
 TYPE = re.compile(r"(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)=(?P<partition>[A-Za-z0-9._-]+)"
-                  r"(?::(?P<gres>[A-Za-z0-9_]+(?::[A-Za-z0-9_.-]+)*:\d+))?")  # fmt: skip
-TIME = re.compile(r"(\d+-)?\d{1,2}:\d{2}:\d{2}")
+                  r"(?::(?P<gres>[A-Za-z0-9_]+(?::[A-Za-z0-9_.-]+)*:[0-9]+))?")  # fmt: skip
+# sbatch's [D-]HH:MM:SS: minutes and seconds under 60, and hours under 24 after a day count.
+FOLDERS = ("jobs", "logs", "runs", "archives")  # under --collect; a link there is refused
+TIME = re.compile(r"([0-9]+-([01]?[0-9]|2[0-3])|[0-9]{1,3}):[0-5][0-9]:[0-5][0-9]")
 # What a path may hold to go into an ``#SBATCH`` line (sbatch splits those on whitespace and
 # expands % patterns) and, quoted, into the script's shell line.
 PLAIN_PATH = re.compile(r"[A-Za-z0-9_./+,@=:~-]+")
@@ -64,7 +66,8 @@ def check(request: SlurmRequest) -> None:
     if len(set(names)) != len(names):
         raise InputError(f"--type names must differ; got {', '.join(names)}")
     if not TIME.fullmatch(request.time):
-        raise InputError(f"--time {request.time!r}: give HH:MM:SS or D-HH:MM:SS, as sbatch does")
+        raise InputError(f"--time {request.time!r}: give HH:MM:SS or D-HH:MM:SS, as sbatch does "
+                         "(minutes and seconds under 60, hours under 24 after a day count)")
     if not PLAIN_PATH.fullmatch(str(request.collect)):
         raise InputError(
             f"--collect {str(request.collect)!r}: a job script cannot carry it safely (spaces, "
@@ -72,6 +75,7 @@ def check(request: SlurmRequest) -> None:
         )
     if request.collect.exists() and not request.collect.is_dir():
         raise InputError(f"--collect {request.collect} is a file; give a folder the nodes share")
+    outputs.check_no_links(request.collect, FOLDERS, "--collect")
 
 
 def script(request: SlurmRequest, kind: MachineType) -> str:
@@ -98,7 +102,7 @@ def script(request: SlurmRequest, kind: MachineType) -> str:
 
 
 def write_scripts(request: SlurmRequest) -> list[Path]:
-    for sub in ("jobs", "logs", "runs", "archives"):
+    for sub in FOLDERS:
         (request.collect / sub).mkdir(parents=True, exist_ok=True)
     paths = []
     for kind in request.types:

@@ -10,6 +10,7 @@ from collections import Counter
 from pathlib import Path
 
 from ptbench.core.schema import FASTER, SLOWER
+from ptbench.data.documents import items_with
 from ptbench.data.documents import read as read_documents
 
 PREFIX = "bisect-"
@@ -96,4 +97,13 @@ def document(bisection, tracked: dict | None, boundary) -> dict:
 
 def documents(results_dir: Path) -> list[dict]:
     """Every bisection at the top of ``results_dir``, in name order."""
-    return read_documents(results_dir, PREFIX, ("builds", "steps", "first_bad"), "ptbench bisect")
+    required = ("builds", "steps", "first_bad", "tracked")
+    return read_documents(results_dir, PREFIX, required, "ptbench bisect", _check)
+
+
+def _check(document: dict) -> None:
+    """The shape report and publish read (``documents.read`` names a document without it)."""
+    items_with(document, "steps", ("role", "baseline", "contender", "verdicts"))
+    if not isinstance(document["builds"], list) or not document["builds"]:
+        raise ValueError("its builds are not a list of builds")
+

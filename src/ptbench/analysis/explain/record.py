@@ -7,9 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from ptbench.core.names import slug
+from ptbench.data.documents import items_with
 from ptbench.data.documents import read as read_documents
 
 PREFIX = "explain-"
+# What an explained combination records besides its parameters (by name).
+RESULT_FIELDS = ("benchmark", "status", "reason", "ratio", "ratio_low", "ratio_high", "pairs",
+                 "baseline_seconds", "contender_seconds", "changes", "instructions")  # fmt: skip
 
 
 def file_name(document: dict) -> str:
@@ -19,7 +23,22 @@ def file_name(document: dict) -> str:
 def documents(results_dir: Path) -> list[dict]:
     """Every explanation at the top of ``results_dir``, in name order."""
     required = ("combinations", "baseline", "contender")
-    return read_documents(results_dir, PREFIX, required, "ptbench explain")
+    return read_documents(results_dir, PREFIX, required, "ptbench explain", _check)
+
+
+OK_FIELDS = ("ratio", "baseline_seconds", "contender_seconds", "changes")
+CHANGE_FIELDS = ("name", "kind", "baseline_seconds", "contender_seconds", "delta_seconds",
+                 "calls_baseline", "calls_contender")  # fmt: skip
+
+
+def _check(document: dict) -> None:
+    """The shape report and publish read (``documents.read`` names a document without it)."""
+    for entry in items_with(document, "combinations", ("benchmark", "status")):
+        if entry["status"] == "ok":
+            missing = [field for field in OK_FIELDS if field not in entry]
+            if missing:
+                raise KeyError(f"the explained {entry['benchmark']} has no {missing[0]}")
+            items_with(entry, "changes", CHANGE_FIELDS)
 
 
 def headline(entry: dict, most: int = 3) -> str:

@@ -15,7 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ptbench.analysis.ab import paired, schedule
+import numpy as np
+
+from ptbench.analysis import stats
+from ptbench.analysis.ab import paired, schedule, verdicts
 from ptbench.analysis.explain import diff, instructions
 from ptbench.core.errors import UsageError
 from ptbench.core.progress import clock, time_left
@@ -24,7 +27,10 @@ from ptbench.run import environment
 from ptbench.run import project as checkout
 from ptbench.run.plan import exact_regex
 
-ROUNDS = 4  # profiled rounds a side: two ABBA quads
+ROUNDS = 4  # profiled rounds a side at least: two ABBA quads
+MOST_PAIRS = 16  # ... and more, up to this, until the profiled ratio is known within PRECISION
+PRECISION = 1.05  # the pairs' 95% interval within a factor of 1.05 of the ratio either way
+RATIO_ALPHA = 0.05
 
 
 @dataclass
@@ -64,30 +70,79 @@ def _selection(workers: list[schedule.Worker], request: ExplainRequest, devices:
     return timed, catalogue
 
 
-def _rounds(workers, combination: dict, count: int) -> tuple[list, list]:
-    sides: tuple[list, list] = ([], [])
+def _rounds(workers, combination: dict, count: int) -> list[tuple[dict, dict]]:
+    """Clean pairs of profiled rounds, ABBA: ``count`` at least, then more until the profiled
+    ratio's 95% interval lies within ``PRECISION`` of it, or ``MOST_PAIRS``. A pair holding a
+    disturbed round (ab's rule, ``verdicts.set_aside``, on the pairs' wall-time ratios) is left
+    out and measured again, up to half again as many pairs, as ``ab`` replaces it. Measured
+    (scripts/explain_agreement.py): with 4 pairs, one round slowed 10-20x decided a side's mean,
+    and on a day whose pairs spread by 0.1 the profiled ratio missed ab's by 16-20%."""
+    most = max(count, MOST_PAIRS)
+    pairs: list[tuple[dict, dict]] = []
     request = {"op": "profile", **combination}
-    for index in range(count):
-        for side in (0, 1) if index % 2 == 0 else (1, 0):
-            sides[side].append(workers[side].ask(request))
-    return sides
+    while len(pairs) < most + most // 2:
+        replies: list[dict] = [{}, {}]
+        for side in (0, 1) if len(pairs) % 2 == 0 else (1, 0):
+            replies[side] = workers[side].ask(request)
+        pairs.append((replies[0], replies[1]))
+        kept = _kept(pairs)
+        if len(kept) >= count and (
+            len(kept) >= most or _known(kept) or _counted(kept, combination)
+        ):
+            break
+    return _kept(pairs)
+
+
+def _counted(pairs: list[tuple[dict, dict]], combination: dict) -> bool:
+    """Whether instruction counts will judge the combination (a CPU call under 100 us, whose
+    profiled time is mostly the profiler's: more rounds would not make it say more)."""
+    if _failed(pairs) or "cpu" not in combination["params"]:
+        return False
+    return diff.side_profile([a for a, _b in pairs])["wall_seconds"] < instructions.UNDER_SECONDS
+
+
+def _kept(pairs: list[tuple[dict, dict]]) -> list[tuple[dict, dict]]:
+    """The pairs that are not set aside; all of them while a round failed (explain_one says)."""
+    if _failed(pairs):
+        return pairs
+    aside = verdicts.set_aside(_logs(pairs))
+    return [pair for pair, out in zip(pairs, aside, strict=True) if not out]
+
+
+def _failed(pairs: list[tuple[dict, dict]]) -> list[dict]:
+    return [r for pair in pairs for r in pair if r.get("status") != "ok"]
+
+
+def _logs(pairs: list[tuple[dict, dict]]) -> np.ndarray:
+    return np.log([b["wall_seconds"] / a["wall_seconds"] for a, b in pairs])  # both > 0
+
+
+def _known(pairs: list[tuple[dict, dict]]) -> bool:
+    """A failed round ends the measuring; else whether the ratio is known within PRECISION."""
+    if _failed(pairs):
+        return True
+    interval = stats.trimmed_paired_ratio(_logs(pairs), RATIO_ALPHA)
+    return interval.high / interval.low <= PRECISION**2
 
 
 def explain_one(workers, combination: dict, names: list[str], count: int) -> dict[str, Any]:
     """What changed in one combination, as ``--format json`` records it."""
     entry = {"benchmark": combination["benchmark"],
              **dict(zip(names, combination["params"], strict=True))}  # fmt: skip
-    base, cont = _rounds(workers, combination, count)
-    failed = [r for r in base + cont if r.get("status") != "ok"]
+    pairs = _rounds(workers, combination, count)
+    failed = _failed(pairs)
     if failed:
         return {**entry, "status": failed[0]["status"], "reason": failed[0].get("reason", "")}
-    baseline, contender = diff.side_profile(base), diff.side_profile(cont)
+    baseline = diff.side_profile([a for a, _b in pairs])
+    contender = diff.side_profile([b for _a, b in pairs])
+    interval = stats.trimmed_paired_ratio(_logs(pairs), RATIO_ALPHA)
     found = {**entry, "status": "ok",
              "ratio": contender["wall_seconds"] / baseline["wall_seconds"],
+             "ratio_low": interval.low, "ratio_high": interval.high, "pairs": len(pairs),
              "baseline_seconds": baseline["wall_seconds"],
              "contender_seconds": contender["wall_seconds"],
              "changes": diff.changes(baseline, contender)}  # fmt: skip
-    if baseline["wall_seconds"] < instructions.UNDER_SECONDS and "cpu" in combination["params"]:
+    if _counted(pairs, combination):
         counted = [worker.ask({"op": "instructions", **combination}) for worker in workers]
         found["instructions"] = instructions.compare(*counted)
     return found

@@ -28,7 +28,7 @@ def handle(args: argparse.Namespace) -> int:
     from ptbench.present import publish
 
     outputs.check_outside(args.out, args.results, "--out")
-    outputs.check_folder_target(args.out, "--out")
+    outputs.check_folder_target(args.out, "--out", marker=publish.SITE_MARKER)
     written = publish.write(args.results, args.out)
     emit(f"ptbench: wrote {len(written)} pages into {args.out}; open {written[0]}")
     return EXIT_OK

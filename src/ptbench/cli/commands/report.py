@@ -30,7 +30,7 @@ def handle(args: argparse.Namespace) -> int:
     if (args.baseline is None) != (args.contender is None):
         raise UsageError("give --baseline and --contender together, or neither")
     outputs.check_outside(args.out, args.results, "--out")
-    outputs.check_folder_target(args.out, "--out")
+    outputs.check_folder_target(args.out, "--out", marker="report.md")
     baseline = compare.parse_selector(args.baseline) if args.baseline else None
     contender = compare.parse_selector(args.contender) if args.contender else None
     for path in report.write(args.results, args.out, baseline, contender, args.factor):

@@ -36,18 +36,22 @@ def add(commands) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     from ptbench.data import merge
-    from ptbench.run import project, slurm
+    from ptbench.run import plan, project, slurm
 
     if args.merge_into is not None and not args.wait:
         raise UsageError("--merge-into needs --wait (the archives exist once the jobs end)")
     devices = [part for device in args.device or [] for part in ("--device", device)]
-    selection = ["--tier", args.tier, *(["--bench", args.bench] if args.bench else []), *devices]
+    # --bench=X, so that a pattern starting with '-' stays the option's value on the node
+    selection = ["--tier", args.tier, *([f"--bench={args.bench}"] if args.bench else []), *devices]
     request = slurm.SlurmRequest(
         types=tuple(slurm.parse_type(text) for text in args.types),
         collect=outputs.resolved(args.collect, "--collect"), project=project.find_project(),
         run_arguments=tuple(selection), time=args.time,
     )  # fmt: skip
     slurm.check(request)
+    # The nodes run the selection later: a --bench that selects nothing is refused here, now.
+    plan.select(plan.discover(request.project / "benchmarks"), args.tier,
+                args.device or ["cpu", "cuda"], args.bench)  # fmt: skip
     paths = slurm.write_scripts(request)
     if args.dry_run:
         for path in paths:
