@@ -70,26 +70,34 @@ def measure(combination: dict, pairs: int) -> dict | None:
                 return None
             logs[name].append(np.log(np.median(b["samples"]) / np.median(a["samples"])))
             walls[name] += [a["wall"], b["wall"]]
-    return {
-        name: (1.4826 * float(np.median(np.abs(x - np.median(x)))), float(np.std(x, ddof=1)),
-               float(np.mean(walls[name])))
-        for name, x in ((name, np.asarray(values)) for name, values in logs.items())
-    }  # fmt: skip
+    return {name: (*spread(values), float(np.mean(walls[name]))) for name, values in logs.items()}
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--bench", default=SELECTION)
+def spread(logs) -> tuple[float, float]:
+    """(1.4826 x the MAD, the standard deviation) of log pair ratios."""
+    x = np.asarray(logs, dtype=float)
+    return 1.4826 * float(np.median(np.abs(x - np.median(x)))), float(np.std(x, ddof=1))
+
+
+def time_combinations(description: str, default_bench: str) -> tuple[list[dict], int]:
+    """The CPU time combinations ``--bench`` selects in the default tier, and ``--pairs``."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--bench", default=default_bench)
     parser.add_argument("--pairs", type=int, default=8)
     args = parser.parse_args()
     combinations, _ = worker.select_combinations(BENCHMARKS, "default", ["cpu"], args.bench)
+    return [c for c in combinations if ".time_" in c["benchmark"]], args.pairs
+
+
+def main() -> int:
+    combinations, pairs = time_combinations(__doc__.split("\n\n")[0], SELECTION)
     measured = []
-    for combination in (c for c in combinations if ".time_" in c["benchmark"]):
-        result = measure(combination, args.pairs)
+    for combination in combinations:
+        result = measure(combination, pairs)
         if result:
             measured.append(result)
             print(combination["benchmark"], tuple(combination["params"]), flush=True)
-    print(f"\n{len(measured)} combinations, {args.pairs} A/A pairs each, designs interleaved:\n")
+    print(f"\n{len(measured)} combinations, {pairs} A/A pairs each, designs interleaved:\n")
     print("| design | median spread (MAD) | median spread (SD) | round | narrower than the first |")
     print("|---|---|---|---|---|")
     first = np.array([row[next(iter(DESIGNS))][0] for row in measured])

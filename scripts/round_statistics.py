@@ -11,14 +11,11 @@ choice for noise that only ever adds time), their mean, or their second smallest
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
-
 import numpy as np
+from round_designs import BENCHMARKS, spread, time_combinations
 
 from ptbench.analysis.ab import worker
 
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 SELECTION = (r"bench_linalg\.time_(eigh|svd|matmul|solve)\('cpu', (64|256),"
              r"|bench_updates\.time_sgd_step\('cpu', (1024|131072)\)"
              r"|bench_autograd\.time_backward\('cpu', (1024|131072),"
@@ -48,25 +45,19 @@ def spreads(samples: list[list[float]]) -> dict[str, tuple[float, float]]:
     found = {}
     for name, statistic in STATISTICS.items():
         values = [statistic(s) for s in samples]
-        logs = np.log(np.array(values[1::2]) / np.array(values[0::2]))
-        found[name] = (1.4826 * float(np.median(np.abs(logs - np.median(logs)))),
-                       float(np.std(logs, ddof=1)))  # fmt: skip
+        found[name] = spread(np.log(np.array(values[1::2]) / np.array(values[0::2])))
     return found
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--bench", default=SELECTION)
-    parser.add_argument("--pairs", type=int, default=8)
-    args = parser.parse_args()
-    combinations, _ = worker.select_combinations(BENCHMARKS, "default", ["cpu"], args.bench)
+    combinations, pairs = time_combinations(__doc__.split("\n\n")[0], SELECTION)
     measured = []
-    for combination in (c for c in combinations if ".time_" in c["benchmark"]):
-        samples = rounds(combination, 2 * args.pairs)
+    for combination in combinations:
+        samples = rounds(combination, 2 * pairs)
         if samples:
             measured.append(spreads(samples))
             print(combination["benchmark"], tuple(combination["params"]), flush=True)
-    print(f"\n{len(measured)} combinations, {args.pairs} A/A pairs each, the same rounds:\n")
+    print(f"\n{len(measured)} combinations, {pairs} A/A pairs each, the same rounds:\n")
     print("| a round's number | median spread (MAD) | quartiles | median spread (SD) "
           "| narrower than the median's |")  # fmt: skip
     print("|---|---|---|---|---|")

@@ -90,7 +90,7 @@ def _rounds(workers, combination: dict, count: int) -> list[tuple[dict, dict]]:
             len(kept) >= most or _known(kept) or _counted(kept, combination)
         ):
             break
-    return _kept(pairs)
+    return kept
 
 
 def _counted(pairs: list[tuple[dict, dict]], combination: dict) -> bool:
