@@ -182,6 +182,35 @@ def test_the_nearest_to_a_decision_is_refined_first():
     assert math.isinf(Combination("unjudged", [3]).seconds_to_decide(1.1, alpha))
 
 
+def test_the_budget_goes_where_it_can_decide():
+    """Refined together: the cheapest to decide, as many as their guessed seconds fit in what
+    is left; none fitting, the cheapest alone; none decidable at all, every one of them."""
+    cheap, dear, hopeless = (Combination(name, [i]) for i, name in
+                             enumerate(("cheap", "dear", "hopeless")))  # fmt: skip
+    pending = [cheap, dear, hopeless]
+    guesses = {id(cheap): 10.0, id(dear): 50.0, id(hopeless): math.inf}
+    assert schedule.affordable(pending, guesses, 100.0) == [cheap, dear]
+    assert schedule.affordable(pending, guesses, 59.0) == [cheap]
+    assert schedule.affordable(pending, guesses, 5.0) == [cheap]  # a rough guess: try it
+    assert schedule.affordable([hopeless], guesses, 100.0) == [hopeless]
+
+
+def test_confirmation_leaves_the_hopeless_while_a_decidable_one_waits(fake_alternation):
+    """A 1.6x change in noisy pairs (a few pairs from confirmed) and a noisy A/A pair whose
+    equivalence needs more pairs than the budget: the budget goes to the first."""
+    alternation, _log = fake_alternation
+    slowed, noisy = Combination("slowed", [1]), Combination("noisy", [2])
+    alternation.fill([(c, 4) for c in (slowed, noisy)])
+    schedule.judge_all([slowed, noisy], factor=1.1)
+    assert [c.verdict["verdict"] for c in (slowed, noisy)] == [INCONCLUSIVE, INCONCLUSIVE]
+    alpha = verdicts.per_test_alpha(2)
+    assert slowed.seconds_to_decide(1.1, alpha) < noisy.seconds_to_decide(1.1, alpha)
+    refined = alternation.refine([slowed, noisy], {id(slowed): 1.0, id(noisy): math.inf}, 60)
+    assert refined == [slowed]
+    alternation.confirm([slowed, noisy], factor=1.1, budget=60)
+    assert slowed.verdict["verdict"] == SLOWER and len(noisy.rounds) > 4  # then the rest
+
+
 def test_no_budget_no_confirmation(fake_alternation):
     alternation, _log = fake_alternation
     slowed = Combination("slowed", [1])
@@ -403,3 +432,23 @@ def test_the_report_shows_an_ab_run_and_where_the_sequential_one_disagreed(tmp_p
     assert "1 of 1 pairs get another verdict" in disagreed.text[0]
     row = disagreed.table.iloc[0]
     assert (row["verdict sequential"], row["verdict interleaved"]) == (EQUIVALENT, SLOWER)
+
+
+def test_the_budget_simulation_drives_the_real_schedule():
+    """scripts/simulate_budget.py: the schedule's own code on a simulated clock. Without a
+    budget both policies are the first look, round for round; the clock and the schedule's
+    ``time`` are its own again afterwards."""
+    import simulate_budget
+
+    combos = simulate_budget.recorded(
+        PROJECT
+        / "docs/ab-data/aa-2026-12-06"
+        / next(p.name for p in (PROJECT / "docs/ab-data/aa-2026-12-06").glob("ab-*.json"))
+    )
+    assert len(combos) == 104
+    first = [simulate_budget.simulate(combos[:20], 0, 1.0, policy, 7)
+             for policy in ("spread", "affordable")]  # fmt: skip
+    assert first[0] == first[1] and first[0]["slower"] == 0
+    assert first[0]["seconds"] > 20 * 4 * 2 * simulate_budget.ROUND_OVERHEAD_SECONDS
+    assert schedule.time is __import__("time")
+    assert schedule.Alternation.refine.__name__ == "refine"

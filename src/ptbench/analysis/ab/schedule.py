@@ -15,12 +15,13 @@ that the pairs' spread measures, instead of a bias that looks like a regression.
 
 How the budget works: every combination first gets ``INITIAL_PAIRS`` clean pairs (one a pass;
 a pair that ``verdicts`` sets aside as disturbed is replaced, up to half again as many pairs).
-Then every ``inconclusive`` combination gets as many pairs again and is judged again (a
-"look"), until it is decided, has ``MAX_PAIRS`` pairs, has had its ``LOOKS`` looks, or
-``budget_seconds`` have passed since confirmation began. The combinations most likely to be
-decided by the fewest seconds of rounds go first, so a budget that runs out leaves the
-hopeless ones, not the nearly decided ones. The error control of ``verdicts`` counts every look,
-so looking again never raises either error rate.
+Then ``inconclusive`` combinations get as many pairs again and are judged again (a "look"),
+until each is decided, has ``MAX_PAIRS`` pairs, has had its ``LOOKS`` looks, or
+``budget_seconds`` have passed since confirmation began. Each time, the budget goes to the
+combinations it is guessed to decide (``affordable``: cheapest first, as many as fit in what is
+left); the rest wait, so a budget that runs out leaves the hopeless ones, not the nearly decided
+ones, and is not spread a pair or two thin over every combination. The error control of
+``verdicts`` counts every look, so looking again never raises either error rate.
 """
 
 from __future__ import annotations
@@ -273,6 +274,10 @@ class Alternation:
             if bar is None:  # the bar shows the passes' pairs
                 self.progress(f"pass {self.passes}: {len(behind)} combinations")
 
+    def refine(self, pending: list[Combination], guesses: dict, seconds_left: float):
+        """The combinations to give more pairs now (:func:`affordable`)."""
+        return affordable(pending, guesses, seconds_left)
+
     def confirm(self, combinations: list[Combination], factor: float, budget: float) -> None:
         """Double the pairs of every inconclusive combination, cheapest to decide first, and
         judge again, until none is left to refine or the budget is spent (module docstring)."""
@@ -280,14 +285,34 @@ class Alternation:
         while time.monotonic() < deadline:
             refinable = [c for c in combinations if _refinable(c)]
             alpha = verdicts.per_test_alpha(sum(c.runs_on_both for c in combinations))
-            pending = sorted(refinable, key=lambda c: c.seconds_to_decide(factor, alpha))
+            guesses = {id(c): c.seconds_to_decide(factor, alpha) for c in refinable}
+            pending = sorted(refinable, key=lambda c: guesses[id(c)])
             if not pending:
                 return
+            pending = self.refine(pending, guesses, deadline - time.monotonic())
             self.progress(f"confirming {len(pending)} inconclusive with more rounds")
             goals = [(c, min(verdicts.MAX_PAIRS, 2 * verdicts.clean_pairs(c.rounds))) for c in
                      pending]  # fmt: skip
             self.fill(goals, deadline, f"confirming {len(pending)} inconclusive")
             judge_all(combinations, factor, looked_at=pending)
+
+
+def affordable(pending: list[Combination], guesses: dict, seconds_left: float):
+    """Which of ``pending`` (cheapest to decide first) to refine now: those whose guessed
+    seconds to a decision fit, together, in what is left of the budget. Spreading the budget
+    over every inconclusive combination gave each a pair or two and decided few; spending it
+    where it can decide decides more (``scripts/simulate_budget.py``, docs/ab.md). When none
+    fits, the cheapest alone (the guess is rough); when no count of pairs is guessed to decide
+    any of them, all of them, so the budget still narrows what each could detect."""
+    chosen, planned = [], 0.0
+    for combination in pending:
+        planned += guesses[id(combination)]
+        if planned > seconds_left:
+            break
+        chosen.append(combination)
+    if chosen:
+        return chosen
+    return pending[:1] if math.isfinite(guesses[id(pending[0])]) else pending
 
 
 def _refinable(combination: Combination) -> bool:
