@@ -16,6 +16,7 @@ import pytest
 
 from helpers import (
     FIXTURE_MACHINE,
+    FIXTURE_RESULTS,
     PROJECT,
     checksums,
     edit_result,
@@ -787,6 +788,11 @@ def test_slurm_keeps_a_pattern_that_starts_with_a_dash_and_refuses_linked_folder
     assert status == 2 and "jobs is a link" in err and not list((tmp_path / "elsewhere").iterdir())
 
 
+TWO_BUILDS = [{"index": 0, "torch": "2.13.0"}, {"index": 1, "torch": "2.14.0"}]
+ENDS_STEP = {"role": "ends", "baseline": 0, "contender": 1, "verdicts": {"equivalent": 1},
+             "reused": False, "noise": "quiet"}
+
+
 @pytest.mark.parametrize(
     ("name", "document", "message"),
     [
@@ -800,6 +806,15 @@ def test_slurm_keeps_a_pattern_that_starts_with_a_dash_and_refuses_linked_folder
          "not a readable ptbench bisect document ('tracked')"),
         ("bisect-x.json", {"builds": [], "steps": [], "first_bad": None, "tracked": []},
          "(its builds are not a list of builds)"),
+        ("bisect-x.json", {"builds": TWO_BUILDS, "steps": [], "first_bad": None,
+                           "tracked": None, "factor": 1.1},
+         "(it has no steps, where ptbench bisect records at least the ends)"),
+        ("bisect-x.json", {"builds": TWO_BUILDS, "steps": [ENDS_STEP], "first_bad": None,
+                           "tracked": {"benchmark": "b", "params": []}, "factor": 1.1},
+         "(it follows a regression but names no last good build and candidates)"),
+        ("bisect-x.json", {"builds": TWO_BUILDS, "steps": [{**ENDS_STEP, "contender": 5}],
+                           "first_bad": None, "tracked": None, "factor": 1.1},
+         "(a step names a build it does not list, or has no verdicts)"),
         ("ab-x.json", {"machine": "m", "commit": "c", "envs": ["a", "b"], "factor": 1.1,
                        "pairs": [{}]},
          "not a readable ptbench ab document ('an entry of its pairs has no benchmark')"),
@@ -808,13 +823,18 @@ def test_slurm_keeps_a_pattern_that_starts_with_a_dash_and_refuses_linked_folder
 def test_a_damaged_document_beside_the_results_is_named_in_one_line(
     results_copy, capsys, tmp_path, name, document, message
 ):
-    """A hostile pass: report and publish gave KeyError or IndexError (exit 3) on these."""
+    """A hostile pass: report and publish gave KeyError or IndexError (exit 3) on these (a
+    bisection with two builds, ``steps: []`` and ``tracked: null`` among them: bisect writes
+    its document only when the search is done, so it is damaged, not a bisection under way)."""
     (results_copy / name).write_text(json.dumps(document))
+    before = checksums(results_copy)
     for command in ("report", "publish"):
         status, _out, err = run_cli(capsys, command, "--results", results_copy, "--out",
                                     tmp_path / command)  # fmt: skip
         assert status == 2 and message in err and name in err and err.count("\n") == 1, err
+        assert err.endswith("; restore it, or move it out of the results folder\n"), err
         assert not (tmp_path / command).exists()
+    assert checksums(results_copy) == before
 
 
 @pytest.mark.parametrize("size", ["16.5", "1e300", "-256", "10**30", "'big'"])
@@ -835,3 +855,102 @@ def test_a_size_that_is_no_whole_positive_number_is_named(results_copy, capsys, 
                                 tmp_path / "t.csv")  # fmt: skip
     assert status == 2 and err.count("\n") == 1, err
     assert f"{first}: damaged asv result file (bench_elementwise.time_sum has size" in err
+
+
+# A second hostile pass ----------------------------------------------------------------------
+
+
+def _device(value):
+    def change(data):
+        data["results"]["bench_elementwise.time_sum"][1][0][0] = value
+
+    return change
+
+
+def _out(tmp_path: Path, command: str) -> Path:
+    """Where ``command`` writes: a table for export, a folder for the others."""
+    return tmp_path / ("t.csv" if command == "export" else command)
+
+
+@pytest.mark.parametrize(("value", "shown"), [
+    (repr("x" * 100_000), "has device '" + "x" * 55 + "[99,927 characters cut]" + "x" * 18 + "';"),
+    ("5", "has device 5;"),
+], ids=["100k-characters", "a-number"])  # fmt: skip
+def test_a_device_that_is_no_device_is_named_in_one_line(results_copy, capsys, tmp_path, value,
+                                                         shown):  # fmt: skip
+    """A hostile pass: a device of 100,000 characters was a figure child's "cannot log-scale"
+    traceback (exit 3) in report, the number 5 a KeyError: the suite runs on cpu and cuda
+    only, so any other device is a damaged result file, named, with the value cut short."""
+    first, _second = fixture_runs(results_copy)
+    edit_result(first, _device(value))
+    before = checksums(results_copy)
+    for command in ("report", "publish", "export"):
+        out = _out(tmp_path, command)
+        status, _output, err = run_cli(capsys, command, "--results", results_copy, "--out", out)
+        assert status == 2 and one_line(err).startswith(
+            f"ptbench: error: {first}: damaged asv result file (bench_elementwise.time_sum "
+            f"{shown}"), err
+        assert "a device is one of 'cpu', 'cuda'); restore it" in err and len(err) < 500
+        assert not out.exists()
+    assert checksums(results_copy) == before
+
+
+def test_a_value_given_at_length_is_cut_short_in_the_error_line(results_copy, capsys):
+    """A hostile pass: a selector of 100,000 characters was echoed whole in its error line."""
+    status, out, err = run_cli(capsys, "compare", "--results", results_copy, "--baseline",
+                               "torch=" + "x" * 100_000, "--contender", "torch=2.13.0+cpu")
+    assert status == 2 and out == ""
+    assert one_line(err) == ("ptbench: error: baseline: torch=" + "x" * 50 + "[99,930 characters"
+                             " cut]" + "x" * 20 + " matches nothing; available: 2.13.0+cpu")
+    status, _out, err = run_cli(capsys, "compare", "--results", results_copy, "--format",
+                                "y" * 5000)  # fmt: skip
+    assert status == 2 and "characters cut]" in one_line(err) and len(err) < 400, err
+
+
+def test_paths_in_error_lines_stay_whole_and_parts_too_long_for_any_file_are_cut():
+    from ptbench.core.outputs import capped
+
+    path = "/home/someone/work/ptbench/results/amd-epyc-2cpu/" + "a" * 40 + "-existing.json:"
+    assert capped(f"{path} damaged") == f"{path} damaged"
+    long_part = capped(f"/tmp/{'y' * 300}/z.json: bad")
+    assert long_part == f"/tmp/{'y' * 56}[224 characters cut]{'y' * 20}/z.json: bad"
+    assert len(capped("/a" * 50_000)) < 420
+
+
+def test_a_folder_named_like_a_result_file_is_named_in_one_line(results_copy, capsys,
+                                                                tmp_path):  # fmt: skip
+    """A hostile pass: results/<machine>/x.json being a folder was skipped silently, where a
+    FIFO or a dangling link there is named."""
+    folder = results_copy / FIXTURE_MACHINE / "x.json"
+    folder.mkdir()
+    before = checksums(results_copy)
+    message = (f"ptbench: error: {folder}: a folder among the result files; move it out of the "
+               "results folder\n")
+    for command in ("report", "publish", "export"):
+        status, _output, err = run_cli(capsys, command, "--results", results_copy, "--out",
+                                       _out(tmp_path, command))  # fmt: skip
+        assert (status, err) == (2, message) and not _out(tmp_path, command).exists()
+    for merged in (["merge", results_copy, "--into", tmp_path / "m"],  # a source, a target
+                   ["merge", FIXTURE_RESULTS, "--into", results_copy]):  # fmt: skip
+        status, _output, err = run_cli(capsys, *merged)
+        assert (status, err) == (2, message) and not (tmp_path / "m").exists()
+    assert checksums(results_copy) == before
+
+
+def test_publish_says_a_bisection_is_no_history_and_where_its_results_are(capsys, tmp_path):
+    """A hostile pass: publish on a folder holding only a bisection said "no asv result
+    files"; it says what is there and what publish needs, and writes nothing."""
+    results = tmp_path / "r"
+    (results / "bisect-x" / "ends-0-vs-1").mkdir(parents=True)
+    step = results / "bisect-x" / "ends-0-vs-1"
+    needs = f"ptbench: error: no asv result files in {results}, which this command needs " \
+            "(<machine>/<commit>-<env>.json): it holds ptbench bisect's "  # fmt: skip
+    status, _out, err = run_cli(capsys, "publish", "--results", results, "--out", tmp_path / "s")
+    assert (status, err) == (2, f"{needs}bisect-x/ instead; each step's results are an ab "
+                                f"results folder, e.g. --results {step}\n")  # fmt: skip
+    (results / "bisect-x.json").write_text("{}")
+    status, _out, err = run_cli(capsys, "publish", "--results", results, "--out", tmp_path / "s")
+    assert (status, err) == (2, f"{needs}bisect-x.json, bisect-x/ instead; `ptbench report "
+                                f"--results {results}` shows the bisection; each step's results "
+                                f"are an ab results folder, e.g. --results {step}\n")  # fmt: skip
+    assert not (tmp_path / "s").exists()

@@ -198,3 +198,47 @@ def test_bad_merge_and_archive_arguments_get_one_line(tmp_path, capsys, monkeypa
     monkeypatch.chdir(tmp_path)
     status, _out, err = run_cli(capsys, *arguments)
     assert status == 2 and message in err and err.count("\n") == 1
+
+
+def test_an_archive_is_named_as_given_when_its_catalogue_is_taken(tmp_path, capsys):
+    """A hostile pass: the success message named the temporary folder the archive was unpacked
+    into (gone by then) as where the catalogue came from."""
+    source = machine_folder(tmp_path, "box-a")
+    archive = tmp_path / "box-a.tar.gz"
+    merge.write_archive([*sorted((source / "box-a").glob("*.json")), source / "benchmarks.json"],
+                        source, archive)  # fmt: skip
+    target = tmp_path / "history"
+    status, out, err = run_cli(capsys, "merge", archive, "--into", target)
+    assert (status, err) == (0, "")
+    assert out.splitlines()[1] == (f"ptbench: {target}/benchmarks.json: 40 benchmarks, the "
+                                   f"newest suite's from {archive}:results")  # fmt: skip
+
+
+@pytest.mark.parametrize("packed", [False, True], ids=["folder", "archive"])
+def test_a_source_whose_catalogue_describes_other_benchmarks_is_refused(tmp_path, capsys,
+                                                                        packed):  # fmt: skip
+    """A hostile pass: a source whose benchmarks.json described only other benchmarks than its
+    results merged with exit 0, and those results were then left out of every load."""
+    target = machine_folder(tmp_path, "box-b")
+    source = machine_folder(tmp_path, "box-a")
+    catalogue = json.loads((source / "benchmarks.json").read_text())
+    renamed = {f"other_{name}" if name != "version" else name: entry
+               for name, entry in catalogue.items()}  # fmt: skip
+    (source / "benchmarks.json").write_text(json.dumps(renamed))
+    given, shown = source, source
+    if packed:
+        given = tmp_path / "box-a.tar.gz"
+        merge.write_archive([*sorted((source / "box-a").glob("*.json")),
+                             source / "benchmarks.json"], source, given)  # fmt: skip
+        shown = f"{given}:results"
+    first = sorted((source / "box-a").glob("*-existing-*.json"))[0].name
+    before = checksums(target)
+    for into in (target, tmp_path / "new"):
+        status, out, err = run_cli(capsys, "merge", given, "--into", into)
+        assert (status, out) == (2, "")
+        assert err == (
+            f"ptbench: error: nothing was merged: {shown}/box-a/{first}: none of its 5 "
+            "benchmarks (e.g. bench_elementwise.time_multiply) is described by "
+            f"{shown}/benchmarks.json, so its results would be left out of the history; give "
+            "the benchmarks.json they were run with (ptbench run writes it beside them)\n")
+    assert checksums(target) == before and not (tmp_path / "new").exists()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -187,11 +188,42 @@ def one_line(text: str) -> str:
     )
 
 
+# An error line quotes what the user gave (a selector, a name, a value read from a file): a run
+# of text without spaces longer than WORD_SHOWN is cut to its start and end, so a value of
+# 100,000 characters reads as a line, not a screenful. A path is cut part by part (a folder or
+# file name past WORD_SHOWN), and as a whole past PATH_SHOWN, so ordinary paths stay whole.
+WORD_SHOWN, PATH_SHOWN, TAIL_SHOWN = 100, 400, 20
+LONG_WORD = re.compile(rf"\S{{{WORD_SHOWN + 1},}}")
+
+
+def cut(text: str, limit: int = WORD_SHOWN) -> str:
+    """``text`` if it has at most ``limit`` characters; else its start and its last
+    characters (a closing quote, the end of a file name) around a note of how many were cut,
+    about ``limit`` characters in all."""
+    if len(text) <= limit:
+        return text
+    head = limit - TAIL_SHOWN - 24  # what the note takes, about
+    return f"{text[:head]}[{len(text) - head - TAIL_SHOWN:,} characters cut]{text[-TAIL_SHOWN:]}"
+
+
+def _shortened(word: str) -> str:
+    if "/" in word:
+        word = "/".join(cut(part) for part in word.split("/"))
+        return cut(word, PATH_SHOWN)
+    return cut(word)
+
+
+def capped(text: str) -> str:
+    """``text`` with every over-long run of text without spaces cut (``WORD_SHOWN``)."""
+    return LONG_WORD.sub(lambda found: _shortened(found.group()), text)
+
+
 def error_line(text: str) -> None:
-    """Print ``text`` as one line on stderr. A stderr that cannot be written (a full disk, a
-    closed descriptor) loses the line, never the exit status: nothing else could report it."""
+    """Print ``text`` as one line on stderr, an over-long value in it cut (``capped``). A
+    stderr that cannot be written (a full disk, a closed descriptor) loses the line, never the
+    exit status: nothing else could report it."""
     with contextlib.suppress(OSError, ValueError):
-        print(one_line(text), file=sys.stderr, flush=True)
+        print(capped(one_line(text)), file=sys.stderr, flush=True)
 
 
 def _silence_stdout() -> None:

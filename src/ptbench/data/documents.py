@@ -12,6 +12,7 @@ from ptbench.core.errors import ResultsError
 
 # What an ``ab-*.json`` must hold to be reported, published and merged.
 AB_PREFIX, AB_KEYS, AB_KIND = "ab-", ("machine", "commit", "envs", "pairs", "factor"), "ptbench ab"
+BISECT_PREFIX = "bisect-"  # ``ptbench bisect``'s document and its folder of steps
 
 
 def ab_documents(results_dir: Path) -> list[dict]:
@@ -89,6 +90,7 @@ def read(
             if check is not None:
                 check(document)
         except (OSError, ValueError, KeyError, TypeError) as error:
-            raise ResultsError(f"{path}: not a readable {kind} document ({error})") from None
+            raise ResultsError(f"{path}: not a readable {kind} document ({error}); restore it, "
+                               "or move it out of the results folder") from None
         found.append({**document, "path": str(path)})
     return found

@@ -20,6 +20,7 @@ results folder:
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import tarfile
@@ -33,7 +34,7 @@ from ptbench.core.errors import InputError, ResultsError
 from ptbench.data import cache, documents
 from ptbench.data import catalogue as catalogue_file
 from ptbench.data.catalogue import CATALOGUE, MACHINE_FILE
-from ptbench.data.results import benchmark_catalogue, file_frame, result_files
+from ptbench.data.results import benchmark_catalogue, file_frame, listed, result_files
 
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar")
 
@@ -118,11 +119,9 @@ DATE = re.compile(rb'"date":\s*(\d+)')
 
 
 def _files(folder: Path) -> list[Path]:
-    """The result files of ``folder``; none (not an error) for a new, empty target."""
-    try:
-        return result_files(folder)
-    except ResultsError:
-        return []
+    """The result files of ``folder``; none (not an error) for a new, empty target, but a
+    folder, a pipe or a dangling link where a result file goes is named (``listed``)."""
+    return listed(folder) if folder.is_dir() else []
 
 
 def _newest_result_ms(folder: Path) -> float:
@@ -170,12 +169,32 @@ def plan(sources: list[Path], target: Path) -> MergePlan:
     # Every result must load as export will load it (and is then in the cache): the incoming
     # ones and, when the catalogue changes, the target's own (a newer suite's entry naming
     # fewer parameters would leave the target's history unreadable: a hostile pass).
-    kept = [p for p in target.glob("*/*.json") if p.name != MACHINE_FILE and p.is_file()]
+    kept = _files(target)
     try:
         cache.check(results + (kept if chosen.catalogue else []), catalogue, file_frame)
     except ResultsError as error:
         raise InputError(f"nothing was merged: {error}") from None
+    own = {source: benchmark_catalogue(source) for source in sources}
+    for path in results:
+        _check_described(path, own[path.parent.parent])
     return chosen
+
+
+def _check_described(path: Path, catalogue: dict) -> None:
+    """A result none of whose benchmarks its own folder's catalogue describes: that catalogue
+    is not the one it was run with, so its parameters cannot be named and it would be left out
+    of every load (a hostile pass: such a source merged with exit 0): refused, named."""
+    try:
+        names = list(json.loads(documents.read_bytes(path)).get("results") or {})
+    except (ValueError, AttributeError, TypeError):  # the load above has named such a file
+        return
+    if names and not any(name in catalogue for name in names):
+        raise InputError(
+            f"nothing was merged: {path}: none of its {len(names)} benchmarks (e.g. "
+            f"{names[0]}) is described by {path.parent.parent / CATALOGUE}, so its results "
+            f"would be left out of the history; give the {CATALOGUE} they were run with "
+            "(ptbench run writes it beside them)"
+        )
 
 
 def _place(chosen: MergePlan, claimed: dict[Path, Path], source_file: Path, target_file: Path):
@@ -238,9 +257,15 @@ def merge(sources: list[Path], target: Path) -> MergePlan:
             try:
                 chosen = plan(folders, target)
             except InputError as error:
-                message = str(error)
-                for folder, name in unpacked.items():
-                    message = message.replace(folder, name)
-                raise type(error)(message) from None
+                raise type(error)(_as_given(str(error), unpacked)) from None
             apply(chosen, target)
+    chosen.catalogue_from = _as_given(chosen.catalogue_from, unpacked)
     return chosen
+
+
+def _as_given(text: str, unpacked: dict[str, str]) -> str:
+    """``text`` with each unpacked archive's temporary folder named as ``ARCHIVE:results``:
+    what the user gave, not a folder that is gone by the time anyone reads the message."""
+    for folder, name in unpacked.items():
+        text = text.replace(folder, name)
+    return text

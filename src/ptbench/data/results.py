@@ -33,14 +33,14 @@ from ptbench.core import outputs, schema
 from ptbench.core.errors import ResultsError, first_line
 from ptbench.data import cache
 from ptbench.data import catalogue as catalogue_file
-from ptbench.data.documents import utf8_named
+from ptbench.data.documents import BISECT_PREFIX, utf8_named
 from ptbench.data.efficiency import COLUMNS as EFFICIENCY_COLUMNS
 from ptbench.data.efficiency import add_efficiency
 
 # Re-exported: the names of statuses and run keys that callers have always read from here.
 STATUS_OK, STATUS_SKIPPED, STATUS_FAILED = schema.STATUSES
 RUN_KEYS, SUITE_PARAMS = schema.RUN_KEYS, schema.SUITE_PARAMS
-__all__ = ["ResultsError", "load_results", "result_files", "check_results_dir"]
+__all__ = ["ResultsError", "load_results", "result_files", "listed", "check_results_dir"]
 
 
 def check_results_dir(results_dir: Path | str) -> Path:
@@ -63,7 +63,8 @@ def benchmark_catalogue(results_dir: Path) -> dict[str, dict]:
 
 
 def result_files(results_dir: Path) -> list[Path]:
-    """Every asv result file under ``results_dir`` (``<machine>/<commit>-<env>.json``)."""
+    """Every asv result file under ``results_dir`` (``<machine>/<commit>-<env>.json``);
+    ResultsError when there is none."""
     results_dir = check_results_dir(results_dir)
     if results_dir.exists() and not results_dir.is_dir():
         raise ResultsError(
@@ -72,22 +73,44 @@ def result_files(results_dir: Path) -> list[Path]:
         )
     if not results_dir.is_dir():
         raise ResultsError(f"results folder {results_dir} does not exist")
+    files = listed(results_dir)
+    if not files:
+        raise ResultsError(f"no asv result files in {results_dir}, which this command needs "
+                           f"(<machine>/<commit>-<env>.json){_what_else(results_dir)}")  # fmt: skip
+    return files
+
+
+def listed(results_dir: Path) -> list[Path]:
+    """The result files of the folder ``results_dir``, none or more. Whatever sits where a
+    result file goes and cannot be read as one (a link to nothing, a FIFO, a device, a folder)
+    is named: loading without it would quietly drop a run, and a FIFO would block for ever."""
     found = [p for p in results_dir.glob("*/*.json") if p.name != "machine.json"]
     dangling = [path for path in found if path.is_symlink() and not path.exists()]
-    if dangling:  # a result that is gone: loading without it would quietly drop a run
+    if dangling:
         raise ResultsError(f"{dangling[0]}: a link to {os.readlink(dangling[0])}, which does "
                            "not exist; restore what it points to, or remove the link")
-    odd = [path for path in found if path.exists() and not (path.is_file() or path.is_dir())]
-    if odd:  # a FIFO would block a read for ever; a device is no result
-        raise ResultsError(f"{odd[0]}: not a regular file (a device or a pipe) among the result "
-                           "files; move it out of the results folder")
-    files = sorted(utf8_named(path, results_dir) for path in found if path.is_file())
-    if not files:
-        raise ResultsError(
-            f"no asv result files in {results_dir} (expected "
-            "<machine>/<commit>-<env>.json); run `ptbench run` first"
-        )
-    return files
+    odd = [path for path in found if path.exists() and not path.is_file()]
+    if odd:
+        kind = "a folder" if odd[0].is_dir() else "not a regular file (a device or a pipe)"
+        raise ResultsError(f"{odd[0]}: {kind} among the result files; move it out of the "
+                           "results folder")  # fmt: skip
+    return sorted(utf8_named(path, results_dir) for path in found)
+
+
+def _what_else(results_dir: Path) -> str:
+    """What a folder without result files holds instead, when it is ``ptbench bisect``'s
+    output, and where the results it needs are; else how to make some."""
+    bisected = sorted(p.name + ("/" if p.is_dir() else "")
+                      for p in results_dir.glob(f"{BISECT_PREFIX}*"))  # fmt: skip
+    if not bisected:
+        return "; run `ptbench run` first"
+    steps = sorted(p for p in results_dir.glob(f"{BISECT_PREFIX}*/*") if p.is_dir())
+    shown = ", ".join(bisected[:3]) + (f" and {len(bisected) - 3} more" if bisected[3:] else "")
+    where = (f"; each step's results are an ab results folder, e.g. --results {steps[0]}"
+             if steps else "")  # fmt: skip
+    report = (f"; `ptbench report --results {results_dir}` shows the bisection"
+              if any(name.endswith(".json") for name in bisected) else "")  # fmt: skip
+    return f": it holds ptbench bisect's {shown} instead{report}{where}"
 
 
 def _load(path: Path) -> Results:
@@ -138,12 +161,30 @@ def _check_value(value: Any, unit: str, where: str) -> None:
         raise ValueError(f"{where} has {unit or 'value'} {value!r}; it must be {need} and finite")
 
 
+def _check_params(name: str, values: dict[str, list]) -> None:
+    """The values of the parameters every figure and table reads, by parameter name."""
+    if "size" in values:
+        _check_sizes(name, values["size"])
+    if "device" in values:
+        _check_devices(name, values["device"])
+
+
 def _check_sizes(name: str, sizes: list) -> None:
     """A size is a whole, positive number the table's Int64 holds (a hostile pass: 16.5 or
     1e300 was an internal error, -256 a negative GFLOP/s)."""
     for size in sizes:
         if isinstance(size, bool) or not isinstance(size, int) or not 0 < size < 2**63:
             raise ValueError(f"{name} has size {size!r}; a size is a whole number from 1 up")
+
+
+def _check_devices(name: str, devices: list) -> None:
+    """A device is one the suite runs on (``schema.DEVICES``): the roofline, the peaks and the
+    report's figures are drawn per device (a hostile pass: a device of 100,000 characters, or
+    the number 5, was an internal error in report)."""
+    for device in devices:
+        if not isinstance(device, str) or device not in schema.DEVICES:
+            raise ValueError(f"{name} has device {device!r}; a device is one of "
+                             f"{', '.join(map(repr, schema.DEVICES))}")  # fmt: skip
 
 
 def _is_number(value: Any) -> bool:
@@ -194,8 +235,7 @@ def _benchmark_columns(result: Results, name: str, entry: dict) -> dict[str, lis
         raise catalogue_file.CatalogueMismatch(f"{name} {error}") from None
     unit = entry.get("unit", schema.SECONDS if ".time_" in name else "")
     parsed = [[_parse_param(text) for text in values_of] for values_of in params]
-    if "size" in names:
-        _check_sizes(name, parsed[names.index("size")])
+    _check_params(name, dict(zip(names, parsed, strict=False)))
     combinations = list(itertools.product(*parsed))
     raw = getattr(result, "_results", {}).get(name)  # asv pads missing values with None
     if isinstance(raw, list) and len(raw) != len(combinations):  # (tests/test_hostile.py)

@@ -50,7 +50,7 @@ def _step_rows(document: dict) -> list[list[str]]:
         verdict = step.get("verdict") or ", ".join(f"{v} {n}" for v, n in step["verdicts"].items())
         rows.append([str(number), step["role"], build_label(builds[step["contender"]]),
                      build_label(builds[step["baseline"]]), _ratio(step), interval(step),
-                     verdict, "reused" if step["reused"] else ""])  # fmt: skip
+                     verdict, "reused" if step.get("reused") else ""])  # fmt: skip
     return rows
 
 
@@ -83,7 +83,7 @@ def _nothing_found(document: dict) -> str:
     undecided = ends["verdicts"].get(INCONCLUSIVE, 0)
     if not undecided:
         return f"no regression between the ends: {which}: {counts}"
-    disturbed = ends.get("noise", "")
+    disturbed = str(ends.get("noise") or "")
     why = (f"the run was {disturbed}" if disturbed.startswith("disturbed") else
            "the rounds could not tell; a larger --budget may decide them")  # fmt: skip
     return (f"no regression confirmed between the ends, {undecided} inconclusive ({why}): "
@@ -154,7 +154,7 @@ def _steps_against_first(axes, steps: list[dict]) -> None:
         # an interval past 100x either way is drawn to 100x (the table has its ends)
         low = max(low, ratio / 100) if low and math.isfinite(low) else ratio / 100
         high = min(high, ratio * 100) if high and math.isfinite(high) else ratio * 100
-        colour, marker, kind = VERDICT_STYLE.get(step["verdict"], VERDICT_STYLE[INCONCLUSIVE])
+        colour, marker, kind = VERDICT_STYLE.get(step.get("verdict"), VERDICT_STYLE[INCONCLUSIVE])
         axes.errorbar([step["contender"] + shift], [ratio], yerr=[[ratio - low], [high - ratio]],
                       fmt=marker, color=colour, capsize=4, markerfacecolor=colour
                       if marker == "o" else "white", label=f"{kind} (ab ratio to build 0, "

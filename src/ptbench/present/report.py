@@ -18,7 +18,7 @@ from ptbench.core import outputs, schema
 from ptbench.core.names import slug
 from ptbench.core.progress import Progress
 from ptbench.core.schema import DEFAULT_FACTOR, STATUS_FAILED, STATUS_OK, STATUS_SKIPPED
-from ptbench.data.results import load_results
+from ptbench.data.results import listed, load_results
 from ptbench.present import bisection, plots, roofline, tables
 from ptbench.present.document import FigureFolder, Section, to_html, to_markdown
 from ptbench.present.report_comparisons import ab_sections, comparison_section, explain_section
@@ -195,7 +195,7 @@ def build(
 ) -> list[Section]:
     outputs.check_no_links(out_dir, ("figures",))
     figures = FigureFolder(out_dir / "figures")
-    if not any(Path(results_dir).glob("*/*.json")) and bisection.documents(results_dir):
+    if not listed(Path(results_dir)) and bisection.documents(results_dir):
         return _bisections_only(results_dir, figures)
     bar = Progress("ptbench report", REPORT_STEPS, "steps")
     try:

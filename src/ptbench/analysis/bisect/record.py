@@ -5,9 +5,11 @@ build (or the range it lies in) and the commits between the boundary's builds. `
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from ptbench.core.schema import FASTER, SLOWER
 from ptbench.data.documents import items_with
@@ -102,8 +104,92 @@ def documents(results_dir: Path) -> list[dict]:
 
 
 def _check(document: dict) -> None:
-    """The shape report and publish read (``documents.read`` names a document without it)."""
-    items_with(document, "steps", ("role", "baseline", "contender", "verdicts"))
-    if not isinstance(document["builds"], list) or not document["builds"]:
+    """The shape report and publish read (``documents.read`` names a document without it).
+    ``run`` writes the document once, when the search is done, so its steps start with the
+    ends: a document without steps is damaged, never a bisection still under way (that one
+    has only its folder of steps). A hostile pass: ``steps: []`` was an IndexError (exit 3)."""
+    builds = document["builds"]
+    if not isinstance(builds, list) or not builds or not all(map(_is_build, builds)):
         raise ValueError("its builds are not a list of builds")
+    steps = items_with(document, "steps", ("role", "baseline", "contender", "verdicts"))
+    if not steps:
+        raise ValueError("it has no steps, where ptbench bisect records at least the ends")
+    for step in steps:
+        if not (_is_index(step["baseline"], builds) and _is_index(step["contender"], builds)
+                and isinstance(step["verdicts"], dict)):  # fmt: skip
+            raise ValueError("a step names a build it does not list, or has no verdicts")
+        _check_pair(step, "a step")
+    _check_details(document)
+    if not _is_number(document.get("factor")):
+        raise ValueError("its factor is not a number")
+    tracked = document["tracked"]
+    if tracked is not None:
+        _check_found(document, tracked, builds)
+
+
+def _check_found(document: dict, tracked: Any, builds: list) -> None:
+    """A followed regression comes with where it was found: the last good build, the
+    candidates for the first bad one, and the boundary's comparison."""
+    if not (isinstance(tracked, dict) and isinstance(tracked.get("benchmark"), str)
+            and isinstance(tracked.get("params"), list)):  # fmt: skip
+        raise ValueError("its tracked combination has no benchmark and params")
+    candidates, boundary = document.get("candidates"), document.get("boundary")
+    if not (_is_build(document.get("last_good")) and isinstance(candidates, list) and candidates
+            and all(_is_index(index, builds) for index in candidates)):  # fmt: skip
+        raise ValueError("it follows a regression but names no last good build and candidates")
+    if not (isinstance(boundary, dict) and {"verdict", "confirmed"} <= boundary.keys()):
+        raise ValueError("it follows a regression but has no boundary comparison")
+    first_bad = document["first_bad"]
+    if first_bad is not None and not (_is_build(first_bad)
+                                      and isinstance(first_bad.get("git_version"), str)):
+        raise ValueError("its first bad build is not a build")
+
+
+def _check_pair(entry: dict, what: str) -> None:
+    """A comparison's ratio and interval are numbers (or none), the ratio inside its interval,
+    and its verdict is text (or none)."""
+    numbers = [entry.get(key) for key in ("ratio_low", "ratio", "ratio_high")]
+    if not all(value is None or _is_number(value) for value in numbers):
+        raise ValueError(f"{what} has a ratio or interval that is not a number")
+    finite = None not in numbers and all(map(math.isfinite, numbers))
+    if finite and not numbers[0] <= numbers[1] <= numbers[2]:
+        raise ValueError(f"{what} has a ratio outside its interval")
+    if not isinstance(entry.get("verdict", ""), (str, type(None))):
+        raise ValueError(f"{what} has a verdict that is not text")
+
+
+def _check_details(document: dict) -> None:
+    """The boundary's other changes and the commits between its builds, as the report lists
+    them."""
+    boundary, commits = document.get("boundary"), document.get("commits")
+    if boundary is not None:
+        if not isinstance(boundary, dict):
+            raise ValueError("its boundary is not a comparison")
+        _check_pair(boundary, "its boundary")
+        fields = ("benchmark", "params", "verdict")
+        changed = items_with(boundary, "also_changed", fields) if "also_changed" in boundary else []
+        for pair in changed:
+            _check_pair(pair, "a pair that also changed")
+            if not isinstance(pair["params"], list):
+                raise TypeError("the params of a pair that also changed are not a list")
+    if commits is not None and not (isinstance(commits, dict) and
+                                    {"from", "to", "compare", "git_log"} <= commits.keys()):
+        raise ValueError("its commits are not the boundary's two revisions")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_build(build: Any) -> bool:
+    return (isinstance(build, dict) and {"index", "torch"} <= build.keys()
+            and _is_whole(build["index"]))  # fmt: skip
+
+
+def _is_index(index: Any, builds: list) -> bool:
+    return _is_whole(index) and 0 <= index < len(builds)
+
+
+def _is_whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
