@@ -8,8 +8,8 @@ Seeded: the same output each run.
                                                 [--repetitions 5] [--change 1.0]
 
 The combinations are those of the A/B document in ``--from`` (default: the committed release
-comparison; ``docs/ab-data/aa-2026-12-06`` holds an A/A run of the linalg default tier on a
-noisy day). Each keeps its own noise: its spread (the robust standard deviation of its
+comparison; ``docs/ab-data/aa-linalg-2026-12-06`` holds an A/A run of the linalg default tier
+on a noisy day). Each keeps its own noise: its spread (the robust standard deviation of its
 recorded log pair ratios) with the heavy tails ``simulate_verdicts`` draws (8% of pairs from a
 25% spread, 2% off by 2-10x), and its own cost: a round is taken to last
 ``ROUND_OVERHEAD_SECONDS`` plus ``CALLS_A_ROUND`` calls of at least ``SAMPLE_SECONDS`` (asv's

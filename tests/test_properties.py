@@ -156,16 +156,19 @@ def test_damaged_results_never_crash_or_change(capsys, damage):
 
 @pytest.fixture
 def stand_ins(monkeypatch, asv_home, tmp_path):
-    """asv that records nothing, a constant peak probe, figures drawn but not rendered."""
+    """asv that records nothing, a constant peak probe, a quiet machine (the busy warnings are
+    tested in test_noise; here a test running beside other work must not add lines), figures
+    drawn but not rendered."""
     import matplotlib.pyplot as plt
 
-    from ptbench.hardware import peaks
+    from ptbench.hardware import noise, peaks
     from ptbench.present import rendering
     from ptbench.run import asv_process
     from ptbench.run import project as checkout
 
     monkeypatch.setattr(asv_process, "run_asv", lambda command, cwd, environment, log, progress: 1)
     monkeypatch.setattr(peaks, "probe", lambda device: {f"peak_{device}_copy_gbps": "1"})
+    monkeypatch.setattr(noise, "busy_reason", lambda state, cpus: None)
 
     def write_placeholders(writer, figure, stem):
         stem.parent.mkdir(parents=True, exist_ok=True)

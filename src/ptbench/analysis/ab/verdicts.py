@@ -9,11 +9,16 @@ choice, with the figures that decided it):
    the median, at most a quarter of the pairs) holds a round that something else on the machine
    slowed; it is kept in the document, left out of the estimate, and the schedule measures a
    replacement pair. One 10x round among eight no longer turns a 1.3x regression into nothing.
-2. **Estimate and intervals:** from 16 pairs on, the 15%-trimmed mean of the remaining pairs'
-   log ratios with its Tukey-McLaughlin (Yuen) t interval (``stats.trimmed_paired_ratio``):
-   pairs off by 10-50%, one in ten on this machine, no longer inflate the spread several times
-   over; below 16 pairs, the plain mean of logs with Student's t (``stats.paired_ratio``;
-   Kalibera & Jones, ISMM 2013), where trimming cost more degrees of freedom than it saved.
+2. **Estimate and intervals:** below 8 pairs, the mean of the remaining pairs' log ratios with
+   Student's t (``stats.paired_ratio``; Kalibera & Jones, ISMM 2013). From 8 pairs on, pairs
+   off by 10-90% (a quarter of them on a noisy day here) must not inflate the spread several
+   times over: the 15%-trimmed mean's Tukey-McLaughlin (Yuen) t interval
+   (``stats.trimmed_paired_ratio``) is the equivalence interval, and the regression interval
+   is that one and Student's together, each at half the error rate, intersected
+   (``stats.combined_paired_ratio``), so quiet pairs keep Student's degrees of freedom where a
+   family's tiny error rate makes each one count. Judged on real rounds, a noisy day's and a
+   quiet day's, this decides and confirms the most (``scripts/verdicts_on_rounds.py``,
+   docs/ab.md).
 3. **Two error rates, one for each claim** (``analysis.judgement`` turns them into verdicts):
    - ``slower``/``faster`` fail a build: the *regression interval* is a ``1 - FAMILY_ALPHA /
      (m * LOOKS)`` interval (Bonferroni over the ``m`` comparable pairs and every look that
@@ -40,7 +45,7 @@ from ptbench.core.schema import STATUS_FAILED, STATUS_OK, STATUS_SKIPPED
 
 # The judgement model a document's verdicts come from; documents of an earlier model (verdicts
 # "same" and "undecided", before ``ptbench.analysis.judgement``) are judged again from their rounds.
-JUDGEMENT_MODEL = 2
+JUDGEMENT_MODEL = 3
 FAMILY_ALPHA = 0.01  # the chance of any false slower/faster in one comparison
 EQUIVALENCE_ALPHA = 0.05  # per pair: the chance of "equivalent" for a pair that changed
 INITIAL_PAIRS = 4  # two ABBA quads
@@ -62,17 +67,14 @@ EQUIVALENCE_INTERVAL_ALPHA = 2 * EQUIVALENCE_ALPHA / LOOKS  # a 98% interval at 
 
 
 def half_width_per_spread(pairs: int, alpha: float) -> float:
-    """How wide (in logs, per unit of spread) a ``1 - alpha`` interval from ``pairs`` pairs is:
-    the t quantile over the root of the pairs, with the trimmed estimator's degrees of freedom
-    and its ``1 - 2 * TRIM`` from ``TRIM_FROM`` pairs on. What guesses how many pairs an
-    interval needs to become narrow enough (``schedule``)."""
+    """About how wide (in logs, per unit of spread) a ``1 - alpha`` interval from ``pairs``
+    pairs is: Student's t quantile over the root of the pairs, at half the error rate from
+    ``stats.BOTH_FROM`` pairs on (as the regression interval is built). What guesses how many
+    pairs an interval needs to become narrow enough (``schedule``)."""
     if pairs < 2:
         return math.inf
-    trimmed = pairs >= stats.TRIM_FROM
-    cut = int(math.floor(stats.TRIM * pairs)) if trimmed else 0
-    scale = (1 - 2 * stats.TRIM) if trimmed else 1.0
-    quantile = float(stdtrit(pairs - 2 * cut - 1, 1 - alpha / 2))
-    return quantile / (scale * math.sqrt(pairs))
+    level = alpha / 2 if pairs >= stats.BOTH_FROM else alpha
+    return float(stdtrit(pairs - 1, 1 - level / 2)) / math.sqrt(pairs)
 
 
 def round_value(reply: dict[str, Any]) -> float:
@@ -108,6 +110,18 @@ def clean_pairs(rounds: list[tuple[dict, dict]]) -> int:
     return int(len(logs) - set_aside(logs).sum())
 
 
+def regression_interval(log_ratios: np.ndarray, alpha: float) -> stats.PairedRatio:
+    """The estimate and the ``1 - alpha`` interval a regression is judged on (point 2)."""
+    return stats.combined_paired_ratio(log_ratios, alpha)
+
+
+def equivalence_interval(log_ratios: np.ndarray) -> stats.PairedRatio:
+    """The interval equivalence is judged on (point 2)."""
+    return stats.trimmed_paired_ratio(
+        log_ratios, EQUIVALENCE_INTERVAL_ALPHA, stats.TRIM, stats.BOTH_FROM
+    )
+
+
 def judge(
     rounds: list[tuple[dict, dict]], factor: float, alpha: float, disturbed: str | None = None
 ) -> dict[str, Any]:
@@ -124,8 +138,7 @@ def judge(
     logs = stats.paired_log_ratios(measured)
     aside = set_aside(logs)
     kept = logs[~aside]
-    regression = stats.trimmed_paired_ratio(kept, alpha)
-    equivalence = stats.trimmed_paired_ratio(kept, EQUIVALENCE_INTERVAL_ALPHA)
+    regression, equivalence = regression_interval(kept, alpha), equivalence_interval(kept)
     note = f"{int(aside.sum())} disturbed pair(s) set aside" if aside.any() else ""
     if not len(kept):
         note = NO_USABLE_PAIR
