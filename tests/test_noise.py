@@ -168,3 +168,24 @@ def test_a_hardware_thermal_slowdown_disturbs_the_run_as_a_busy_cpu_does(monkeyp
                          noise.Snapshot(10.0, 0.5, 1000, 0.010, end), cpus=2)  # fmt: skip
     verdict = facts["noise"]
     assert noise.is_disturbed(verdict) and "hardware thermal slowdown" in verdict
+
+
+def test_only_contention_withholds_a_paired_regression():
+    """ab's rounds back to back cancel a machine that slowed from start to end (all a
+    calibration change says); other work on the CPUs, steal or throttling withhold it."""
+    from ptbench.analysis.ab import paired
+
+    calibration = "disturbed: calibration workload -42% from start to end"
+    assert noise.is_disturbed(calibration) and not noise.contended(calibration)
+    assert noise.contended("disturbed: end: load 3.2 on 2 CPUs")
+    assert noise.contended(f"disturbed: hypervisor steal 20% of CPU time; {calibration[11:]}")
+    assert not noise.contended("quiet") and not noise.contended(None)
+    slowed = [[1e-3, 1.3e-3 * (1 + 0.005 * (i % 3))] for i in range(8)]
+    document = {"factor": 1.1, "noise": {"noise": calibration},
+                "pairs": [{"benchmark": "b", "params": [1], "verdict": "same", "rounds": slowed,
+                           "note": ""}]}  # fmt: skip
+    (pair,) = paired.judged_pairs(document)
+    assert pair["verdict"] == "slower" and pair["regression"]
+    document["noise"]["noise"] = "disturbed: start: load 3.5 on 2 CPUs"
+    (pair,) = paired.judged_pairs(document)
+    assert pair["verdict"] == "inconclusive" and "the run was disturbed" in pair["note"]

@@ -16,6 +16,7 @@ import pandas as pd  # noqa: E402
 from tabulate import tabulate  # noqa: E402
 
 from ptbench.core.schema import EQUIVALENT, FASTER, INCONCLUSIVE, SLOWER  # noqa: E402
+from ptbench.hardware import noise  # noqa: E402
 from ptbench.present import tables  # noqa: E402
 
 HEADERS = ["step", "what", "contender", "baseline", "ratio", "interval", "verdict", ""]
@@ -84,7 +85,7 @@ def _nothing_found(document: dict) -> str:
     if not undecided:
         return f"no regression between the ends: {which}: {counts}"
     disturbed = str(ends.get("noise") or "")
-    why = (f"the run was {disturbed}" if disturbed.startswith("disturbed") else
+    why = (f"the run was {disturbed}" if noise.contended(disturbed) else
            "the rounds could not tell; a larger --budget may decide them")  # fmt: skip
     return (f"no regression confirmed between the ends, {undecided} inconclusive ({why}): "
             f"{which}: {counts}")

@@ -35,7 +35,7 @@ def judged_pairs(document: dict) -> list[dict]:
         return pairs
     alpha = verdicts.per_test_alpha(sum(p["verdict"] != NOT_COMPARABLE for p in pairs))
     verdict = document.get("noise", {}).get(noise.VERDICT_KEY)
-    disturbed = verdict if noise.is_disturbed(verdict) else None
+    disturbed = verdict if noise.contended(verdict) else None
     return [_judged_again(pair, document["factor"], alpha, disturbed) for pair in pairs]
 
 

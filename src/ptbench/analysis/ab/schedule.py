@@ -166,11 +166,13 @@ class Combination:
         room = distance if route == "ratio" else math.log(factor) - distance
         if not (low > 0 and math.isfinite(high) and room > 0):
             return math.inf
-        spread = math.log(high / low) / 2 / verdicts.half_width_per_spread(pairs, level)
+        halved = route == "ratio"  # the regression interval is two, each at half the rate
+        width = math.log(high / low) / 2
+        spread = width / verdicts.half_width_per_spread(pairs, level, halved)
         goal = pairs
         while goal < verdicts.MAX_PAIRS:
             goal = min(verdicts.MAX_PAIRS, 2 * goal)
-            if spread * verdicts.half_width_per_spread(goal, level) < room:
+            if spread * verdicts.half_width_per_spread(goal, level, halved) < room:
                 return (goal - pairs) * self.seconds / max(len(self.rounds), 1)
         return math.inf
 

@@ -80,7 +80,7 @@ def _measure(alternation, combinations, request: ABRequest) -> dict[str, str]:
     schedule.judge_all(combinations, request.factor)
     alternation.confirm(combinations, request.factor, request.budget_seconds)
     facts = noise.assess(before, noise.snapshot())
-    disturbed = facts[noise.VERDICT_KEY] if noise.is_disturbed(facts[noise.VERDICT_KEY]) else None
+    disturbed = facts[noise.VERDICT_KEY] if noise.contended(facts[noise.VERDICT_KEY]) else None
     schedule.judge_all(combinations, request.factor, disturbed, looked_at=[])
     return facts
 

@@ -28,7 +28,10 @@ choice, with the figures that decided it):
      ``1 - 2 * EQUIVALENCE_ALPHA / LOOKS`` interval (TOST at 5% per pair, Bonferroni over its
      looks), so a pair that changed by more than the factor is called equivalent at most 5% of
      the time.
-4. A pair from a run the noise guard found disturbed is never a regression (``judgement``).
+4. A pair from a run the noise guard found contended (other work on the CPUs, hypervisor
+   steal, a throttled GPU: ``noise.contended``) is never a regression (``judgement``); a
+   calibration workload that changed from start to end alone is recorded, not held against the
+   pairs, whose back-to-back rounds cancel such drift.
 """
 
 from __future__ import annotations
@@ -43,8 +46,9 @@ from scipy.special import stdtrit
 from ptbench.analysis import judgement, stats
 from ptbench.core.schema import STATUS_FAILED, STATUS_OK, STATUS_SKIPPED
 
-# The judgement model a document's verdicts come from; documents of an earlier model (verdicts
-# "same" and "undecided", before ``ptbench.analysis.judgement``) are judged again from their rounds.
+# The judgement model a document's verdicts come from; documents of an earlier model (1: verdicts
+# "same" and "undecided", before ``ptbench.analysis.judgement``; 2: the trimmed interval alone,
+# from 16 pairs) are judged again from their rounds.
 JUDGEMENT_MODEL = 3
 FAMILY_ALPHA = 0.01  # the chance of any false slower/faster in one comparison
 EQUIVALENCE_ALPHA = 0.05  # per pair: the chance of "equivalent" for a pair that changed
@@ -66,14 +70,14 @@ def per_test_alpha(compared: int) -> float:
 EQUIVALENCE_INTERVAL_ALPHA = 2 * EQUIVALENCE_ALPHA / LOOKS  # a 98% interval at 5 looks
 
 
-def half_width_per_spread(pairs: int, alpha: float) -> float:
+def half_width_per_spread(pairs: int, alpha: float, halved: bool = True) -> float:
     """About how wide (in logs, per unit of spread) a ``1 - alpha`` interval from ``pairs``
     pairs is: Student's t quantile over the root of the pairs, at half the error rate from
-    ``stats.BOTH_FROM`` pairs on (as the regression interval is built). What guesses how many
-    pairs an interval needs to become narrow enough (``schedule``)."""
+    ``stats.BOTH_FROM`` pairs on when ``halved`` (as the regression interval is built). What
+    guesses how many pairs an interval needs to become narrow enough (``schedule``)."""
     if pairs < 2:
         return math.inf
-    level = alpha / 2 if pairs >= stats.BOTH_FROM else alpha
+    level = alpha / 2 if halved and pairs >= stats.BOTH_FROM else alpha
     return float(stdtrit(pairs - 1, 1 - level / 2)) / math.sqrt(pairs)
 
 
