@@ -31,6 +31,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import simulate_verdicts
 
 from ptbench.analysis import judgement, stats
@@ -39,6 +40,7 @@ from ptbench.analysis.ab import schedule
 PROJECT = Path(__file__).resolve().parents[1]
 ROUND_OVERHEAD_SECONDS = 0.15  # fork, inputs, check, asv's 0.1 s warm-up (measured 0.13-0.2 s)
 CALLS_A_ROUND, SAMPLE_SECONDS = 7, 0.01  # the preparing call, the check, 5 samples of >= 10 ms
+FACTOR = 1.1
 
 
 class Clock:
@@ -123,11 +125,8 @@ def simulate(combos, budget: float, change: float, policy: str, seed: int) -> di
     finally:
         schedule.time, schedule.Alternation.refine = real_time, real_policy
     verdicts = [c.verdict["verdict"] for c in combinations]
-    return {"decided": judgement.decided_share(__import__("pandas").Series(verdicts)),
+    return {"decided": judgement.decided_share(pd.Series(verdicts)),
             "slower": verdicts.count(judgement.SLOWER), "seconds": clock.now}  # fmt: skip
-
-
-FACTOR = 1.1
 
 
 def main() -> int:

@@ -180,6 +180,14 @@ def test_the_nearest_to_a_decision_is_refined_first():
     assert noisy.seconds_to_decide(1.1, alpha) == 4 * 2.0
     assert math.isinf(far.seconds_to_decide(1.1, alpha))
     assert math.isinf(Combination("unjudged", [3]).seconds_to_decide(1.1, alpha))
+    # Three pairs within 1% and one off by 1.6x (under the set-aside floor): its interval says
+    # hopeless, the pairs' robust spread says 8 pairs, which the trimmed interval will use.
+    odd = Combination("odd", [4])
+    odd.rounds = [(ok(1.0), ok(v)) for v in (1.0, 1.01, 0.99, 1.6)]
+    odd.seconds, odd.verdict = 8.0, verdicts.judge(odd.rounds, 1.1, alpha)
+    assert odd.verdict["verdict"] == INCONCLUSIVE and odd.verdict["equivalence_high"] > 1.5
+    assert verdicts.robust_spread(odd.rounds) == pytest.approx(1.4826 * 0.01, rel=0.05)
+    assert odd.seconds_to_decide(1.1, alpha) == 4 * 2.0
 
 
 def test_the_budget_goes_where_it_can_decide():

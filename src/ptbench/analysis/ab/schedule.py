@@ -149,8 +149,9 @@ class Combination:
         """A guess at the seconds of rounds that would decide it: the fewest pairs (doubling,
         as confirmation does) at which an interval as wide as its spread says would clear 1
         (the regression interval, when the estimate is past the factor) or fit inside the
-        factor (the equivalence interval, when it is not), times the seconds a pair takes.
-        The t quantile falls fast with the pairs (about 30 at 4 pairs, 8 at 8, for a family of
+        factor (the equivalence interval, when it is not), times the seconds a pair takes;
+        the spread is the interval's or the pairs' robust one, the smaller. The t quantile
+        falls fast with the pairs (about 30 at 4 pairs, 8 at 8, for a family of
         30), so a regression is often only a few pairs from confirmed. Infinite if no count up
         to ``MAX_PAIRS`` would do."""
         judged, pairs = self.verdict, verdicts.clean_pairs(self.rounds)
@@ -169,6 +170,9 @@ class Combination:
         halved = route == "ratio"  # the regression interval is two, each at half the rate
         width = math.log(high / low) / 2
         spread = width / verdicts.half_width_per_spread(pairs, level, halved)
+        # A pair off by tens of percent widens the interval of 4 pairs far more than the
+        # trimmed interval of 8 or more will be: the pairs' robust spread, if smaller.
+        spread = min(spread, verdicts.robust_spread(self.rounds) or spread)
         goal = pairs
         while goal < verdicts.MAX_PAIRS:
             goal = min(verdicts.MAX_PAIRS, 2 * goal)
