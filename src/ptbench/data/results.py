@@ -31,7 +31,7 @@ from pandas.api.types import union_categoricals
 
 from ptbench.core import outputs, schema
 from ptbench.core.errors import ResultsError, first_line
-from ptbench.data import cache
+from ptbench.data import cache, checks
 from ptbench.data import catalogue as catalogue_file
 from ptbench.data.documents import BISECT_PREFIX, utf8_named
 from ptbench.data.efficiency import COLUMNS as EFFICIENCY_COLUMNS
@@ -161,51 +161,6 @@ def _check_value(value: Any, unit: str, where: str) -> None:
         raise ValueError(f"{where} has {unit or 'value'} {value!r}; it must be {need} and finite")
 
 
-def _check_params(name: str, values: dict[str, list]) -> None:
-    """The values of the parameters every figure and table reads, by parameter name."""
-    if "size" in values:
-        _check_sizes(name, values["size"])
-    if "device" in values:
-        _check_devices(name, values["device"])
-
-
-def _check_sizes(name: str, sizes: list) -> None:
-    """A size is a whole, positive number the table's Int64 holds (a hostile pass: 16.5 or
-    1e300 was an internal error, -256 a negative GFLOP/s)."""
-    for size in sizes:
-        if isinstance(size, bool) or not isinstance(size, int) or not 0 < size < 2**63:
-            raise ValueError(f"{name} has size {size!r}; a size is a whole number from 1 up")
-
-
-def _check_devices(name: str, devices: list) -> None:
-    """A device is one the suite runs on (``schema.DEVICES``): the roofline, the peaks and the
-    report's figures are drawn per device (a hostile pass: a device of 100,000 characters, or
-    the number 5, was an internal error in report)."""
-    for device in devices:
-        if not isinstance(device, str) or device not in schema.DEVICES:
-            raise ValueError(f"{name} has device {device!r}; a device is one of "
-                             f"{', '.join(map(repr, schema.DEVICES))}")  # fmt: skip
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _check_samples_and_stats(samples: Any, stat: dict, unit: str, where: str) -> None:
-    """Samples: None or a list of numbers (NaN for a missing one; times positive); stats:
-    numbers or None. Anything else would only fail later, deep in the statistics."""
-    if samples is not None:
-        if not isinstance(samples, list) or not all(_is_number(s) for s in samples):
-            raise ValueError(f"{where} has samples that are not a list of numbers")
-        if unit == schema.SECONDS and any(s <= 0 or s == math.inf for s in samples):
-            raise ValueError(f"{where} has a sample that is not a positive, finite time")
-    if not isinstance(stat, dict):
-        raise ValueError(f"{where} has statistics that are not an object")
-    for key, value in stat.items():
-        if value is not None and not _is_number(value):
-            raise ValueError(f"{where} has statistic {key} = {value!r}, not a number")
-
-
 # Each row's samples: one Arrow list of float64 (None where none were recorded), not a Python
 # list of Python floats per row: an eighth of the memory, and the cache stores and reads it as is.
 SAMPLES = pd.ArrowDtype(pa.list_(pa.float64()))
@@ -235,7 +190,7 @@ def _benchmark_columns(result: Results, name: str, entry: dict) -> dict[str, lis
         raise catalogue_file.CatalogueMismatch(f"{name} {error}") from None
     unit = entry.get("unit", schema.SECONDS if ".time_" in name else "")
     parsed = [[_parse_param(text) for text in values_of] for values_of in params]
-    _check_params(name, dict(zip(names, parsed, strict=False)))
+    checks.params(name, dict(zip(names, parsed, strict=False)))
     combinations = list(itertools.product(*parsed))
     raw = getattr(result, "_results", {}).get(name)  # asv pads missing values with None
     if isinstance(raw, list) and len(raw) != len(combinations):  # (tests/test_hostile.py)
@@ -244,7 +199,7 @@ def _benchmark_columns(result: Results, name: str, entry: dict) -> dict[str, lis
     for index, combination in enumerate(combinations):
         where = f"{name}({', '.join(map(repr, combination))})"
         _check_value(values[index], unit, where)
-        _check_samples_and_stats(samples[index], stats[index], unit, where)
+        checks.samples_and_stats(samples[index], stats[index], unit, where)
     count = len(combinations)
     columns = {
         "benchmark": [name] * count,

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ptbench.core.schema import FASTER, SLOWER
+from ptbench.data.checks import is_number
 from ptbench.data.documents import items_with
 from ptbench.data.documents import read as read_documents
 
@@ -120,7 +121,7 @@ def _check(document: dict) -> None:
             raise ValueError("a step names a build it does not list, or has no verdicts")
         _check_pair(step, "a step")
     _check_details(document)
-    if not _is_number(document.get("factor")):
+    if not is_number(document.get("factor")):
         raise ValueError("its factor is not a number")
     tracked = document["tracked"]
     if tracked is not None:
@@ -149,7 +150,7 @@ def _check_pair(entry: dict, what: str) -> None:
     """A comparison's ratio and interval are numbers (or none), the ratio inside its interval,
     and its verdict is text (or none)."""
     numbers = [entry.get(key) for key in ("ratio_low", "ratio", "ratio_high")]
-    if not all(value is None or _is_number(value) for value in numbers):
+    if not all(value is None or is_number(value) for value in numbers):
         raise ValueError(f"{what} has a ratio or interval that is not a number")
     finite = None not in numbers and all(map(math.isfinite, numbers))
     if finite and not numbers[0] <= numbers[1] <= numbers[2]:
@@ -175,10 +176,6 @@ def _check_details(document: dict) -> None:
     if commits is not None and not (isinstance(commits, dict) and
                                     {"from", "to", "compare", "git_log"} <= commits.keys()):
         raise ValueError("its commits are not the boundary's two revisions")
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _is_build(build: Any) -> bool:
