@@ -57,7 +57,7 @@ class Noise:
     """One combination's simulated rounds: its spread, its cost, a true change."""
 
     def __init__(self, logs: np.ndarray, seconds: float, change: float, rng):
-        spread = 1.4826 * float(np.median(np.abs(logs - np.median(logs))))
+        spread = stats.robust_spread(logs)
         self.spread, self.change, self.rng = spread, change, rng
         self.exact = bool(np.all(logs == logs[0]))  # a track: the same value every round
         self.round_seconds = ROUND_OVERHEAD_SECONDS + CALLS_A_ROUND * max(seconds, SAMPLE_SECONDS)

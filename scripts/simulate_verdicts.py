@@ -46,7 +46,7 @@ def spreads(results: Path) -> np.ndarray:
         for pair in json.loads(path.read_text())["pairs"]:
             logs = stats.paired_log_ratios(pair.get("rounds", []))
             if len(logs) >= 4:
-                found.append(1.4826 * float(np.median(np.abs(logs - np.median(logs)))))
+                found.append(stats.robust_spread(logs))
     return np.maximum(np.asarray(found), 1e-3)
 
 

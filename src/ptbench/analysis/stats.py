@@ -181,6 +181,16 @@ def paired_ratio(log_ratios: np.ndarray, alpha: float) -> PairedRatio:
     return PairedRatio(math.exp(mean), *ratio_interval(mean, half_width), p_value)
 
 
+MAD_TO_SD = 1.4826  # the median absolute deviation of normal data times this is its SD
+
+
+def robust_spread(values: np.ndarray) -> float:
+    """The normal-consistent median absolute deviation of ``values`` (Rousseeuw & Croux,
+    1993): a standard deviation that a few far values do not inflate."""
+    values = np.asarray(values, dtype=float)
+    return MAD_TO_SD * float(np.median(np.abs(values - np.median(values))))
+
+
 def disturbed_rounds(
     log_ratios: np.ndarray, sigmas: float, floor: float, most: float
 ) -> np.ndarray:
@@ -200,7 +210,7 @@ def disturbed_rounds(
         return flagged
     centre = float(np.median(values))
     distance = np.abs(values - centre)
-    scale = 1.4826 * float(np.median(distance))
+    scale = MAD_TO_SD * float(np.median(distance))
     threshold = max(sigmas * scale, math.log(floor))
     farthest = np.argsort(-distance, kind="stable")[:allowed]
     flagged[farthest[distance[farthest] > threshold]] = True

@@ -109,13 +109,13 @@ def values(rounds: list[tuple[dict, dict]]) -> list[tuple[float, float]]:
 
 
 def robust_spread(rounds: list[tuple[dict, dict]]) -> float:
-    """The normal-consistent MAD (1.4826 x the median absolute deviation) of the log ratios of
-    the pairs not set aside; 0 with fewer than 2 of them."""
+    """``stats.robust_spread`` of the log ratios of the pairs not set aside; 0 with fewer than
+    2 of them."""
     logs = stats.paired_log_ratios(values(rounds))
     kept = logs[~set_aside(logs)]
     if len(kept) < 2:
         return 0.0
-    return 1.4826 * float(np.median(np.abs(kept - np.median(kept))))
+    return stats.robust_spread(kept)
 
 
 def clean_pairs(rounds: list[tuple[dict, dict]]) -> int:
