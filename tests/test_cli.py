@@ -32,6 +32,19 @@ def test_help_shows_each_default_once(capsys):
     assert "(default: False)" not in out and "(600)" not in out
 
 
+def test_no_option_says_its_default_twice():
+    """An option whose own text already says its default gets no second one (explain's
+    --rounds read "(default: 4) (default: 4)")."""
+    twice = [
+        f"{name} {action.option_strings[0]}"
+        for name, command in subcommands().items()
+        for action in command._actions
+        if action.option_strings and action.help
+        and command.formatter_class("x")._get_help_string(action).count("(default:") > 1
+    ]  # fmt: skip
+    assert twice == []
+
+
 def test_every_optional_value_says_what_happens_without_it():
     """An option that takes a value and may be left out says its default, or what leaving it
     out does: a newcomer reads --help, not the code."""

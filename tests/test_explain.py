@@ -84,6 +84,32 @@ def test_rounds_go_on_until_the_profiled_ratio_is_known_within_five_percent_or_s
     assert len(session._rounds(counted, {"benchmark": "b", "params": ["cpu"]}, 4)) == 4
 
 
+def test_the_sides_weigh_every_kept_pair_alike_and_their_ratio_lies_within_its_interval():
+    """Found on a loaded machine: one contender round 100x slow made `time_svd` read 10.5 with
+    an interval of [0.71, 3.11], and a pair whose two rounds both ran 50x slow outweighed the
+    rest. The sides come from the pairs the trimmed interval keeps, each scaled to the
+    typical baseline round, so the changes still add up to the ratio."""
+    import numpy as np
+
+    noise = np.exp(np.random.default_rng(3).normal(0, 0.05, 16))
+    pairs = [(profiled(1e-3, {"aten::eigh": (0.8e-3, 1)}),
+              profiled(1.3e-3 * n, {"aten::eigh": (1.1e-3 * n, 1)})) for n in noise]  # fmt: skip
+    pairs[5] = (pairs[5][0], profiled(130e-3, {"aten::eigh": (110e-3, 1)}))  # 100x
+    pairs[9] = (profiled(50e-3, {"aten::eigh": (40e-3, 1)}),
+                profiled(65e-3, {"aten::eigh": (55e-3, 1)}))  # both rounds 50x slow
+    plain = [diff.side_profile([pair[side] for pair in pairs]) for side in (0, 1)]
+    assert plain[1]["wall_seconds"] / plain[0]["wall_seconds"] > 2  # what it read before
+    baseline, contender = session._sides(pairs)
+    ratio = contender["wall_seconds"] / baseline["wall_seconds"]
+    interval = session.stats.trimmed_paired_ratio(session._logs(pairs), session.RATIO_ALPHA)
+    assert interval.low <= ratio <= interval.high and ratio == pytest.approx(1.3, abs=0.04)
+    assert baseline["wall_seconds"] == pytest.approx(1e-3)  # the typical baseline round
+    changes = diff.changes(baseline, contender)
+    assert changes[0]["name"] == "aten::eigh"
+    assert sum(c["delta_seconds"] for c in changes) == pytest.approx(
+        contender["wall_seconds"] - baseline["wall_seconds"])
+
+
 def test_the_settings_diff_names_each_differing_value_and_config_line():
     settings = " - Build settings: BLAS_INFO=mkl, USE_CUDA={}, CXX_FLAGS= -O2 -fPIC {}"
     base = {"torch": "2.13.0", "threads": "2", "cpu_capability": "AVX512",

@@ -54,7 +54,7 @@ class _Formatter(argparse.HelpFormatter):
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""
         default = action.default
-        if "%(default)" in text or default in (None, False, argparse.SUPPRESS) or not text:
+        if "(default" in text or default in (None, False, argparse.SUPPRESS) or not text:
             return text
         return f"{text} (default: %(default)s)"
 

@@ -16,6 +16,14 @@ REMAINDER = "(outside ATen: Python, dispatch, profiler)"
 APPEARED, DISAPPEARED = "appeared", "disappeared"
 
 
+def scaled(profiled: dict[str, Any], factor: float) -> dict[str, Any]:
+    """A profiled round with its wall time and every event's self time times ``factor`` (its
+    calls as they were)."""
+    events = [{**event, "self_seconds": event["self_seconds"] * factor}
+              for event in profiled["events"]]  # fmt: skip
+    return {**profiled, "wall_seconds": profiled["wall_seconds"] * factor, "events": events}
+
+
 def side_profile(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     """One side: mean wall time per call, and each (kind, name)'s mean self time and calls."""
     totals: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0])

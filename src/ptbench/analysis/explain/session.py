@@ -125,6 +125,22 @@ def _known(pairs: list[tuple[dict, dict]]) -> bool:
     return interval.high / interval.low <= PRECISION**2
 
 
+def _sides(pairs: list[tuple[dict, dict]]) -> tuple[dict, dict]:
+    """Both sides' profiles, from the pairs the trimmed interval keeps (the same cut by log
+    ratio), each pair's two rounds scaled so its baseline round takes the typical (median)
+    time: every pair weighs alike, so the ratio is the mean of the kept pairs' ratios and lies
+    with the interval, and the changes still add up to it. Measured on a loaded machine
+    (scripts/explain_agreement.py): with plain means over every pair, one contender round 100x
+    slow made `time_svd` at n = 64 read 10.5 [0.71, 3.11], and a pair whose two rounds both
+    ran 50x slow outweighed fifteen others."""
+    order = np.argsort(_logs(pairs), kind="stable")
+    cut = int(stats.TRIM * len(pairs)) if len(pairs) >= stats.TRIM_FROM else 0
+    core = [pairs[i] for i in sorted(order[cut : len(pairs) - cut])]
+    typical = float(np.median([a["wall_seconds"] for a, _b in core]))
+    scaled = [[diff.scaled(r, typical / a["wall_seconds"]) for r in (a, b)] for a, b in core]
+    return tuple(diff.side_profile([pair[side] for pair in scaled]) for side in (0, 1))
+
+
 def explain_one(workers, combination: dict, names: list[str], count: int) -> dict[str, Any]:
     """What changed in one combination, as ``--format json`` records it."""
     entry = {"benchmark": combination["benchmark"],
@@ -133,8 +149,7 @@ def explain_one(workers, combination: dict, names: list[str], count: int) -> dic
     failed = _failed(pairs)
     if failed:
         return {**entry, "status": failed[0]["status"], "reason": failed[0].get("reason", "")}
-    baseline = diff.side_profile([a for a, _b in pairs])
-    contender = diff.side_profile([b for _a, b in pairs])
+    baseline, contender = _sides(pairs)
     interval = stats.trimmed_paired_ratio(_logs(pairs), RATIO_ALPHA)
     found = {**entry, "status": "ok",
              "ratio": contender["wall_seconds"] / baseline["wall_seconds"],
