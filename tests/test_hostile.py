@@ -954,3 +954,85 @@ def test_publish_says_a_bisection_is_no_history_and_where_its_results_are(capsys
                                 f"--results {results}` shows the bisection; each step's results "
                                 f"are an ab results folder, e.g. --results {step}\n")  # fmt: skip
     assert not (tmp_path / "s").exists()
+
+
+# A fifth hostile pass -----------------------------------------------------------------------
+
+
+def _run_param_named_size(data):
+    data["params"]["size"] = "x"
+
+
+def _a_list_for_a_device(data):
+    data["results"]["bench_elementwise.time_sum"][1][0][0] = "[1, 2]"
+
+
+def _three_thousand_by_three_thousand(data):
+    data["results"]["bench_elementwise.time_sum"][1] = [
+        ["'cpu'"] * 3000, [str(size) for size in range(1, 3001)]]
+
+
+@pytest.mark.parametrize(("damage", "message"), [
+    (_run_param_named_size, "a run param is named 'size', like a column every result row has"),
+    (_a_list_for_a_device, "bench_elementwise.time_sum has device [1, 2]; a parameter value is "
+                           "a number, text, True, False or None"),
+    (_three_thousand_by_three_thousand, "bench_elementwise.time_sum holds 18 values for "
+                                        "9,000,000 parameter combinations"),
+], ids=["run-param-named-like-a-column", "a-list-as-a-value", "3000-by-3000-values"])  # fmt: skip
+def test_result_files_of_new_damaged_shapes_are_named_in_one_line(results_copy, capsys, tmp_path,
+                                                                  damage, message):  # fmt: skip
+    """A fifth hostile pass: a run param named like a column (size, value, method) and a
+    parameter value that is a list were internal errors wherever rows were grouped, and
+    parameter lists of 3,000 values each made asv build 9 million combinations (killed after
+    140 s) before the count of values was checked."""
+    first, _second = fixture_runs(results_copy)
+    edit_result(first, damage)
+    before = checksums(results_copy)
+    status, _out, err = run_cli(capsys, "export", "--results", results_copy, "--out",
+                                tmp_path / "t.csv")  # fmt: skip
+    assert status == 2 and err.count("\n") == 1, err
+    assert f"{first}: damaged asv result file ({message}); restore it" in err
+    assert checksums(results_copy) == before and not (tmp_path / "t.csv").exists()
+
+
+def _torch_of_20000_digits(first, _second):
+    edit_result(first, lambda data: data["params"].update(torch="9" * 20000))
+
+
+def _one_time_of_1e308_seconds(_first, second):
+    def huge(data):
+        values = data["results"]["bench_elementwise.time_sum"][0]
+        values[next(i for i, value in enumerate(values) if value is not None)] = 1e308
+
+    edit_result(second, huge)
+
+
+def test_figures_draw_only_ratios_a_log_axis_can_show_with_their_inverse():
+    """The ratio a time of 1e308 s gives against a microsecond has an infinite inverse (the
+    speedup), which made the figure's axis limits infinite in the hostile pass's report."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from ptbench.present import plots
+
+    ratios = [1.2, 1e-310, float("inf"), 0.0, float("nan"), 1e305, 0.5]
+    drawn = plots._comparable(SimpleNamespace(pairs=pd.DataFrame({"ratio": ratios})))
+    assert drawn["ratio"].tolist() == [1.2, 0.5]
+
+
+@pytest.mark.parametrize("damage", [_torch_of_20000_digits, _one_time_of_1e308_seconds])
+def test_report_draws_odd_but_valid_values_without_an_internal_error(results_copy, capsys,
+                                                                     tmp_path, damage):  # fmt: skip
+    """A fifth hostile pass: a torch version of 20,000 digits broke the version order (Python's
+    4,300-digit limit on int()), and a time of 1e308 s made the comparison figure's axis
+    limits infinite: both internal errors in report."""
+    first, second = fixture_runs(results_copy)
+    commit = json.loads(first.read_text())["commit_hash"]
+    edit_result(second, lambda data: data.update(  # another build of that commit: compared
+        commit_hash=commit, params={**data["params"], "torch": "2.14.1+cpu"}))
+    damage(first, second)
+    status, _out, err = run_cli(capsys, "report", "--results", results_copy, "--out",
+                                tmp_path / "rep")  # fmt: skip
+    assert status == 0, err
+    assert (tmp_path / "rep" / "report.md").read_text().startswith("# ")

@@ -57,7 +57,7 @@ def version_key(version: str) -> tuple:
     """A sort key in PEP 440 order; a version packaging cannot parse sorts last, by text."""
     try:
         return (0, Version(public_version(version)), "")
-    except InvalidVersion:
+    except (InvalidVersion, ValueError):  # ValueError: a number of over 4,300 digits
         return (1, Version("0"), str(version))
 
 

@@ -32,7 +32,7 @@ from ptbench.core import outputs, parallel
 from ptbench.core.errors import OutputError, UsageError
 from ptbench.data import documents
 
-LOADER_VERSION = "5"  # bump whenever results.file_frame's output changes
+LOADER_VERSION = "6"  # bump whenever results.file_frame's output changes
 
 
 def folder() -> Path | None:

@@ -7,10 +7,20 @@ import math
 from typing import Any
 
 from ptbench.core import schema
+from ptbench.core.outputs import cut
+
+SCALARS = (str, int, float, complex, bool, type(None))
 
 
 def params(name: str, values: dict[str, list]) -> None:
-    """The values of the parameters every figure and table reads, by parameter name."""
+    """The values of the parameters every figure and table reads, by parameter name; every
+    value one number, text, bool or None (a hostile pass: a method of ``[1, 2]`` was an
+    internal error wherever rows were grouped)."""
+    for key, values_of in values.items():
+        for value in values_of:
+            if not isinstance(value, SCALARS):
+                raise ValueError(f"{name} has {key} {cut(repr(value))}; a parameter value is a "
+                                 "number, text, True, False or None")  # fmt: skip
     if "size" in values:
         sizes(name, values["size"])
     if "device" in values:

@@ -31,6 +31,7 @@ from pandas.api.types import union_categoricals
 
 from ptbench.core import outputs, schema
 from ptbench.core.errors import ResultsError, first_line
+from ptbench.core.outputs import cut
 from ptbench.data import cache, checks
 from ptbench.data import catalogue as catalogue_file
 from ptbench.data.documents import BISECT_PREFIX, utf8_named
@@ -137,9 +138,15 @@ def _commit_date(result: Results) -> pd.Timestamp:
     return pd.to_datetime(date, unit="ms", utc=True)
 
 
-def _run_facts(result: Results, path: Path) -> dict[str, Any]:
+def _run_facts(result: Results, path: Path, columns: set[str]) -> dict[str, Any]:
+    """The run's params (asv's machine and environment facts, ptbench's noise and peaks) as
+    text, with where it ran; ValueError for a param named like a column of the rows."""
     if not isinstance(result.commit_hash, str) or not isinstance(result.env_name, str):
         raise ValueError("commit_hash and env_name must be strings")
+    clash = sorted(set(map(str, result.params)) & columns)
+    if clash:
+        raise ValueError(f"a run param is named {cut(clash[0])!r}, like a column every result "
+                         "row has")  # fmt: skip
     facts = {key: str(value) for key, value in result.params.items()}
     facts.update(
         machine=path.parent.name,
@@ -181,6 +188,11 @@ def _benchmark_columns(result: Results, name: str, entry: dict) -> dict[str, lis
     """One benchmark's rows in a result file, as columns: parameters parsed once per value
     (not once per row), every value and its samples checked."""
     params = result.get_result_params(name)
+    raw = getattr(result, "_results", {}).get(name)  # asv pads missing values with None
+    expected = math.prod(len(values_of) for values_of in params)  # before asv makes them all:
+    if isinstance(raw, list) and len(raw) != expected:  # 3,000 by 3,000 values hung (hostile)
+        raise ValueError(f"{name} holds {len(raw)} values for {expected:,} "
+                         "parameter combinations")  # fmt: skip
     values = result.get_result_value(name, params)
     stats = [stat or {} for stat in result.get_result_stats(name, params)]
     samples = result.get_result_samples(name, params)
@@ -192,10 +204,6 @@ def _benchmark_columns(result: Results, name: str, entry: dict) -> dict[str, lis
     parsed = [[_parse_param(text) for text in values_of] for values_of in params]
     checks.params(name, dict(zip(names, parsed, strict=False)))
     combinations = list(itertools.product(*parsed))
-    raw = getattr(result, "_results", {}).get(name)  # asv pads missing values with None
-    if isinstance(raw, list) and len(raw) != len(combinations):  # (tests/test_hostile.py)
-        raise ValueError(f"{name} holds {len(raw)} values for {len(combinations)} "
-                         "parameter combinations")  # fmt: skip
     for index, combination in enumerate(combinations):
         where = f"{name}({', '.join(map(repr, combination))})"
         _check_value(values[index], unit, where)
@@ -217,12 +225,20 @@ def _benchmark_columns(result: Results, name: str, entry: dict) -> dict[str, lis
     return columns
 
 
+def row_columns(catalogue: dict[str, dict]) -> set[str]:
+    """The columns a result row has, whatever its benchmark: what a run param may not be
+    named."""
+    params = {str(name) for entry in catalogue.values() if isinstance(entry, dict)
+              for name in entry.get("param_names") or () if isinstance(name, str)}  # fmt: skip
+    return params | schema.ROW_COLUMNS | set(EFFICIENCY_COLUMNS)
+
+
 def file_frame(path: Path, catalogue: dict[str, dict]) -> pd.DataFrame:
     """Every row of one result file, with the run's facts as columns; ResultsError, naming the
     file, if it is damaged."""
     result = _load(path)
     try:
-        facts = _run_facts(result, path)
+        facts = _run_facts(result, path, row_columns(catalogue))
         parts = [
             _benchmark_columns(result, name, catalogue.get(name, {}))
             for name in result.get_all_result_keys()

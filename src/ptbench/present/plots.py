@@ -53,10 +53,15 @@ def _line_labels(pairs: pd.DataFrame, keys: list[str]) -> pd.Series:
     return pd.Series(labels, index=pairs.index, dtype=object)
 
 
+DRAWN_RATIOS = 1e300
+
+
 def _comparable(comparison: Comparison) -> pd.DataFrame:
-    """Pairs with a finite, positive ratio (log axes cannot show 0 -> x memory changes)."""
+    """Pairs with a ratio a log axis can show, with its margins and its inverse (the speedup):
+    within ``DRAWN_RATIOS`` (not 0 -> x memory changes; a hostile pass: a time of 1e308 s
+    made the axis limits infinite, an internal error in report)."""
     ratios = comparison.pairs["ratio"]
-    return comparison.pairs[np.isfinite(ratios) & (ratios > 0)]
+    return comparison.pairs[(ratios > 1 / DRAWN_RATIOS) & (ratios < DRAWN_RATIOS)]
 
 
 def _most_changed(pairs: pd.DataFrame, labels: pd.Series, most: int) -> pd.Series:
