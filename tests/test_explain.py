@@ -197,7 +197,9 @@ def test_from_a_folder_without_confirmed_changes_says_so(tmp_path, capsys):
 
     (tmp_path / "ab-x.json").write_text(json.dumps({
         "judgement": verdicts.JUDGEMENT_MODEL, "machine": "box", "commit": "a" * 40,
-        "envs": ["a", "b"], "factor": 1.1, "pairs": []}))  # fmt: skip
+        "envs": ["a", "b"], "factor": 1.1, "pairs": [
+            {"benchmark": "bench_linalg.time_eigh", "params": ["cpu", 64, "float64"],
+             "verdict": "equivalent", "regression": False}]}))  # fmt: skip
     status, out, _err = run_cli(capsys, "explain", "--baseline", sys.executable,
                                 "--contender", sys.executable, "--from", tmp_path)  # fmt: skip
     assert status == 0 and "confirmed no regression; nothing to explain" in out

@@ -789,6 +789,9 @@ def test_slurm_keeps_a_pattern_that_starts_with_a_dash_and_refuses_linked_folder
 
 
 TWO_BUILDS = [{"index": 0, "torch": "2.13.0"}, {"index": 1, "torch": "2.14.0"}]
+AB_FIELDS = {"machine": "m", "commit": "c", "envs": ["a", "b"], "factor": 1.1,
+             "pairs": [{"benchmark": "b", "params": [], "verdict": "equivalent"}],
+             "baseline": {"torch": "2.13.0"}, "contender": {"torch": "2.14.0"}}
 ENDS_STEP = {"role": "ends", "baseline": 0, "contender": 1, "verdicts": {"equivalent": 1},
              "reused": False, "noise": "quiet"}
 
@@ -803,7 +806,7 @@ ENDS_STEP = {"role": "ends", "baseline": 0, "contender": 1, "verdicts": {"equiva
                                  "baseline": "a", "contender": "b"},
          "('the explained x has no ratio')"),
         ("bisect-x.json", {"builds": [], "steps": [], "first_bad": None},
-         "not a readable ptbench bisect document ('tracked')"),
+         "not a readable ptbench bisect document (it has no tracked)"),
         ("bisect-x.json", {"builds": [], "steps": [], "first_bad": None, "tracked": []},
          "(its builds are not a list of builds)"),
         ("bisect-x.json", {"builds": TWO_BUILDS, "steps": [], "first_bad": None,
@@ -815,9 +818,36 @@ ENDS_STEP = {"role": "ends", "baseline": 0, "contender": 1, "verdicts": {"equiva
         ("bisect-x.json", {"builds": TWO_BUILDS, "steps": [{**ENDS_STEP, "contender": 5}],
                            "first_bad": None, "tracked": None, "factor": 1.1},
          "(a step names a build it does not list, or has no verdicts)"),
-        ("ab-x.json", {"machine": "m", "commit": "c", "envs": ["a", "b"], "factor": 1.1,
-                       "pairs": [{}]},
+        ("ab-x.json", {**AB_FIELDS, "pairs": [{}]},
          "not a readable ptbench ab document ('an entry of its pairs has no benchmark')"),
+        # a fifth hostile pass: each of these was an internal error in report or publish
+        ("bisect-x.json", {"builds": TWO_BUILDS, "steps": [ENDS_STEP], "first_bad": None,
+                           "tracked": None, "factor": 0},
+         "(its factor 0 is not a number above 1, at most 1000)"),
+        *[("bisect-x.json", {"builds": TWO_BUILDS, "steps": [{**ENDS_STEP, "ratio": ratio}],
+                             "first_bad": None, "tracked": None, "factor": 1.1},
+           "(a step has a ratio or interval that is not a positive number)")
+          for ratio in (-2.0, float("inf"), 10**400)],
+        ("bisect-x.json", {"builds": [*TWO_BUILDS[:1], {"index": 10**400, "torch": "2.14"}],
+                           "steps": [ENDS_STEP], "first_bad": None, "tracked": None,
+                           "factor": 1.1},
+         "(its builds are not a list of builds)"),
+        ("ab-x.json", {**AB_FIELDS, "factor": "x"},
+         '(its factor "x" must be a number greater than 1 and at most'),
+        ("ab-x.json", {**AB_FIELDS, "factor": [1.1]}, "(its factor [1.1] must be a number"),
+        ("ab-x.json", {**AB_FIELDS, "factor": True}, "(its factor true is not a number)"),
+        ("ab-x.json", {**AB_FIELDS, "factor": 1e308}, "(its factor 1e+308 must be a number"),
+        ("ab-x.json", {**AB_FIELDS, "noise": "quiet"},
+         '(its noise "quiet" is not an object of facts)'),
+        ("ab-x.json", {**AB_FIELDS, "baseline": None},
+         "(its baseline null is not an object of settings)"),
+        ("ab-x.json", {**AB_FIELDS, "contender": {"torch": 2.14}},
+         "(at contender.torch: 2.14 is not of type 'string')"),
+        ("ab-x.json", {**AB_FIELDS, "pairs": [{"benchmark": "b", "params": [], "verdict": "same",
+                                               "rounds": [[1e-3, None]]}]},
+         "(at pairs[0].rounds[0][1]: None is not of type 'number')"),
+        ("ab-x.json", {**AB_FIELDS, "machine": ["m"]}, '(its machine ["m"] is not a name)'),
+        ("ab-x.json", [AB_FIELDS], "(it is not a JSON object)"),
     ],
 )  # fmt: skip
 def test_a_damaged_document_beside_the_results_is_named_in_one_line(

@@ -137,7 +137,7 @@ def test_an_archive_from_run_merges_like_its_folder(tmp_path, capsys):
     [
         (lambda text: text[: len(text) // 2], "not a readable ptbench ab document"),
         (lambda text: json.dumps({k: v for k, v in json.loads(text).items() if k != "pairs"}),
-         "not a readable ptbench ab document ('pairs')"),
+         "not a readable ptbench ab document (it has no pairs)"),
         (lambda text: json.dumps({**json.loads(text), "pairs": {"a": 1}}),
          "its pairs are not a list of objects"),
     ],

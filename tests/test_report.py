@@ -343,3 +343,26 @@ def test_a_comparison_recorded_again_says_what_changed_against_the_previous_run(
                                "`time_sum('cpu', 64)`: inconclusive 1.30x -> slower 1.28x")
     counts = section.table.set_index("previous")
     assert counts.loc["inconclusive", "slower"] == 1 and counts.loc["slower", "slower"] == 1
+
+
+def test_a_failed_report_leaves_no_figure_rendering_behind(tmp_path, monkeypatch):
+    """A hostile pass: a report refused after its first figures had been handed to forked
+    children left them running (``ptbench`` exits without multiprocessing's clean-up), so they
+    could write figures after the command had cleaned up and exited."""
+    import matplotlib.pyplot as plt
+
+    def slow(figure, paths):  # a figure that takes a minute to render
+        time.sleep(60)
+        paths[0].write_text("written after the report ended")
+
+    monkeypatch.setattr(rendering, "_render_both", slow)
+    writer = rendering.FigureWriter()
+    if not writer.forking:
+        pytest.skip("figures are rendered in forked children only with fork and 2+ CPUs")
+    figure, _axes = plt.subplots()
+    writer.add(figure, tmp_path / "late")
+    (child, _path), = writer.running
+    assert child.is_alive()
+    writer.stop()
+    assert writer.running == [] and not child.is_alive() and child.exitcode != 0
+    assert list(tmp_path.iterdir()) == []

@@ -106,6 +106,12 @@ def _entry(change):
          f"the entry of {SUM} names a parameter 'device' twice or like a column of every"),
         (_entry(lambda e: e.update(param_names=["device", "value"])),
          f"the entry of {SUM} names a parameter 'value' twice or like a column of every"),
+        # a fifth hostile pass: each of these was an internal error in compare or report
+        *[(_entry(lambda e, name=name: e.update(param_names=["device", name])),
+           f"the entry of {SUM} names a parameter {name!r} twice or like a column of every")
+          for name in ("ratio", "verdict", "p_value", "intensity", "noise", "_params")],
+        (_entry(lambda e: e.update(unit="furlongs")),
+         f"the entry of {SUM} is a time benchmark with unit 'furlongs'; asv times in seconds"),
         (_entry(lambda e: e.update(unit=5)), f"the entry of {SUM} has a unit of 5, not text"),
         (_entry(lambda e: e.update(type=["time"])),
          f"the entry of {SUM} has a type of ['time'], not text"),
@@ -126,6 +132,16 @@ def test_a_damaged_or_missing_catalogue_is_named_in_one_line(results_copy, damag
     with pytest.raises(ResultsError) as error:
         load_results(results_copy)
     assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def test_a_catalogue_nested_past_the_parsers_depth_is_named_in_one_line(results_copy):
+    """A fifth hostile pass: 100,000 nested brackets were a RecursionError (exit 3)."""
+    (results_copy / "benchmarks.json").write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(ResultsError) as error:
+        load_results(results_copy)
+    assert str(error.value) == (f"{results_copy / 'benchmarks.json'}: not a readable asv "
+                                "benchmarks.json (maximum recursion depth exceeded while "
+                                "decoding a JSON array from a unicode string)")  # fmt: skip
 
 
 def test_benchmarks_missing_from_the_catalogue_are_left_out_with_a_note(results_copy, capsys):

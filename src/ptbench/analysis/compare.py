@@ -25,6 +25,7 @@ import pandas as pd
 
 from ptbench.analysis import judgement, stats
 from ptbench.core.errors import SelectorError, UsageError
+from ptbench.core.outputs import cut
 from ptbench.core.schema import (  # noqa: F401 - the verdicts, re-exported for callers
     BYTES,
     COMPARED_UNITS,
@@ -77,6 +78,19 @@ def selectable_keys(frame: pd.DataFrame) -> list[str]:
     return ["benchmark", "operation", *frame.attrs["param_keys"], *frame.attrs["run_keys"]]
 
 
+# The machine's measured facts (peaks, ceilings, caches, noise): keys one can select on, but
+# thirty of them made the line naming an unknown key 740 characters long (a hostile pass).
+MEASURED_FACTS = ("peak_", "ceiling_", "cache_", "theoretical_", "noise")
+
+
+def _listed(keys: list[str]) -> str:
+    shown = [key for key in keys if not key.startswith(MEASURED_FACTS)]
+    hidden = sorted({p for key in keys for p in MEASURED_FACTS if key.startswith(p)})
+    more = f", and {len(keys) - len(shown)} measured facts of the machine " + (
+        f"({', '.join(p.rstrip('_') + '*' for p in hidden)})") if hidden else ""  # fmt: skip
+    return ", ".join(shown) + more
+
+
 def _matches(frame: pd.DataFrame, key: str, value: str) -> pd.Series:
     column = frame[key]
     if key == "commit":
@@ -89,7 +103,7 @@ def select(frame: pd.DataFrame, selector: dict[str, str], side: str) -> pd.DataF
     mask = pd.Series(True, index=frame.index)
     for key, value in selector.items():
         if key not in keys:
-            raise SelectorError(f"{side}: unknown key {key!r}; keys: {', '.join(keys)}")
+            raise SelectorError(f"{side}: unknown key {cut(key)!r}; keys: {_listed(keys)}")
         matched = mask & _matches(frame, key, value)
         if not matched.any():
             available = sorted({str(v) for v in frame.loc[mask, key].dropna()})

@@ -19,11 +19,14 @@ from typing import Any
 import pandas as pd
 
 from ptbench.core import outputs, schema
-from ptbench.core.errors import ResultsError
+from ptbench.core.errors import ResultsError, first_line
+from ptbench.data.efficiency import COLUMNS as EFFICIENCY
 
 CATALOGUE, MACHINE_FILE = "benchmarks.json", "machine.json"
 CATALOGUE_VERSION = 2  # asv's benchmarks.json format
-RESERVED = {*schema.ROW_COLUMNS, *schema.RUN_KEYS}  # no parameter may be named like these
+# No parameter may be named like a column the rows, the run or a judgement already have (a
+# hostile pass: "ratio", "verdict", "intensity" or "noise" were internal errors in compare).
+RESERVED = {*schema.ROW_COLUMNS, *schema.RUN_KEYS, *schema.JUDGEMENT_COLUMNS, *EFFICIENCY}
 UNNAMED = re.compile(r"param\d+")  # a parameter the catalogue has no name for (results.py)
 
 
@@ -42,8 +45,8 @@ def read_json(path: Path, what: str) -> Any:
         raise ResultsError(f"{path}: not a regular file; a {what} must be one (move it aside)")
     try:
         return json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, ValueError) as error:
-        raise ResultsError(f"{path}: not a readable {what} ({error})") from None
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as error:  # nested deep
+        raise ResultsError(f"{path}: not a readable {what} ({first_line(error)})") from None
 
 
 def read(results_dir: Path) -> dict[str, dict]:
@@ -78,12 +81,22 @@ def entry_problem(entry: dict) -> str | None:
     if len(names) != len(params):
         listed = ", ".join(names) or "none"
         return f"has {len(names)} param_names ({listed}) but {len(params)} lists of params"
-    taken = [n for n in names if n in RESERVED or names.count(n) > 1]
+    taken = [n for n in names if reserved(n) or names.count(n) > 1]
     if taken:  # a parameter "device" twice, or one named "value", would overwrite a column
         return (f"names a parameter {taken[0]!r} twice or like a column of every result "
                 f"({', '.join(sorted(RESERVED)[:4])}...)")
     wrong = [key for key in ("unit", "type") if not isinstance(entry.get(key, ""), str)]
-    return f"has a {wrong[0]} of {_short(entry[wrong[0]])}, not text" if wrong else None
+    if wrong:
+        return f"has a {wrong[0]} of {_short(entry[wrong[0]])}, not text"
+    if entry.get("type") == "time" and entry.get("unit", schema.SECONDS) != schema.SECONDS:
+        return f"is a time benchmark with unit {_short(entry['unit'])}; asv times in seconds"
+    return None
+
+
+def reserved(name: str) -> bool:
+    """Whether a parameter may not be named ``name``: a column's name, the noise guard's
+    (``noise``, ``noise_*``), or one pandas and ptbench keep for themselves (``_*``)."""
+    return name in RESERVED or name.startswith(("noise", "_"))
 
 
 def _short(value: Any) -> str:

@@ -8,10 +8,14 @@ import json
 import os
 from pathlib import Path
 
+from ptbench.core import schema
 from ptbench.core.errors import ResultsError
+from ptbench.core.outputs import cut
+from ptbench.data import shapes
 
 # What an ``ab-*.json`` must hold to be reported, published and merged.
-AB_PREFIX, AB_KEYS, AB_KIND = "ab-", ("machine", "commit", "envs", "pairs", "factor"), "ptbench ab"
+AB_PREFIX, AB_KIND = "ab-", "ptbench ab"
+AB_KEYS = ("machine", "commit", "envs", "pairs", "factor")
 BISECT_PREFIX = "bisect-"  # ``ptbench bisect``'s document and its folder of steps
 
 
@@ -22,6 +26,7 @@ def ab_documents(results_dir: Path) -> list[dict]:
 
 
 def _check_ab(document: dict) -> None:
+    _check_ab_fields(document)
     for pair in items_with(document, "pairs", ("benchmark", "params", "verdict")):
         rounds = pair.get("rounds", [])
         if not isinstance(rounds, list) or not all(
@@ -31,6 +36,32 @@ def _check_ab(document: dict) -> None:
     envs = document["envs"]
     if not (isinstance(envs, list) and len(envs) == 2 and all(isinstance(e, str) for e in envs)):
         raise TypeError("its envs are not the two sides' environment names")
+    shapes.check(document, shapes.AB)  # every other field read, at once
+
+
+def _check_ab_fields(document: dict) -> None:
+    """The fields report, publish, explain and merge read besides the pairs, each of the type
+    ``ab`` writes (a hostile pass: a factor of ``"x"``, ``[1.1]`` or 0, a noise of ``"quiet"``,
+    a baseline of ``None`` were internal errors)."""
+    factor = document["factor"]
+    problem = None if isinstance(factor, bool) else schema.factor_problem(factor)
+    if isinstance(factor, bool) or problem:
+        raise ValueError(f"its factor {_shown(factor)} {problem or 'is not a number'}")
+    for key in ("machine", "commit"):
+        if not isinstance(document[key], str) or not document[key]:
+            raise TypeError(f"its {key} {_shown(document[key])} is not a name")
+    if not isinstance(document.get("noise", {}), dict):
+        raise TypeError(f"its noise {_shown(document['noise'])} is not an object of facts")
+    for side in ("baseline", "contender"):
+        if not isinstance(document.get(side, {}), dict):
+            raise TypeError(f"its {side} {_shown(document[side])} is not an object of settings")
+    envs = document.get("sequential_envs", ["", ""])
+    if not (isinstance(envs, list) and len(envs) == 2 and all(isinstance(e, str) for e in envs)):
+        raise TypeError("its sequential_envs are not the two sides' environment names")
+
+
+def _shown(value) -> str:
+    return cut(json.dumps(value))
 
 
 def read_bytes(path: Path) -> bytes:
@@ -85,11 +116,14 @@ def read(
                                "(move it out of the results folder)")  # fmt: skip
         try:
             document = json.loads(path.read_text())
-            for key in required:
-                document[key]  # noqa: B018
+            if not isinstance(document, dict):
+                raise TypeError("it is not a JSON object")
+            missing = [key for key in required if key not in document]
+            if missing:
+                raise ValueError(f"it has no {missing[0]}")
             if check is not None:
                 check(document)
-        except (OSError, ValueError, KeyError, TypeError) as error:
+        except (OSError, ValueError, KeyError, TypeError, RecursionError) as error:  # nested deep
             raise ResultsError(f"{path}: not a readable {kind} document ({error}); restore it, "
                                "or move it out of the results folder") from None
         found.append({**document, "path": str(path)})

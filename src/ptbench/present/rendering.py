@@ -179,3 +179,13 @@ class FigureWriter:
     def write_all(self) -> None:
         """Wait for every figure to be written."""
         self._wait(0)
+
+    def stop(self) -> None:
+        """End every child still rendering (the report failed): none may write a figure after
+        the command has cleaned up and exited (``cli.run`` exits without multiprocessing's
+        own clean-up; a hostile pass saw them outlive a refused report)."""
+        for child, _path in self.running:
+            child.terminate()
+        for child, _path in self.running:
+            child.join()
+        self.running.clear()

@@ -200,6 +200,9 @@ def build(
     bar = Progress("ptbench report", REPORT_STEPS, "steps")
     try:
         return _build(results_dir, figures, (baseline, contender), factor, bar)
+    except BaseException:  # a refusal, a failure, Ctrl-C: no figure is written after it
+        figures.writer.stop()
+        raise
     finally:
         bar.close()
 

@@ -138,7 +138,7 @@ def _rejudged(document: dict) -> tuple[str, pd.DataFrame] | None:
 
 
 def _ab_section(document: dict, result: compare.Comparison, figures: FigureFolder) -> Section:
-    sides = [document[side]["torch"] for side in ("baseline", "contender")]
+    sides = [document.get(side, {}).get("torch", side) for side in ("baseline", "contender")]
     title = f"Interleaved A/B: torch {sides[1]} vs {sides[0]}"
     section = Section(
         title,
@@ -147,7 +147,7 @@ def _ab_section(document: dict, result: compare.Comparison, figures: FigureFolde
             "rounds of the two environments alternated (ABBA), each pair judged from its "
             "paired rounds (`slower`/`faster`: family-wise 99% intervals; `equivalent`: "
             "within the factor by TOST at 5% per pair; docs/ab.md); machine noise: "
-            f"{document['noise'].get('noise', 'not recorded')}.",
+            f"{document.get('noise', {}).get('noise', 'not recorded')}.",
             tables.summary_line(result),
         ],
         tables.comparison_table(most_changed(result, TABLE_ROWS)),
@@ -163,8 +163,8 @@ def _by_comparison(frame: pd.DataFrame, documents: list[dict]) -> list[list[dict
     group oldest first (by the date of the commit it was recorded at)."""
     groups: dict[tuple, list[dict]] = {}
     for document in documents:
-        key = (document["machine"], document["baseline"].get("torch"),
-               document["contender"].get("torch"))  # fmt: skip
+        key = (document["machine"], document.get("baseline", {}).get("torch"),
+               document.get("contender", {}).get("torch"))  # fmt: skip
         groups.setdefault(key, []).append(document)
     dates = frame.groupby("commit", observed=True)["commit_date"].max()
     return [sorted(group, key=lambda d: dates.get(d["commit"], pd.NaT)) for group in

@@ -101,7 +101,7 @@ class Worker:
             )
         try:
             reply = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
             raise RunFailed(f"the {self.side} worker ({self.python}) answered something that is "
                             f"not ptbench's protocol: {line.strip()[:80]!r}") from None
         if not isinstance(reply, dict):

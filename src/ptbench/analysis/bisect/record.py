@@ -11,6 +11,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from ptbench.core import schema
+from ptbench.core.outputs import cut
 from ptbench.core.schema import FASTER, SLOWER
 from ptbench.data.checks import is_number
 from ptbench.data.documents import items_with
@@ -121,8 +123,10 @@ def _check(document: dict) -> None:
             raise ValueError("a step names a build it does not list, or has no verdicts")
         _check_pair(step, "a step")
     _check_details(document)
-    if not is_number(document.get("factor")):
-        raise ValueError("its factor is not a number")
+    factor = document.get("factor")
+    if not is_number(factor) or schema.factor_problem(factor):
+        raise ValueError(f"its factor {cut(repr(factor))} is not a number above 1, at most "
+                         f"{schema.MAX_FACTOR:g}")  # fmt: skip
     tracked = document["tracked"]
     if tracked is not None:
         _check_found(document, tracked, builds)
@@ -150,10 +154,10 @@ def _check_pair(entry: dict, what: str) -> None:
     """A comparison's ratio and interval are numbers (or none), the ratio inside its interval,
     and its verdict is text (or none)."""
     numbers = [entry.get(key) for key in ("ratio_low", "ratio", "ratio_high")]
-    if not all(value is None or is_number(value) for value in numbers):
-        raise ValueError(f"{what} has a ratio or interval that is not a number")
-    finite = None not in numbers and all(map(math.isfinite, numbers))
-    if finite and not numbers[0] <= numbers[1] <= numbers[2]:
+    ends = ((True, False), (False, False), (False, True))  # the interval may reach 0 and inf
+    if not all(value is None or _is_ratio(value, *ends[i]) for i, value in enumerate(numbers)):
+        raise ValueError(f"{what} has a ratio or interval that is not a positive number")
+    if None not in numbers and not numbers[0] <= numbers[1] <= numbers[2]:
         raise ValueError(f"{what} has a ratio outside its interval")
     if not isinstance(entry.get("verdict", ""), (str, type(None))):
         raise ValueError(f"{what} has a verdict that is not text")
@@ -188,5 +192,16 @@ def _is_index(index: Any, builds: list) -> bool:
 
 
 def _is_whole(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**53
+
+
+def _is_ratio(value: Any, zero: bool = False, infinite: bool = False) -> bool:
+    """A ratio a figure can draw: a positive, finite number; an interval's low end may be 0
+    and its high end infinite (a hostile pass: a ratio of -1, of infinity or of 400 digits was
+    an internal error in report's figure)."""
+    try:
+        number = float(value) if is_number(value) else math.nan
+    except OverflowError:  # an integer past float's range
+        return False
+    return (number > 0 or (zero and number == 0)) and (number < math.inf or infinite)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ptbench.core.names import slug
+from ptbench.data import shapes
 from ptbench.data.documents import items_with
 from ptbench.data.documents import read as read_documents
 
@@ -39,6 +40,7 @@ def _check(document: dict) -> None:
             if missing:
                 raise KeyError(f"the explained {entry['benchmark']} has no {missing[0]}")
             items_with(entry, "changes", CHANGE_FIELDS)
+    shapes.check(document, shapes.EXPLAIN)  # every other field read, at once
 
 
 def headline(entry: dict, most: int = 3) -> str:
