@@ -218,11 +218,18 @@ def test_an_environment_holds_what_was_installed_and_this_ptbench(tmp_path, monk
 
 
 def test_a_failed_install_leaves_no_environment_and_names_its_log(tmp_path, monkeypatch):
+    """pip's own last line says why; a wheel given as a file that will not install is bad
+    input (a hostile pass: a file of garbage named torch-1.0-py3-none-any.whl was exit 3)."""
     monkeypatch.setenv("PTBENCH_BUILDS", str(tmp_path / "builds"))
-    with pytest.raises(builds.RunFailed, match=r"installing .* failed \(exit 1\); pip's output "
-                       r"is in .*ptbench-bisect-install-"):  # fmt: skip
+    with pytest.raises(builds.RunFailed, match=r"installing .* failed \(pip: ERROR: .*\); its "
+                       r"output is in .*ptbench-bisect-install-"):  # fmt: skip
         builds.environment_for([str(tmp_path / "absent.whl"), "--no-index"], say=lambda _: None)
     assert list((tmp_path / "builds").iterdir()) == []
+    garbage = tmp_path / "torch-1.0-py3-none-any.whl"
+    garbage.write_bytes(b"PK\x03\x04garbage")
+    invalid = r"installing .*any.whl --no-index failed \(pip: ERROR: Wheel 'torch' .* is invalid"
+    with pytest.raises(builds.UsageError, match=invalid):
+        builds.environment_for([str(garbage), "--no-index"], say=lambda _: None)
 
 
 # A session on a stand-in for ab --------------------------------------------------------------
@@ -510,3 +517,18 @@ def test_a_history_with_a_bisection_shows_it_in_the_report_and_on_the_site(
     text = (tmp_path / "report" / "report.md").read_text()
     assert "## Bisection (4 builds): bench_linalg.time_solve('cpu', 64, 'float64', " in text
     assert text.index("## Results") < text.index("## Bisection") < text.index("## Scaling")
+
+
+@pytest.mark.parametrize("prints", ["", "[]", "not json", '{"torch": 5, "git_version": "abc"}',
+                                    '{"torch": null, "git_version": "abc"}'])
+def test_a_build_that_does_not_say_its_version_is_bad_input(tmp_path, prints):
+    """A hostile pass: a --builds interpreter that printed nothing, "[]" or a torch of 5 was
+    an internal error (or made the bisection's folder before it was refused)."""
+    script = tmp_path / "python"
+    script.write_text(f"#!/bin/sh\necho '{prints}'\n")
+    script.chmod(0o755)
+    with pytest.raises(builds.UsageError, match=r"build 0 \(b\): .*/python did not say its "
+                       r"torch version and git revision; give a Python with torch"):  # fmt: skip
+        builds.probe(0, "b", str(script))
+    assert builds._facts('noise\n{"torch": "2.14.0", "git_version": "abc"}') == {
+        "torch": "2.14.0", "git_version": "abc"}

@@ -153,8 +153,12 @@ def _make_environment(folder: Path, pip_arguments: list[str]) -> None:
         if completed.returncode != 0:
             kept = Path(tempfile.mkstemp(prefix="ptbench-bisect-install-", suffix=".log")[1])
             shutil.copyfile(log, kept)
-            raise RunFailed(f"installing {' '.join(pip_arguments)} failed (exit "
-                            f"{completed.returncode}); pip's output is in {kept}")  # fmt: skip
+            said = [line for line in log.read_text(errors="replace").splitlines() if line.strip()]
+            local = any(Path(argument).exists() for argument in pip_arguments)
+            error = UsageError if local else RunFailed  # a wheel of ours that will not install
+            raise error(f"installing {' '.join(pip_arguments)} failed (pip: "
+                        f"{one_line(said[-1] if said else 'no output')}); its output is in "
+                        f"{kept}")  # fmt: skip
     lines = [f"import site; site.addsitedir({folder!r})" for folder in _site_folders()]
     purelib = _purelib(folder / "bin" / "python")
     (purelib / "zz_ptbench_parent_environment.pth").write_text("\n".join(lines) + "\n")
@@ -184,8 +188,26 @@ def probe(index: int, given: str, python: str) -> Build:
         why = (completed.stderr.strip().splitlines() or ["no output"])[-1]
         raise UsageError(f"build {index} ({given}): {python} cannot import torch and ptbench "
                          f"({one_line(why)}); {WHAT_A_BUILD_IS}")  # fmt: skip
-    facts = json.loads(completed.stdout.strip().splitlines()[-1])
+    facts = _facts(completed.stdout)
+    if facts is None:
+        raise UsageError(f"build {index} ({given}): {python} did not say its torch version "
+                         f"and git revision; {WHAT_A_BUILD_IS}")  # fmt: skip
     return Build(index, given, python, facts["torch"], facts["git_version"])
+
+
+def _facts(output: str) -> dict | None:
+    """The probe's last line: {"torch": text, "git_version": text}; None for anything else (a
+    hostile pass: a script that printed nothing, "[]" or a torch of 5 was an internal error,
+    or wrote a bisection's folder before refusing)."""
+    lines = output.strip().splitlines()
+    try:
+        facts = json.loads(lines[-1]) if lines else None
+    except (ValueError, RecursionError):
+        return None
+    fields = ("torch", "git_version")
+    if not isinstance(facts, dict) or not all(isinstance(facts.get(f), str) for f in fields):
+        return None
+    return facts
 
 
 def check_order(builds: list[Build]) -> None:
