@@ -202,3 +202,23 @@ def test_machine_write_refuses_what_it_cannot_write_before_writing_anything(
     status, _out, err = run_cli(capsys, "machine", "--write")
     assert status == 2 and ".asv-machine.json is not a file (a folder?); move it aside" in err
     assert a_file.read_text() == "keep me"
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    (json.dumps({"hm": {"machine": "hm", "cache_cpu_l1_bytes": "abc"}, "version": 1}),
+     "the entry for 'hm' has cache_cpu_l1_bytes 'abc', not a number; fix or remove it"),
+    (json.dumps({"hm": {"machine": "hm", "peak_cpu_float64_gflops": [1]}, "version": 1}),
+     "the entry for 'hm' has peak_cpu_float64_gflops [1], not a number; fix or remove it"),
+    ("[" * 100_000 + "]" * 100_000, ".asv-machine.json is unreadable (maximum recursion depth"),
+], ids=["text", "a-list", "nested-past-the-parser"])  # fmt: skip
+def test_machine_write_names_a_machine_file_it_cannot_keep_in_one_line(asv_home, capsys, text,
+                                                                       message):  # fmt: skip
+    """A hostile pass: measured facts that are not numbers were kept by --write and then an
+    internal error when it described the ceilings; JSON nested past the parser's depth was a
+    RecursionError."""
+    from helpers import run_cli
+
+    (asv_home / ".asv-machine.json").write_text(text)
+    status, _out, err = run_cli(capsys, "machine", "--write", "--machine", "hm")
+    assert status == 2 and err.count("\n") == 1 and message in err, err
+    assert (asv_home / ".asv-machine.json").read_text() == text  # left as it was

@@ -13,6 +13,7 @@ Never called at import: it initialises CUDA, which asv's forkserver parent must 
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import shutil
@@ -27,6 +28,7 @@ from asv.machine import Machine, MachineCollection
 from ptbench.core import outputs
 from ptbench.core.errors import MachineError, OutputError, first_line
 from ptbench.core.names import check_machine_name, slug
+from ptbench.core.outputs import cut
 from ptbench.hardware import ceilings, devices, noise, peaks
 
 NVIDIA_SMI_TIMEOUT_SECONDS = 10
@@ -217,11 +219,29 @@ def _existing_entry(name: str) -> dict[str, Any]:
             return {}
         reason = first_line(error, "unreadable")
         raise MachineError(f"{where} is unreadable ({reason}); fix or remove it") from None
-    except (ValueError, TypeError, AttributeError, KeyError, OSError) as error:  # JSON, shape
-        raise MachineError(f"{where} is unreadable ({error}); fix or remove it") from None
+    except (ValueError, TypeError, AttributeError, KeyError, OSError, RecursionError) as error:
+        raise MachineError(f"{where} is unreadable ({first_line(error)}); fix or remove it"
+                           ) from None  # JSON, its shape, or nested past the parser's depth
     if not isinstance(existing, dict):
         raise MachineError(f"{where}: the entry for {name!r} is not an object; fix or remove it")
+    wrong = [key for key, value in existing.items()
+             if key.startswith(MEASURED) and not _is_measure(value)]  # fmt: skip
+    if wrong:  # kept by --write, then read as numbers (a hostile pass: an internal error)
+        raise MachineError(f"{where}: the entry for {name!r} has {wrong[0]} "
+                           f"{cut(repr(existing[wrong[0]]))}, not a number; fix or remove it")
     return existing
+
+
+# The measured facts of a machine entry (peaks, ceilings, caches): numbers, kept as text.
+MEASURED = ("peak_", "ceiling_", "cache_", "theoretical_")
+
+
+def _is_measure(value: Any) -> bool:
+    try:
+        number = float(value) if isinstance(value, (str, int, float)) else math.nan
+    except (ValueError, OverflowError):
+        return False
+    return not isinstance(value, bool) and math.isfinite(number) and number >= 0
 
 
 def write(
