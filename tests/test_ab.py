@@ -459,3 +459,20 @@ def test_the_budget_simulation_drives_the_real_schedule():
     assert first[0]["seconds"] > 20 * 4 * 2 * simulate_budget.ROUND_OVERHEAD_SECONDS
     assert schedule.time is __import__("time")
     assert schedule.Alternation.refine.__name__ == "refine"
+
+
+@pytest.mark.parametrize(("facts", "problem"), [
+    ({"settings": {"torch": "2.13.0"}, "env_name": "existing-py3.11-torch2.13.0+cpu"}, None),
+    ({"settings": {"torch": "2.13.0"}, "env_name": "existing-py3.11-torch../../x"},
+     "it names its environment 'existing-py3.11-torch../../x', which is not a plain file name"),
+    ({"settings": {"torch": "2.13.0"}, "env_name": ""},
+     "it names its environment '', which is not a plain file name"),
+    ({"settings": {"torch": 5}, "env_name": "e"}, "its facts do not name its torch version"),
+    ([], "its facts do not name its torch version"),
+])  # fmt: skip
+def test_a_worker_must_name_its_torch_and_a_plain_environment(facts, problem):
+    """A hostile pass: a worker naming its environment with ``../`` made asv write the side's
+    result outside the scratch folder, then an internal error; now its start is refused."""
+    from ptbench.analysis.ab import schedule
+
+    assert schedule.facts_problem(facts) == problem

@@ -30,6 +30,7 @@ import contextlib
 import json
 import math
 import os
+import re
 import select
 import signal
 import subprocess
@@ -42,6 +43,7 @@ from typing import Any
 
 from ptbench.analysis.ab import verdicts
 from ptbench.core.errors import RunFailed, UsageError
+from ptbench.core.outputs import cut
 from ptbench.core.progress import Progress
 from ptbench.core.schema import INCONCLUSIVE
 
@@ -219,6 +221,9 @@ class Alternation:
         for worker in workers:
             try:
                 worker.facts = worker.ask({"op": "facts"}, START_TIMEOUT_SECONDS)
+                problem = facts_problem(worker.facts)
+                if problem:
+                    raise RunFailed(problem)
             except BaseException as failure:  # a refusal, or Ctrl-C while torch imports
                 for started in workers:
                     started.close()
@@ -301,6 +306,24 @@ class Alternation:
                      pending]  # fmt: skip
             self.fill(goals, deadline, f"confirming {len(pending)} inconclusive")
             judge_all(combinations, factor, looked_at=pending)
+
+
+# An environment's name becomes part of a result file's name (asv: <commit>-<env>.json).
+ENV_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,150}")
+
+
+def facts_problem(facts: Any) -> str | None:
+    """What is wrong with a worker's facts, or None: its environment's name must be a plain
+    file name and its settings must name its torch (a hostile pass: a worker naming its
+    environment ``existing-py3.11-torch../../x`` made asv write the result outside the scratch
+    folder, then an internal error)."""
+    settings = facts.get("settings") if isinstance(facts, dict) else None
+    if not isinstance(settings, dict) or not isinstance(settings.get("torch"), str):
+        return "its facts do not name its torch version"
+    name = facts.get("env_name")
+    if not isinstance(name, str) or not ENV_NAME.fullmatch(name):
+        return f"it names its environment {cut(repr(name))}, which is not a plain file name"
+    return None
 
 
 def affordable(pending: list[Combination], guesses: dict, seconds_left: float):
