@@ -473,6 +473,28 @@ def test_the_budget_simulation_drives_the_real_schedule():
 def test_a_worker_must_name_its_torch_and_a_plain_environment(facts, problem):
     """A hostile pass: a worker naming its environment with ``../`` made asv write the side's
     result outside the scratch folder, then an internal error; now its start is refused."""
-    from ptbench.analysis.ab import schedule
+    from ptbench.analysis.ab import protocol
 
-    assert schedule.facts_problem(facts) == problem
+    assert protocol.facts_problem(facts) == problem
+
+
+@pytest.mark.parametrize(("reply", "problem"), [
+    ({"status": "ok", "samples": [1e-3, 2e-3], "number": 10}, None),
+    ({"status": "ok", "value": 0}, None),  # a track may read 0 (bytes)
+    ({"status": "failed", "reason": "AssertionError"}, None),
+    ({"status": "ok", "samples": [-1.5]}, "it answered a round with -1.5, not a time or value"),
+    ({"status": "ok", "samples": [float("nan")]},
+     "it answered a round with nan, not a time or value"),
+    ({"status": "ok", "samples": [0.0]}, "it answered a round with a time of 0 or less"),
+    ({"status": "ok", "samples": []}, "it answered a round without samples"),
+    ({"status": "ok", "samples": ["1"]}, "it answered a round with '1', not a time or value"),
+])  # fmt: skip
+def test_a_round_a_worker_answers_must_be_a_time(reply, problem):
+    """A hostile pass: negative or NaN samples were written into the results, then refused
+    when read back; such a round now fails, and says why."""
+    from ptbench.analysis.ab import protocol
+
+    assert protocol.round_problem(reply) == problem
+    assert protocol.selection_problem({"combinations": [{"benchmark": "b", "params": "cpu"}],
+                                       "catalogue": {"b": {}}}) == (
+        "selected {'benchmark': 'b', 'params': 'cpu'}, which its catalogue does not describe")

@@ -30,7 +30,6 @@ import contextlib
 import json
 import math
 import os
-import re
 import select
 import signal
 import subprocess
@@ -41,9 +40,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ptbench.analysis.ab import verdicts
+from ptbench.analysis.ab import protocol, verdicts
 from ptbench.core.errors import RunFailed, UsageError
-from ptbench.core.outputs import cut
 from ptbench.core.progress import Progress
 from ptbench.core.schema import INCONCLUSIVE
 
@@ -188,6 +186,11 @@ def selection(workers: list[Worker], bench: str | None, devices: list[str]):
     ``{"benchmark", "params"}``; different answers mean different ptbench versions."""
     asked = {"op": "select", "devices": devices, "bench": bench}
     chosen = [worker.ask(asked) for worker in workers]
+    for worker, answer in zip(workers, chosen, strict=True):
+        problem = protocol.selection_problem(answer)
+        if problem:
+            raise UsageError(f"--{worker.side} {worker.python}: its worker {problem}; install "
+                             "the same ptbench in both environments")  # fmt: skip
     if chosen[0]["combinations"] != chosen[1]["combinations"]:
         raise UsageError(
             "the baseline and the contender select different benchmarks (different ptbench "
@@ -221,7 +224,7 @@ class Alternation:
         for worker in workers:
             try:
                 worker.facts = worker.ask({"op": "facts"}, START_TIMEOUT_SECONDS)
-                problem = facts_problem(worker.facts)
+                problem = protocol.facts_problem(worker.facts)
                 if problem:
                     raise RunFailed(problem)
             except BaseException as failure:  # a refusal, or Ctrl-C while torch imports
@@ -245,6 +248,9 @@ class Alternation:
         start = time.monotonic()
         for side in order:
             replies[side] = workers[side].ask(request)
+            problem = protocol.round_problem(replies[side])
+            if problem:  # the round failed: its combination is not comparable, and says why
+                replies[side] = {"status": "failed", "reason": f"the worker: {problem}"}
         combination.seconds += time.monotonic() - start
         combination.rounds.append((replies[0], replies[1]))
 
@@ -306,24 +312,6 @@ class Alternation:
                      pending]  # fmt: skip
             self.fill(goals, deadline, f"confirming {len(pending)} inconclusive")
             judge_all(combinations, factor, looked_at=pending)
-
-
-# An environment's name becomes part of a result file's name (asv: <commit>-<env>.json).
-ENV_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,150}")
-
-
-def facts_problem(facts: Any) -> str | None:
-    """What is wrong with a worker's facts, or None: its environment's name must be a plain
-    file name and its settings must name its torch (a hostile pass: a worker naming its
-    environment ``existing-py3.11-torch../../x`` made asv write the result outside the scratch
-    folder, then an internal error)."""
-    settings = facts.get("settings") if isinstance(facts, dict) else None
-    if not isinstance(settings, dict) or not isinstance(settings.get("torch"), str):
-        return "its facts do not name its torch version"
-    name = facts.get("env_name")
-    if not isinstance(name, str) or not ENV_NAME.fullmatch(name):
-        return f"it names its environment {cut(repr(name))}, which is not a plain file name"
-    return None
 
 
 def affordable(pending: list[Combination], guesses: dict, seconds_left: float):
