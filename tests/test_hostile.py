@@ -1066,3 +1066,26 @@ def test_report_draws_odd_but_valid_values_without_an_internal_error(results_cop
                                 tmp_path / "rep")  # fmt: skip
     assert status == 0, err
     assert (tmp_path / "rep" / "report.md").read_text().startswith("# ")
+
+
+@pytest.mark.slow
+def test_sigterm_during_a_report_cleans_up_as_ctrl_c_does(tmp_path):
+    """A hostile pass: a report killed with SIGTERM (a scheduler's, a kill) left its
+    half-written folder and its figure processes behind; it now ends as Ctrl-C does."""
+    import shutil
+
+    results = tmp_path / "results"
+    shutil.copytree(PROJECT / "results", results)
+    out = tmp_path / "rep"
+    command = [sys.executable, "-m", "ptbench.cli", "report", "--results", results, "--out", out]
+    process = subprocess.Popen(command, cwd=PROJECT, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not (out / "figures").exists() and process.poll() is None:
+        assert time.monotonic() < deadline, "the report drew no figure in 120 s"
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    _out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert err.splitlines()[-1] == "ptbench: interrupted; results/ holds only completed files"
+    assert "Traceback" not in err and not out.exists()

@@ -71,7 +71,8 @@ def ab_rows(documents: list[dict], verdict: str = SLOWER) -> list[list[str]]:
                 link(pair["benchmark"], {"machine": document["machine"]}, pair["benchmark"]),
                 " ".join(str(p) for p in pair["params"]),
                 tables.ratio_text(pair["ratio"], *shown),
-                f"{_side(document['contender'])} vs {_side(document['baseline'])}",
+                f"{_side(document.get('contender', 'contender'))} vs "
+                f"{_side(document.get('baseline', 'baseline'))}",
                 document["machine"],
             ]  # fmt: skip
             if verdict == INCONCLUSIVE:
@@ -89,7 +90,8 @@ def ab_summary_rows(documents: list[dict]) -> list[list[str]]:
         counts = judgement.counts(verdicts)
         decided = judgement.decided_share(verdicts)
         rows.append([
-            f"{_side(document['contender'])} vs {_side(document['baseline'])}",
+            f"{_side(document.get('contender', 'contender'))} vs "
+                f"{_side(document.get('baseline', 'baseline'))}",
             document["machine"],
             *(str(counts[verdict]) for verdict in judgement.ORDER),
             f"{decided:.0%}" if decided == decided else "n/a",

@@ -114,7 +114,8 @@ def _render_in_child(figure: plt.Figure, paths: list[Path]) -> None:
     """:func:`_render_both` in a forked child, its inherited objects frozen first: Python's
     collector then never walks the parent's heap (the loaded history), which would cost time
     and copy its pages (the use ``gc.freeze`` is documented for)."""
-    signal.signal(signal.SIGINT, lambda *_: os._exit(INTERRUPTED_EXIT))  # the parent says it
+    for stop in (signal.SIGINT, signal.SIGTERM):  # the parent says it; stop() sends TERM
+        signal.signal(stop, lambda *_: os._exit(INTERRUPTED_EXIT))
     gc.freeze()
     try:
         _render_both(figure, paths)

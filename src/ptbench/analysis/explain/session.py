@@ -8,6 +8,7 @@ sample; the sides' settings are read once.
 
 from __future__ import annotations
 
+import shutil
 import sys
 import tempfile
 import time
@@ -20,7 +21,7 @@ import numpy as np
 from ptbench.analysis import stats
 from ptbench.analysis.ab import paired, schedule, verdicts
 from ptbench.analysis.explain import diff, instructions
-from ptbench.core.errors import UsageError
+from ptbench.core.errors import InputError, UsageError
 from ptbench.core.progress import clock, time_left
 from ptbench.core.schema import FASTER, SLOWER
 from ptbench.run import environment
@@ -168,6 +169,14 @@ def run(request: ExplainRequest) -> dict[str, Any]:
     project = checkout.find_project()
     devices = environment.check_devices(request.devices)
     logs = Path(tempfile.mkdtemp(prefix="ptbench-explain-logs-"))
+    try:
+        return _explain_all(request, project, devices, logs)
+    except (InputError, KeyboardInterrupt):  # refused or interrupted: nothing to read in them
+        shutil.rmtree(logs, ignore_errors=True)
+        raise
+
+
+def _explain_all(request: ExplainRequest, project: Path, devices: list[str], logs: Path):
     pythons = (request.baseline, request.contender)
     workers = schedule.Alternation(pythons, project / "benchmarks", request.tier, logs).start()
     try:
