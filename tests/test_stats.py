@@ -75,3 +75,15 @@ def _rank_sum_counts(m: int, n: int) -> list[int]:
                 ways[size][total] += ways[size - 1][total - rank]
     smallest = m * (m + 1) // 2
     return ways[m][smallest : smallest + m * n + 1]
+
+
+def test_paired_log_ratios_stay_finite_where_the_quotient_would_not():
+    """A hostile pass: rounds of 1e-300 and 1e300 made a quotient of 0 (a log of -inf) and
+    numpy's warnings on stderr; the difference of logs is exact and finite."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any RuntimeWarning fails the test
+        logs = stats.paired_log_ratios([(1e300, 1e-300), (1e-3, 2e-3), (0.0, 1.0),
+                                        (float("nan"), 1.0)])  # fmt: skip
+    assert logs == pytest.approx([-1381.551055796, 0.693147181])

@@ -133,10 +133,12 @@ def enclose(ratio: float, interval: tuple[float, float]) -> tuple[float, float]:
 
 
 def paired_log_ratios(pairs: Sequence[tuple[float, float]]) -> np.ndarray:
-    """log(contender / baseline) of each round pair whose two values are positive and finite."""
+    """log(contender / baseline) of each round pair whose two values are positive and finite,
+    as a difference of logs: finite even where the quotient would overflow (a hostile pass:
+    rounds of 1e-300 and 1e300 made a log of 0, -inf, and numpy's warnings on stderr)."""
     values = np.asarray(pairs, dtype=float).reshape(-1, 2)
     usable = np.all(np.isfinite(values) & (values > 0), axis=1)
-    return np.log(values[usable, 1] / values[usable, 0])
+    return np.log(values[usable, 1]) - np.log(values[usable, 0])
 
 
 def ratio_interval(mean: float, half_width: float) -> tuple[float, float]:
