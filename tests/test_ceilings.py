@@ -238,3 +238,11 @@ def test_a_value_the_suite_never_declared_is_judged_by_nothing_not_a_crash():
     assert math.isnan(frame.loc[0, "fraction_of_peak"]) and frame.loc[0, "ceiling"] == ""
     assert frame.loc[1, "ceiling"] == "compute" and frame.loc[1, "fraction_of_peak"] > 0
     assert frame.loc[2:, "fraction_of_peak"].isna().all()  # not a negative GFLOP/s
+
+
+def test_describe_leaves_out_a_cache_size_that_is_no_number():
+    """A hostile pass: a result whose cache_cpu_l1_bytes read 'abc' made publish's hardware
+    page an internal error; the size is left out, the ceiling still shown."""
+    lines = ceilings.describe({"ceiling_cpu_l1_gbps": "99", "cache_cpu_l1_bytes": "abc",
+                               "ceiling_cpu_l2_gbps": "50", "cache_cpu_l2_bytes": "1048576"})
+    assert lines[:2] == ["cpu L1: 99 GB/s", "cpu L2 (1 MiB): 50 GB/s"]

@@ -1089,3 +1089,23 @@ def test_sigterm_during_a_report_cleans_up_as_ctrl_c_does(tmp_path):
     assert process.returncode == 130, err
     assert err.splitlines()[-1] == "ptbench: interrupted; results/ holds only completed files"
     assert "Traceback" not in err and not out.exists()
+
+
+@pytest.mark.slow
+def test_a_report_refused_for_a_damaged_document_leaves_the_earlier_one_as_it_was(
+    capsys, tmp_path
+):
+    """A hostile pass: a damaged explanation was refused only after the new A/B figures had
+    replaced the earlier report's (and a half-written .part was left among them)."""
+    import shutil
+
+    results_copy = tmp_path / "results"  # the committed history: it holds an A/B comparison
+    shutil.copytree(PROJECT / "results", results_copy)
+    out = tmp_path / "rep"
+    status, _out, err = run_cli(capsys, "report", "--results", results_copy, "--out", out)
+    assert status == 0, err
+    earlier = checksums(out)
+    (results_copy / "explain-zz.json").write_text("{x")
+    status, _out, err = run_cli(capsys, "report", "--results", results_copy, "--out", out)
+    assert status == 2 and err.count("\n") == 1 and "explain-zz.json: not a readable" in err
+    assert checksums(out) == earlier

@@ -24,6 +24,7 @@ Facts, strings as asv stores params, recorded with the machine's (``machine.writ
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from pathlib import Path
@@ -221,6 +222,16 @@ def _bytes(size: float) -> str:
     return f"{size:g} B"
 
 
+def _number(value) -> float | None:
+    """A recorded fact as a positive number, or None (missing, or text that is no number: a
+    hostile pass's result file made publish's hardware page an internal error)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if 0 < number < math.inf else None
+
+
 def describe(entry: dict) -> list[str]:
     """One line per ceiling recorded in a machine entry: what ``machine --write`` prints."""
     lines = []
@@ -229,8 +240,8 @@ def describe(entry: dict) -> list[str]:
             value = entry.get(f"ceiling_{device}_{level}_gbps")
             if value is None:
                 continue
-            size = entry.get(f"cache_{device}_{level}_bytes")
-            where = f" ({_bytes(float(size))})" if size else ""
+            size = _number(entry.get(f"cache_{device}_{level}_bytes"))
+            where = f" ({_bytes(size)})" if size else ""  # none, or not a number: left out
             core = entry.get(f"ceiling_{device}_{level}_core_gbps")
             one = f", one core {core} GB/s" if core else ""
             lines.append(f"{device} {LEVEL_NAMES[level]}{where}: {value} GB/s{one}")

@@ -187,6 +187,8 @@ class FigureWriter:
         own clean-up; a hostile pass saw them outlive a refused report)."""
         for child, _path in self.running:
             child.terminate()
-        for child, _path in self.running:
+        for child, path in self.running:
             child.join()
+            for written in (path, path.with_suffix(".svg")):  # its temporaries (_render)
+                written.with_name(f".{written.name}.part").unlink(missing_ok=True)
         self.running.clear()

@@ -14,10 +14,12 @@ from pathlib import Path
 import pandas as pd
 
 from ptbench.analysis import compare, history, torch_history
+from ptbench.analysis.explain import record as explain_record
 from ptbench.core import outputs, schema
 from ptbench.core.names import slug
 from ptbench.core.progress import Progress
 from ptbench.core.schema import DEFAULT_FACTOR, STATUS_FAILED, STATUS_OK, STATUS_SKIPPED
+from ptbench.data.documents import ab_documents
 from ptbench.data.results import listed, load_results
 from ptbench.present import bisection, plots, roofline, tables
 from ptbench.present.document import FigureFolder, Section, to_html, to_markdown
@@ -194,6 +196,7 @@ def build(
     factor: float = DEFAULT_FACTOR,
 ) -> list[Section]:
     outputs.check_no_links(out_dir, ("figures",))
+    _check_documents(Path(results_dir))
     figures = FigureFolder(out_dir / "figures")
     if not listed(Path(results_dir)) and bisection.documents(results_dir):
         return _bisections_only(results_dir, figures)
@@ -205,6 +208,15 @@ def build(
         raise
     finally:
         bar.close()
+
+
+def _check_documents(results_dir: Path) -> None:
+    """Every document beside the results read before the first figure is drawn, so a damaged
+    one refuses the report before it touches an earlier output (a hostile pass: a damaged
+    explanation was refused after the A/B figures had replaced the earlier report's)."""
+    ab_documents(results_dir)
+    explain_record.documents(results_dir)
+    bisection.documents(results_dir)
 
 
 REPORT_STEPS = 6  # loading, recorded comparisons, the user's and standard questions, history,
