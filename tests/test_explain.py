@@ -106,6 +106,9 @@ def test_the_sides_weigh_every_kept_pair_alike_and_their_ratio_lies_within_its_i
     assert baseline["wall_seconds"] == pytest.approx(1e-3)  # the typical baseline round
     changes = diff.changes(baseline, contender)
     assert changes[0]["name"] == "aten::eigh"
+    one_call = profiled(1e-3, {"aten::mm": (1e-4, 1)})
+    assert all(diff.side_profile([one_call] * n)["events"][("operator", "aten::mm")][1] == 1
+               for n in range(1, 33))  # exactly (the real explain test read 0.9999999999999997)
     assert sum(c["delta_seconds"] for c in changes) == pytest.approx(
         contender["wall_seconds"] - baseline["wall_seconds"])
 
