@@ -85,3 +85,15 @@ def edit_result(path: Path, change) -> None:
     data = json.loads(path.read_text())
     change(data)
     path.write_text(json.dumps(data))
+
+
+def assert_peaks_recorded(params: dict, stderr: str, device: str = "cpu") -> None:
+    """A real run records the machine's measured peaks with each result, unless the machine
+    was busy through every probe: then it must have said so and recorded none (a busy
+    minute's peaks read a third of the quiet ones), never stored them."""
+    key = f"peak_{device}_copy_gbps"
+    if key in params:
+        assert float(params[key]) > 0
+    else:
+        assert f"ptbench: warning: no {device} peaks recorded: the machine was busy" in stderr
+        assert not any(name.startswith(f"peak_{device}_") for name in params)

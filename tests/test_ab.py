@@ -325,6 +325,33 @@ def test_a_side_that_never_answers_or_babbles_ends_in_one_line(
     assert set(scratch.glob("ptbench-ab-*")) == before  # no logs or results folder left
 
 
+@pytest.mark.parametrize("given", [False, True])
+def test_an_interrupted_ab_leaves_no_scratch_folder(tmp_path, asv_home, capsys, monkeypatch,
+                                                    given):  # fmt: skip
+    """A hostile pass: Ctrl-C or SIGTERM during ``ab`` left its logs folder in TMPDIR (and the
+    results folder it had made when --results was not given)."""
+    import tempfile
+
+    from ptbench.analysis.ab import session as ab_session
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    started = []
+
+    def interrupted(alternation, *_arguments):
+        started.append(sorted(p.name.rsplit("-", 1)[0] for p in scratch.iterdir()))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ab_session, "_selected", interrupted)
+    results = ["--results", tmp_path / "given"] if given else []
+    status, _out, err = run_cli(capsys, "ab", "--baseline", sys.executable, "--contender",
+                                sys.executable, *results)  # fmt: skip
+    assert status == 130 and err.endswith("interrupted; results/ holds only completed files\n")
+    made = ["ptbench-ab-logs"] + ([] if given else ["ptbench-ab-results"])
+    assert started == [sorted(made)] and list(scratch.iterdir()) == []
+
+
 ONE_SOLVE = r"time_solve\('cpu', 64, 'float64', '(lu|cholesky)'\)"
 
 

@@ -14,7 +14,7 @@ from asv.commands import run as asv_run
 from asv.machine import Machine
 from asv.results import Results
 
-from helpers import PROJECT
+from helpers import PROJECT, assert_peaks_recorded
 from ptbench.hardware import noise
 from ptbench.run import asv_plugin
 
@@ -109,7 +109,7 @@ def test_plain_asv_run_records_what_ptbench_run_records(tmp_path, asv_home):
     data = json.loads(path.read_text())
     assert data["params"]["torch"] == torch.__version__
     assert data["params"]["torch_build"] == expected["torch_build"]
-    assert float(data["params"]["peak_cpu_copy_gbps"]) > 0
+    assert_peaks_recorded(data["params"], completed.stderr)
     verdict = data["params"][noise.VERDICT_KEY]  # "quiet", or "disturbed: <why>"
     assert verdict == "quiet" or verdict.startswith("disturbed: ")
     row = dict(zip(data["result_columns"], data["results"]["bench_elementwise.time_sum"],

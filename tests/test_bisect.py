@@ -116,10 +116,13 @@ def test_the_verdicts_read_the_right_way_round():
 
 
 def wheel_names(folder: Path, *versions: str) -> None:
+    """Torch wheels of these versions and a numpy one, each as small as a wheel can be (a zip
+    archive with its .dist-info/WHEEL): what ``install_spec`` checks before pip is run."""
     folder.mkdir(parents=True, exist_ok=True)
-    for version in versions:
-        (folder / f"torch-{version}-cp312-cp312-manylinux_2_28_x86_64.whl").write_bytes(b"")
-    (folder / "numpy-2.1.0-cp312-cp312-manylinux_2_28_x86_64.whl").write_bytes(b"")
+    for name, version in [*(("torch", v) for v in versions), ("numpy", "2.1.0")]:
+        path = folder / f"{name}-{version}-cp312-cp312-manylinux_2_28_x86_64.whl"
+        with zipfile.ZipFile(path, "w") as wheel:
+            wheel.writestr(f"{name}-{version}.dist-info/WHEEL", "Wheel-Version: 1.0\n")
 
 
 def test_a_folder_of_nightlies_is_one_build_per_wheel_in_version_order(tmp_path):
@@ -228,8 +231,34 @@ def test_a_failed_install_leaves_no_environment_and_names_its_log(tmp_path, monk
     garbage = tmp_path / "torch-1.0-py3-none-any.whl"
     garbage.write_bytes(b"PK\x03\x04garbage")
     invalid = r"installing .*any.whl --no-index failed \(pip: ERROR: Wheel 'torch' .* is invalid"
-    with pytest.raises(builds.UsageError, match=invalid):
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(builds.tempfile, "tempdir", str(scratch))
+    with pytest.raises(builds.UsageError, match=invalid + r".*\); give a wheel that installs"):
         builds.environment_for([str(garbage), "--no-index"], say=lambda _: None)
+    assert list(scratch.iterdir()) == []  # pip said why in the line: no log is left
+
+
+@pytest.mark.parametrize("content", [b"PK\x03\x04garbage", b"", None])
+def test_a_wheel_that_is_no_wheel_is_refused_before_an_environment_is_made(tmp_path, capsys,
+                                                                          content):  # fmt: skip
+    """A hostile pass: garbage named like a torch wheel, alone or in a folder of wheels, was
+    refused only by pip, after a progress line, leaving pip's log in TMPDIR."""
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    wheel = wheels / "torch-1.0-py3-none-any.whl"
+    if content is None:  # a zip archive without .dist-info/WHEEL
+        with zipfile.ZipFile(wheel, "w") as archive:
+            archive.writestr("torch/__init__.py", "")
+    else:
+        wheel.write_bytes(content)
+    for given in (wheel, wheels):
+        status, out, err = run_cli(capsys, "bisect", "--builds", given, sys.executable,
+                                   "--results", tmp_path / "r")  # fmt: skip
+        assert status == 2 and out == "" and len(err.splitlines()) == 1
+        assert err.startswith(f"ptbench: error: build {given}: {wheel} is not a wheel (a zip "
+                              "archive with a .dist-info/WHEEL); give a Python with torch")
+    assert not (tmp_path / "r").exists()
 
 
 # A session on a stand-in for ab --------------------------------------------------------------
@@ -362,9 +391,11 @@ def test_inconclusive_ends_are_not_called_a_pass(tmp_path, stand_in, monkeypatch
         "(torch 2.14.0.dev20260100): 2 inconclusive")
 
 
-def disturbing(monkeypatch, times: int):
-    """Make the first ``times`` ab runs of the stand-in disturbed, with their pairs inconclusive
-    (as ab judges a disturbed run)."""
+def disturbing(monkeypatch, times: int, why: str = "start: load 3.5 on 2 CPUs",
+               undecided: bool = False):  # fmt: skip
+    """Make the first ``times`` ab runs of the stand-in disturbed (``why``), with their slower
+    pairs inconclusive (as ab judges a disturbed run), or all of them (``undecided``: rounds
+    too noisy to decide anything)."""
     real, left = ab_session.run, [times]
 
     def run(request):
@@ -373,9 +404,11 @@ def disturbing(monkeypatch, times: int):
             left[0] -= 1
             (path,) = request.results.glob("ab-*.json")
             document = json.loads(path.read_text())
-            document["noise"] = {"noise": "disturbed: start: load 3.5 on 2 CPUs"}
+            document["noise"] = {"noise": f"disturbed: {why}"}
             for pair in document["pairs"]:
-                if pair["verdict"] == SLOWER:  # as judgement withholds it
+                if undecided:
+                    pair.update(verdict=INCONCLUSIVE, regression=False)
+                elif pair["verdict"] == SLOWER:  # as judgement withholds it
                     note = f"{judgement.DISTURBED_NOTE} ({document['noise']['noise']})"
                     pair.update(verdict=INCONCLUSIVE, regression=False, note=note)
             path.write_text(json.dumps(document))
@@ -394,6 +427,25 @@ def test_a_disturbed_step_is_measured_again_and_kept(tmp_path, stand_in, monkeyp
     assert sorted(p.name for p in root.iterdir()) == [
         "boundary-0-vs-1", "ends-0-vs-2", "ends-0-vs-2.disturbed-1", "middle-0-vs-1"]  # fmt: skip
     assert len(calls) == 4
+
+
+@pytest.mark.parametrize(("why", "measured"), [
+    ("start: 1.0 other processes running on 2 CPUs", 2),  # contended: the noise may be why
+    ("calibration workload 1.40x slower from start to end", 1),  # drift, which ABBA cancels
+])  # fmt: skip
+def test_a_contended_step_that_decided_nothing_is_measured_again(
+    tmp_path, stand_in, monkeypatch, capsys, why, measured
+):
+    """A real bisection under load: the ends' only pair came out inconclusive, not a withheld
+    slowdown, from a run other processes shared, and the step was kept undecided."""
+    calls = stand_in(2, 1)
+    disturbing(monkeypatch, 1, why, undecided=True)
+    status, _out, err = run_cli(capsys, "bisect", "--builds", "/fake/0", "/fake/1",
+                                "--results", tmp_path / "r")  # fmt: skip
+    assert len(calls) == measured
+    assert status == (EXIT_REGRESSION if measured == 2 else EXIT_OK)
+    again = f"step ends-0-vs-1 was disturbed: {why}; measuring it again"
+    assert (again in err) == (measured == 2)
 
 
 def test_a_step_disturbed_every_time_says_so_and_confirms_nothing(
@@ -426,6 +478,31 @@ def test_a_step_that_fails_after_the_ends_is_a_failure_not_bad_input(
     assert "bisect step middle-0-vs-2 failed: --contender /fake/2 cannot run" in err
     (root,) = [p for p in (tmp_path / "r").iterdir() if p.is_dir()]
     assert [p.name for p in root.iterdir()] == ["ends-0-vs-4"]  # no half-made step folder
+
+
+@pytest.mark.parametrize("stop", [UsageError("--baseline /fake/0 cannot run ptbench's worker "
+                                              "(it names its environment '../x')"),
+                                   KeyboardInterrupt()])  # fmt: skip
+def test_ends_refused_or_interrupted_leave_no_bisection_folder(
+    tmp_path, stand_in, monkeypatch, capsys, stop
+):
+    """A hostile pass: a worker refused at the first step left an empty ``bisect-*`` folder
+    in --results; one made by an earlier run of the same arguments is kept."""
+    stand_in(3, 1)
+
+    def refused(request):
+        raise stop
+
+    monkeypatch.setattr(ab_session, "run", refused)
+    arguments = ["bisect", "--builds", *[f"/fake/{i}" for i in range(3)], "--results",
+                 tmp_path / "r"]  # fmt: skip
+    status, _out, err = run_cli(capsys, *arguments)
+    assert status == (2 if isinstance(stop, UsageError) else 130), err
+    assert list((tmp_path / "r").iterdir()) == []
+    kept = tmp_path / "r" / "bisect-earlier"
+    monkeypatch.setattr(bisect_session.Bisection, "root", property(lambda self: kept))
+    kept.mkdir()
+    assert run_cli(capsys, *arguments)[0] == status and kept.is_dir()
 
 
 def test_the_report_draws_the_bisection(tmp_path, stand_in, capsys):
@@ -532,3 +609,20 @@ def test_a_build_that_does_not_say_its_version_is_bad_input(tmp_path, prints):
         builds.probe(0, "b", str(script))
     assert builds._facts('noise\n{"torch": "2.14.0", "git_version": "abc"}') == {
         "torch": "2.14.0", "git_version": "abc"}
+
+
+@pytest.mark.parametrize("torch", ["../../../tmp/escaped", "2.0/evil", "", ".hidden", "9" * 500])
+def test_a_build_whose_torch_version_is_no_file_name_is_refused_before_any_step(
+    tmp_path, capsys, torch
+):
+    """A hostile pass: a build that said its torch was "../../x" was refused only by the ends
+    step's worker, after a progress line, leaving the bisection's folder behind."""
+    script = tmp_path / "python"
+    script.write_text(f"#!/bin/sh\necho '{{\"torch\": \"{torch}\", \"git_version\": \"a\"}}'\n")
+    script.chmod(0o755)
+    status, out, err = run_cli(capsys, "bisect", "--builds", script, script, "--results",
+                               tmp_path / "r")  # fmt: skip
+    assert status == 2 and out == "" and len(err.splitlines()) == 1
+    assert f"build 0 ({script}): {script} says its torch version is " in err
+    assert "which is no version; give a Python with torch" in err
+    assert not (tmp_path / "r").exists()

@@ -146,6 +146,44 @@ def test_bad_input_is_one_line_and_exit_2(capsys, arguments, message):
     assert status == 2 and message in err and len(err.strip().splitlines()) == 1
 
 
+RELAY = """import subprocess, sys, json
+worker = subprocess.Popen([{python!r}, *sys.argv[1:]], stdin=subprocess.PIPE,
+                          stdout=subprocess.PIPE, text=True)
+for line in sys.stdin:
+    if json.loads(line)["op"] == "settings":  # another ptbench's worker: it knows no settings
+        print(json.dumps({{"error": "unknown request 'settings'"}}), flush=True)
+        continue
+    worker.stdin.write(line)
+    worker.stdin.flush()
+    print(worker.stdout.readline(), end="", flush=True)
+"""
+
+
+@pytest.mark.slow
+def test_a_worker_that_cannot_answer_explain_is_bad_input_with_no_log_left(
+    tmp_path, capsys, monkeypatch
+):
+    """A hostile pass: a side whose worker answered ab's requests but not explain's ended in
+    an internal error (exit 3) pointing at a log folder it left in TMPDIR."""
+    import tempfile
+
+    side = tmp_path / "side"
+    side.write_text(f"#!/bin/sh\nexec {sys.executable} {tmp_path / 'relay.py'} \"$@\"\n")
+    side.chmod(0o755)
+    (tmp_path / "relay.py").write_text(RELAY.format(python=sys.executable))
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    status, out, err = run_cli(capsys, "explain", "--baseline", side, "--contender",
+                               sys.executable, "--tier", "smoke", "--bench",
+                               r"time_sum\('cpu', 16\)", "--out", tmp_path / "out")  # fmt: skip
+    assert status == 2 and out == ""
+    assert err.splitlines()[-1] == (
+        f"ptbench: error: --baseline {side} cannot run ptbench's explain worker (unknown request "
+        "'settings'); give a Python that has torch and this ptbench")
+    assert list(scratch.iterdir()) == [] and not (tmp_path / "out").exists()
+
+
 @pytest.mark.slow
 def test_an_extra_operator_in_the_contender_is_the_top_change(tmp_path):
     sys.path.insert(0, str(PROJECT / "scripts"))

@@ -4,6 +4,7 @@ results folder exactly as it was."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -193,6 +194,63 @@ def test_a_closed_pipe_ends_output_quietly_with_the_comparisons_status(results_c
         stderr = process.stderr.read()
         status = process.wait()
     assert status == 0 and stderr == b""
+
+
+def _rename_benchmark(results: Path, old: str, new: str) -> None:
+    """``old`` called ``new`` in the catalogue and in every result file."""
+    catalogue = json.loads((results / "benchmarks.json").read_text())
+    catalogue[new] = {**catalogue.pop(old), "name": new}
+    (results / "benchmarks.json").write_text(json.dumps(catalogue))
+    for path in fixture_runs(results):
+        edit_result(path, lambda data: data["results"].update({new: data["results"].pop(old)}))
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
+def test_names_a_terminal_cannot_show_are_escaped_not_an_internal_error(results_copy, encoding):
+    """A hostile pass: with LANG=C (an ASCII stdout) or PYTHONIOENCODING=latin-1, a benchmark
+    named ``bench_ü.time_😀`` stopped ``compare`` with an internal error (UnicodeEncodeError)."""
+    _rename_benchmark(results_copy, "bench_elementwise.time_multiply", "bench_ü.time_😀")
+    command = [sys.executable, "-m", "ptbench.cli", *map(str, compare_arguments(results_copy))]
+    completed = subprocess.run(command, capture_output=True, check=False,
+                               env={**os.environ, "PYTHONIOENCODING": encoding})  # fmt: skip
+    assert completed.returncode in (0, 1), completed.stderr.decode(errors="replace")
+    shown = "bench_\\xfc.time_\\U0001f600" if encoding == "ascii" else "bench_\xfc.time_\\U0001f600"
+    assert shown.encode("latin-1") in completed.stdout and b"internal error" not in completed.stderr
+
+
+DEEP = "/".join(["d"] * 1500)  # 3,000 characters: a legal path, deeper than Python's recursion
+
+
+def test_a_path_1500_folders_deep_is_made_as_any_other(results_copy, capsys, tmp_path,
+                                                       monkeypatch):  # fmt: skip
+    """A hostile pass: pathlib makes each missing parent in a nested call, so writing to a
+    path 1,500 folders deep was an internal error (RecursionError) in merge, report, publish,
+    machine, slurm and the cache (``PTBENCH_CACHE``)."""
+    cache, into = tmp_path / "cache" / DEEP, tmp_path / "into" / DEEP
+    monkeypatch.setenv("PTBENCH_CACHE", str(cache))
+    try:
+        status, _out, err = run_cli(capsys, *compare_arguments(results_copy))
+        assert status in (0, 1), err
+        assert len(list(cache.glob("*.parquet"))) == 2
+        status, _out, err = run_cli(capsys, "merge", results_copy, "--into", into)
+        assert status == 0, err
+        assert sorted(p.name for p in (into / FIXTURE_MACHINE).glob("*.json")) == sorted(
+            p.name for p in (results_copy / FIXTURE_MACHINE).glob("*.json"))
+    finally:  # pytest's own clean-up (shutil.rmtree, recursive in Python 3.11) could not
+        for deepest in (cache, into):
+            _remove_chain(deepest, tmp_path)
+
+
+def _remove_chain(deepest: Path, top: Path) -> None:
+    """``deepest`` and every folder above it up to ``top``, without recursion."""
+    import shutil
+
+    shutil.rmtree(deepest, ignore_errors=True)
+    for parent in deepest.parents:
+        if parent == top:
+            return
+        with contextlib.suppress(OSError):
+            parent.rmdir()
 
 
 def test_no_stdout_at_all_or_a_full_stderr_never_changes_the_status(results_copy):
@@ -684,6 +742,27 @@ def test_report_and_publish_never_scatter_pages_among_other_files(results_copy, 
         status, _out, err = run_cli(capsys, "publish", "--results", results_copy, "--out",
                                     tmp_path / "site")  # fmt: skip
         assert status == 0, err
+
+
+def test_a_machine_folder_that_is_a_link_is_never_written_through(results_copy, capsys,
+                                                                  tmp_path, asv_home):  # fmt: skip
+    """A hostile pass: merge, ab and machine --write wrote into the folder a link inside
+    --results (or --into) pointed at, outside it."""
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    into = tmp_path / "into"
+    into.mkdir()
+    (into / FIXTURE_MACHINE).symlink_to(victim)
+    status, _out, err = run_cli(capsys, "merge", results_copy, "--into", into)
+    assert status == 2 and one_line(err) == (
+        f"ptbench: error: --into {into}: {FIXTURE_MACHINE} is a link; ptbench writes only "
+        "inside --into, so remove the link or give another folder")
+    (into / "bench-01").symlink_to(victim)
+    status, _out, err = run_cli(capsys, "machine", "--write", "--machine", "bench-01",
+                                "--results", into)  # fmt: skip
+    assert status == 2 and one_line(err).startswith(f"ptbench: error: --results {into}: "
+                                                    "bench-01 is a link; ptbench writes only")
+    assert list(victim.iterdir()) == [] and not (asv_home / ".asv-machine.json").exists()
 
 
 def test_slurm_replaces_a_link_where_its_script_goes_never_writes_through_it(tmp_path, capsys):

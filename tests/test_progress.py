@@ -4,10 +4,12 @@ always on stderr; asv's own progress read from its output."""
 from __future__ import annotations
 
 import io
+import signal
+import sys
 
 import pytest
 
-from ptbench.core import progress
+from ptbench.core import interrupts, progress
 from ptbench.core.progress import Progress, clock, time_left
 
 
@@ -113,3 +115,49 @@ def test_asv_s_output_goes_to_the_log_and_its_progress_is_read(tmp_path):
     assert seen == [(0.25, "bench_linalg.time_eigh"), (0.625, "bench_shape.time_flatten")]
     assert log.read_text() == "".join(asv_output)
     assert asv_process.last_words(log) == "bench_shape.time_flatten ok"  # not its table rule
+
+
+@pytest.fixture
+def handlers():
+    """Signal handlers and the unraisable hook as they were, and no stop remembered, after."""
+    saved = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    hook = sys.unraisablehook
+    yield
+    for signum, handler in saved.items():
+        signal.signal(signum, handler)
+    sys.unraisablehook = hook
+    interrupts._REQUESTED.clear()
+
+
+def test_a_stop_python_swallowed_interrupts_at_the_next_step(handlers):
+    """A hostile pass: SIGTERM while a report forked a figure process landed in an at-fork
+    hook, where Python prints "Exception ignored" and goes on; the report finished, exit 0."""
+    printed = []
+    sys.unraisablehook = printed.append  # what Python would print
+    interrupts.install()
+
+    class Finalised:
+        def __del__(self):
+            interrupts.stop(signal.SIGTERM)  # as if the signal arrived in a finaliser
+
+    Finalised()
+    assert interrupts.requested() and printed == []  # swallowed, and not printed
+    bar = Progress("ptbench report", 6, "steps", stream=io.StringIO())
+    with pytest.raises(KeyboardInterrupt):
+        bar.update(5, "figures")
+    assert bar.done == 0
+
+
+def test_an_exception_python_ignores_is_still_printed_when_no_stop_was_asked(handlers):
+    printed = []
+    sys.unraisablehook = printed.append
+    interrupts.install()
+
+    class Finalised:
+        def __del__(self):
+            raise ValueError("a finaliser's own error")
+
+    Finalised()
+    assert [str(each.exc_value) for each in printed] == ["a finaliser's own error"]
+    assert not interrupts.requested()
+    assert signal.getsignal(signal.SIGTERM) is interrupts.stop

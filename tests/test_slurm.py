@@ -123,6 +123,23 @@ def test_without_sbatch_it_says_where_to_run(tmp_path, capsys, monkeypatch):
     assert status == 2 and "sbatch not found: run ptbench slurm on a Slurm login node" in err
 
 
+def test_a_slurm_that_queues_nothing_is_named_in_one_line(tmp_path, capsys, monkeypatch):
+    """A hostile pass: sbatch on a machine without a Slurm controller was exit 3."""
+    fake = tmp_path / "bin" / "sbatch"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\necho 'sbatch: fatal: Unable to process configuration file' >&2\n"
+                    "exit 1\n")  # fmt: skip
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}:{os.environ['PATH']}")
+    status, _out, err = run_cli(capsys, "slurm", "--type", "cpu=compute", "--tier", "smoke",
+                                "--bench", "time_sum", "--collect", tmp_path / "c")  # fmt: skip
+    assert status == 2 and err.count("\n") == 1
+    assert err == (
+        "ptbench: error: sbatch queued no job (cpu.sbatch: exit status 1: sbatch: fatal: Unable "
+        "to process configuration file); run ptbench slurm where Slurm accepts jobs, or submit "
+        f"the scripts in {tmp_path / 'c' / 'jobs'} there yourself\n")
+
+
 @pytest.fixture
 def local_cluster(tmp_path):
     reason = local_slurm.missing()

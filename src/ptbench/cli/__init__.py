@@ -13,7 +13,6 @@ import argparse
 import contextlib
 import errno
 import os
-import signal
 import sys
 import tempfile
 import time
@@ -34,6 +33,7 @@ from ptbench.cli.commands import (
     run,
     slurm,
 )
+from ptbench.core import interrupts
 from ptbench.core.errors import (
     EXIT_BAD_INPUT,
     EXIT_FAILED,
@@ -176,20 +176,16 @@ def _path_fault(error: Exception) -> str | None:
     return None
 
 
-def _terminated(_signal, _frame) -> None:
-    """SIGTERM (a job scheduler's, a ``kill``) ends a command as Ctrl-C does: what it was
-    writing is cleaned up and it exits 130 (a hostile pass: a report killed with SIGTERM left
-    its half-written folder and its figure processes behind)."""
-    raise KeyboardInterrupt
-
-
 def run() -> NoReturn:
     """The ``ptbench`` command: :func:`main`, then a hard exit. Everything is written, closed
     and flushed by then; what a normal exit adds is freeing every object of a loaded history,
     0.2-0.3 s of a command that takes seconds (mypy's ``util.hard_exit`` skips it for the same
     reason). Under a profiler or a tracer (cProfile, coverage), whose reports are written at
     exit, it exits normally. Tests and callers in Python use :func:`main`, which returns."""
-    signal.signal(signal.SIGTERM, _terminated)
+    interrupts.install()  # SIGTERM ends a command as Ctrl-C does, and neither is lost
+    for stream in (sys.stdout, sys.stderr):  # a name the encoding lacks (LANG=C, an emoji) is
+        with contextlib.suppress(AttributeError, ValueError):  # escaped, not an internal error
+            stream.reconfigure(errors="backslashreplace")
     status = main()
     if sys.getprofile() is not None or sys.gettrace() is not None:
         sys.exit(status)

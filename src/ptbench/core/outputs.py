@@ -48,6 +48,19 @@ def check_no_links(out: Path, names: tuple[str, ...], flag: str = "--out") -> No
                               f"{flag}, so remove the link or give another folder")  # fmt: skip
 
 
+def check_no_link_to(path: Path, root: Path, flag: str = "--results") -> None:
+    """Refuse writing ``path`` under ``root`` through a link (a machine's folder that is a
+    symlink): what it holds would land wherever the link points, outside ``root`` (a hostile
+    pass: merge, ab and machine --write wrote into the folder a link pointed at)."""
+    current = root
+    for part in path.relative_to(root).parts:
+        current = current / part
+        if current.is_symlink():
+            raise OutputError(f"{flag} {root}: {current.relative_to(root)} is a link; ptbench "
+                              f"writes only inside {flag}, so remove the link or give another "
+                              "folder")  # fmt: skip
+
+
 def check_outside(out: Path, results: Path, flag: str) -> None:
     if is_inside(out, results):
         raise OutputError(
@@ -92,17 +105,33 @@ def check_folder_target(out: Path, flag: str, marker: str | None = None) -> None
                           "output; give a new or empty folder, or an earlier one to update")
 
 
+def make_folder(folder: Path) -> None:
+    """``folder.mkdir(parents=True, exist_ok=True)``, one missing folder after another:
+    pathlib makes each missing parent in a nested call, so a path 1,500 folders deep was an
+    internal error (RecursionError) in every command that writes (a hostile pass)."""
+    missing = [folder]  # up to the first that exists (a file there: ENOTDIR, as pathlib says)
+    while not missing[-1].exists() and missing[-1] != missing[-1].parent:
+        missing.append(missing[-1].parent)
+    for each in reversed(missing[:-1]):
+        each.mkdir(exist_ok=True)
+    if len(missing) == 1:  # it exists: a folder, or a file (pathlib's FileExistsError)
+        folder.mkdir(exist_ok=True)
+
+
 @contextlib.contextmanager
 def new_folder(out: Path):
     """Make ``out`` (and its parents) if missing; if what follows fails, remove what this made,
     so that a refusal (a selector that matches nothing) leaves no empty folder behind."""
     missing = [folder for folder in (out, *out.parents) if not folder.exists()]
-    out.mkdir(parents=True, exist_ok=True)
+    make_folder(out)
     try:
         yield out
     except BaseException:
-        if missing:
-            shutil.rmtree(missing[-1], ignore_errors=True)
+        if missing:  # out's contents, then each parent made for it (deepest first: no recursion)
+            shutil.rmtree(missing[0], ignore_errors=True)
+            for parent in missing[1:]:
+                with contextlib.suppress(OSError):
+                    parent.rmdir()
         raise
 
 
@@ -114,7 +143,7 @@ def exclusive(folder: Path, flag: str = "--results"):
     left behind; the kernel releases it when the command ends, however it ends."""
     import fcntl
 
-    folder.mkdir(parents=True, exist_ok=True)
+    make_folder(folder)
     descriptor = os.open(folder, os.O_RDONLY)
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -173,7 +202,7 @@ def write_text_atomically(path: Path, text: str) -> None:
 def write_json_atomically(path: Path, data: dict) -> None:
     """``data`` as JSON (indent 1, sorted keys: asv's compact result form), atomically, its
     folder made if missing."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(path.parent)
     write_text_atomically(path, json.dumps(data, indent=1, sort_keys=True))
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import sys
 import time
 
+from ptbench.core import interrupts
 from ptbench.core.outputs import one_line
 
 PLAIN_EVERY_SECONDS = 15.0
@@ -56,7 +57,9 @@ class Progress:
                         f"elapsed{time_left(elapsed, self.done, self.total)}{detail}")  # fmt: skip
 
     def update(self, done: int, detail: str = "") -> None:
-        """Work done so far (never backwards), and what is being done now."""
+        """Work done so far (never backwards), and what is being done now. A stop asked for
+        and swallowed since the last step interrupts here (:mod:`ptbench.core.interrupts`)."""
+        interrupts.check()
         step, self.done = max(done - self.done, 0), max(done, self.done)
         self.detail = detail or self.detail
         if self.bar is not None:

@@ -82,7 +82,7 @@ def _write(frame: pd.DataFrame, entry: Path) -> bool:
     """Keep ``frame`` as ``entry`` (``outputs.write_atomically``: a reader sees no entry or the
     whole entry); False when it cannot be written."""
     try:
-        entry.parent.mkdir(parents=True, exist_ok=True)
+        outputs.make_folder(entry.parent)
         outputs.write_atomically(entry, lambda temporary: frame.to_parquet(temporary, index=False))
         return True
     except (OutputError, OSError, ValueError, TypeError, NotImplementedError):  # pyarrow's

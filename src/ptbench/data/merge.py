@@ -157,6 +157,7 @@ def plan(sources: list[Path], target: Path) -> MergePlan:
         except ResultsError as error:
             raise InputError(f"nothing was merged: {error}") from None
         for relative in _incoming(source):
+            outputs.check_no_link_to(target / relative, target, "--into")
             _place(chosen, claimed, source / relative, target / relative)
     catalogue, newest = merged_catalogue([target, *sources])
     if catalogue != benchmark_catalogue(target):
@@ -219,7 +220,7 @@ def _place(chosen: MergePlan, claimed: dict[Path, Path], source_file: Path, targ
 def apply(chosen: MergePlan, target: Path) -> None:
     """Write what ``plan`` decided: new files (atomically), then the catalogue."""
     for source_file, target_file in chosen.copies:
-        target_file.parent.mkdir(parents=True, exist_ok=True)
+        outputs.make_folder(target_file.parent)
         outputs.write_atomically(target_file, lambda temporary, s=source_file:
                                  shutil.copyfile(s, temporary))  # fmt: skip
     if chosen.catalogue is not None:

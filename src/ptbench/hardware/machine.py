@@ -259,6 +259,7 @@ def write(
     copy = None if results_dir is None else Path(results_dir) / name / "machine.json"
     if copy is not None:  # checked before anything is written, the machine file included
         outputs.check_folder_target(Path(results_dir), "--results")
+        outputs.check_no_link_to(copy, Path(results_dir))
         if copy.exists() and not copy.is_file():
             raise MachineError(f"{copy} is not a file; move it aside")
     entry = {
@@ -274,7 +275,7 @@ def write(
         raise OutputError(f"cannot write {where} ({error.strerror or error}); set HOME to a "
                           "folder you can write") from None  # fmt: skip
     if copy is not None:  # as asv run does: the facts beside the machine's results
-        copy.parent.mkdir(parents=True, exist_ok=True)
+        outputs.make_folder(copy.parent)
         text = json.dumps({**entry, "version": 1}, indent=4, sort_keys=True)
         outputs.write_text_atomically(copy, text)
     return name, entry

@@ -127,7 +127,7 @@ def copy_assets(out_dir: Path) -> None:
     import plotly.offline
 
     folder = out_dir / "assets"
-    folder.mkdir(parents=True, exist_ok=True)
+    outputs.make_folder(folder)
     for name in ASSETS:
         source = resources.files("ptbench.present") / "assets" / name
         with resources.as_file(source) as path:  # renamed into place: a link is replaced

@@ -19,12 +19,13 @@ matplotlib.use("Agg")  # files only; no display on benchmark machines or in CI
 import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker  # noqa: E402
 
+from ptbench.core import outputs  # noqa: E402
 from ptbench.core.errors import OutputError  # noqa: E402
 
 
 def save(figure: plt.Figure, stem: Path) -> list[Path]:
     """Write ``stem``.png and ``stem``.svg; return both paths."""
-    stem.parent.mkdir(parents=True, exist_ok=True)
+    outputs.make_folder(stem.parent)
     paths = [stem.with_suffix(".png"), stem.with_suffix(".svg")]
     _render_both(figure, paths)
     plt.close(figure)
@@ -146,7 +147,7 @@ class FigureWriter:
 
     def add(self, figure: plt.Figure, stem: Path) -> Path:
         """Render ``stem``.png and ``stem``.svg (now or in a child); return the PNG's path."""
-        stem.parent.mkdir(parents=True, exist_ok=True)
+        outputs.make_folder(stem.parent)
         paths = [stem.with_suffix(".png"), stem.with_suffix(".svg")]
         if not self.forking:
             _render_both(figure, paths)

@@ -48,6 +48,7 @@ def machine_name() -> str:
     )  # fmt: skip
     if completed.returncode != 0:
         raise RuntimeError(f"ptbench machine --write failed: {completed.stderr.strip()}")
+    sys.stderr.write(completed.stderr)  # its warnings (no peaks: the machine was busy) are asv's
     return json.loads(completed.stdout)["machine"]
 
 

@@ -25,10 +25,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,8 +38,9 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 from packaging.version import Version
 
+from ptbench.core import outputs
 from ptbench.core.errors import RunFailed, UsageError
-from ptbench.core.outputs import one_line
+from ptbench.core.outputs import cut, one_line
 
 PROBE_SECONDS = 180.0  # importing torch cold from a network disk can take a minute
 PROBE = (
@@ -107,11 +110,14 @@ def install_spec(given: str) -> list[list[str]]:
         if not wheels:
             raise UsageError(f"build {given}: a folder without a torch wheel (torch-*.whl); "
                              f"{WHAT_A_BUILD_IS}")  # fmt: skip
+        for wheel in wheels:
+            _check_wheel(wheel, given)
         return [[str(w.resolve()), "--no-index", "--find-links", str(path.resolve())]
                 for w in wheels]  # fmt: skip
     if path.suffix == ".whl":
         if not path.is_file():
             raise UsageError(f"build {given}: no such wheel; {WHAT_A_BUILD_IS}")
+        _check_wheel(path, given)
         return [[str(path.resolve())]]
     requirement = _requirement(given)
     if requirement is not None and not path.exists():
@@ -122,6 +128,20 @@ def install_spec(given: str) -> list[list[str]]:
                      f"folder of wheels; {WHAT_A_BUILD_IS}")  # fmt: skip
 
 
+def _check_wheel(path: Path, given: str) -> None:
+    """A wheel is a zip archive with a ``.dist-info/WHEEL`` (PEP 427), checked before any
+    environment is made (a hostile pass: a file of garbage named like a wheel was refused by
+    pip minutes later, after a progress line, leaving pip's log behind)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if any(name.endswith(".dist-info/WHEEL") for name in archive.namelist()):
+                return
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        pass
+    raise UsageError(f"build {given}: {path} is not a wheel (a zip archive with a "
+                     f".dist-info/WHEEL); {WHAT_A_BUILD_IS}")  # fmt: skip
+
+
 def environment_for(pip_arguments: list[str], say=print) -> Path:
     """The cached virtualenv of one requirement or wheel (made now if missing); its Python."""
     key = hashlib.sha256(json.dumps(pip_arguments).encode()).hexdigest()[:16]
@@ -129,7 +149,7 @@ def environment_for(pip_arguments: list[str], say=print) -> Path:
     python = target / "bin" / "python"
     if python.exists():
         return python
-    target.parent.mkdir(parents=True, exist_ok=True)
+    outputs.make_folder(target.parent)
     say(f"ptbench bisect: making an environment for {' '.join(pip_arguments)} in {target}")
     scratch = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=target.parent))
     try:
@@ -151,14 +171,14 @@ def _make_environment(folder: Path, pip_arguments: list[str]) -> None:
         with open(log, "a") as output:
             completed = subprocess.run(command, stdout=output, stderr=subprocess.STDOUT)
         if completed.returncode != 0:
+            said = [line for line in log.read_text(errors="replace").splitlines() if line.strip()]
+            last = one_line(said[-1] if said else "no output")
+            why = f"installing {' '.join(pip_arguments)} failed (pip: {last})"
+            if any(Path(argument).exists() for argument in pip_arguments):  # the user's wheel
+                raise UsageError(f"{why}; give a wheel that installs here")  # pip said why
             kept = Path(tempfile.mkstemp(prefix="ptbench-bisect-install-", suffix=".log")[1])
             shutil.copyfile(log, kept)
-            said = [line for line in log.read_text(errors="replace").splitlines() if line.strip()]
-            local = any(Path(argument).exists() for argument in pip_arguments)
-            error = UsageError if local else RunFailed  # a wheel of ours that will not install
-            raise error(f"installing {' '.join(pip_arguments)} failed (pip: "
-                        f"{one_line(said[-1] if said else 'no output')}); its output is in "
-                        f"{kept}")  # fmt: skip
+            raise RunFailed(f"{why}; its output is in {kept}")
     lines = [f"import site; site.addsitedir({folder!r})" for folder in _site_folders()]
     purelib = _purelib(folder / "bin" / "python")
     (purelib / "zz_ptbench_parent_environment.pth").write_text("\n".join(lines) + "\n")
@@ -192,7 +212,15 @@ def probe(index: int, given: str, python: str) -> Build:
     if facts is None:
         raise UsageError(f"build {index} ({given}): {python} did not say its torch version "
                          f"and git revision; {WHAT_A_BUILD_IS}")  # fmt: skip
+    if not VERSION.fullmatch(facts["torch"]):  # it names the build's results: a file name
+        raise UsageError(f"build {index} ({given}): {python} says its torch version is "
+                         f"{cut(repr(facts['torch']))}, which is no version; {WHAT_A_BUILD_IS}")
     return Build(index, given, python, facts["torch"], facts["git_version"])
+
+
+# A torch version as it names an environment and its result files (2.13.0+cpu,
+# 2.14.0.dev20260103+cu130): a hostile pass's build said "../../x", and bisect went on to a step.
+VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,100}")
 
 
 def _facts(output: str) -> dict | None:

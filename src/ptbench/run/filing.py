@@ -99,7 +99,7 @@ def file(
         source = scratch / "results" / shared
         if source.is_file():
             destination = plan.results_dir / shared
-            destination.parent.mkdir(parents=True, exist_ok=True)
+            outputs.make_folder(destination.parent)
             outputs.write_atomically(
                 destination, lambda temporary, s=source: shutil.copyfile(s, temporary)
             )

@@ -165,5 +165,6 @@ def plan(
     facts = machine_facts.collect()
     name = machine_facts.check_name(machine or machine_facts.default_name(facts))
     chosen = RunPlan(project, commit, tier, selection, results_dir, name, facts)
+    outputs.check_no_link_to(chosen.target, chosen.results_dir)
     check_target(chosen.target)
     return chosen

@@ -103,7 +103,7 @@ def script(request: SlurmRequest, kind: MachineType) -> str:
 
 def write_scripts(request: SlurmRequest) -> list[Path]:
     for sub in FOLDERS:
-        (request.collect / sub).mkdir(parents=True, exist_ok=True)
+        outputs.make_folder(request.collect / sub)
     paths = []
     for kind in request.types:
         path = request.collect / "jobs" / f"{kind.name}.sbatch"
@@ -137,12 +137,17 @@ def submit(paths: list[Path], wait: bool) -> list[tuple[Path, int, str]]:
 
 def outcome(submitted: list[tuple[Path, int, str]], wait: bool) -> int:
     """0 when every job did its work, 1 when one found a benchmark failing its check;
-    RunFailed naming the script when Slurm refused a job or a job broke."""
+    RunFailed naming the script when Slurm refused a job or a job broke; bad input when sbatch
+    queued none (a hostile pass: a machine without a Slurm controller was exit 3)."""
     failed = [(path, status, text) for path, status, text in submitted
               if status not in (0, EXIT_REGRESSION) or (status and not wait)]  # fmt: skip
     if failed:
         path, status, text = failed[0]
         last = text.splitlines()[-1] if text else "no output"
+        if not wait and len(failed) == len(submitted):  # nothing queued: no Slurm to take jobs
+            raise InputError(f"sbatch queued no job ({path.name}: exit status {status}: {last});"
+                             " run ptbench slurm where Slurm accepts jobs, or submit the "
+                             f"scripts in {path.parent} there yourself")  # fmt: skip
         where = "its log under logs/" if wait else "sbatch's message above"
         raise RunFailed(f"{path.name}: exit status {status} ({last}); see {where}")
     return EXIT_REGRESSION if any(status for _p, status, _t in submitted) else 0

@@ -110,7 +110,7 @@ def save(results: Results, target: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="ptbench-ab-") as scratch:
         results.save(scratch)
         (written,) = Path(scratch).glob("*/*.json")
-        target.parent.mkdir(parents=True, exist_ok=True)
+        outputs.make_folder(target.parent)
         outputs.write_atomically(target, lambda temporary: shutil.copyfile(written, temporary))
 
 

@@ -114,46 +114,53 @@ def _record(outcome: Outcome, sides: list[dict], catalogue, machine_entry, facto
     outcome.document = path
 
 
-def _selected(alternation, request: ABRequest, devices, where: tuple, leftovers: list[Path]):
+def _selected(alternation, request: ABRequest, devices, where: tuple):
     """(each side's facts, the envs' names, the combinations, asv's catalogue), from workers
     started once to select; refused (bad input: an interpreter, a pattern, files of an earlier
-    run in the way) before the first round, with ``leftovers`` (scratch folders) removed."""
+    run in the way) before the first round."""
     results_dir, machine, commit = where
+    workers = alternation.start()
     try:
-        workers = alternation.start()
-        try:
-            combinations, catalogue = _combinations(workers, request, devices)
-        finally:
-            for worker in workers:
-                worker.close()
-        sides = [worker.facts for worker in workers]
-        envs = tuple(record.env_name(side, facts["env_name"])
-                     for side, facts in zip(schedule.SIDES, sides, strict=True))  # fmt: skip
-        targets = [record.result_path(results_dir, machine, commit, env) for env in envs]
-        record.check_free([*targets, record.document_path(results_dir, commit, envs)])
-    except InputError:
-        for folder in leftovers:
-            shutil.rmtree(folder, ignore_errors=True)
-        raise
+        combinations, catalogue = _combinations(workers, request, devices)
+    finally:
+        for worker in workers:
+            worker.close()
+    sides = [worker.facts for worker in workers]
+    envs = tuple(record.env_name(side, facts["env_name"])
+                 for side, facts in zip(schedule.SIDES, sides, strict=True))  # fmt: skip
+    targets = [record.result_path(results_dir, machine, commit, env) for env in envs]
+    for target in targets:
+        outputs.check_no_link_to(target, results_dir)
+    record.check_free([*targets, record.document_path(results_dir, commit, envs)])
     return sides, envs, combinations, catalogue
 
 
 def run(request: ABRequest) -> Outcome:
-    """Alternate the two environments over the selection and record what was found."""
+    """Alternate the two environments over the selection and record what was found. Refused
+    (bad input) or interrupted, it leaves no scratch folder behind: its logs, and the results
+    folder it made when none was given (a hostile pass found both after Ctrl-C)."""
+    results_dir = results_folder(request.results)
+    logs = Path(tempfile.mkdtemp(prefix="ptbench-ab-logs-"))
+    try:
+        return _run(request, results_dir, logs)
+    except (InputError, KeyboardInterrupt):
+        for folder in [logs, *([results_dir] if request.results is None else [])]:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def _run(request: ABRequest, results_dir: Path, logs: Path) -> Outcome:
     project = checkout.find_project()
     commit = checkout.current_commit(project)
     devices = environment.check_devices(request.devices)
-    results_dir = results_folder(request.results)
     facts = machine_facts.collect()
     machine = machine_facts.default_name(facts)
-    logs = Path(tempfile.mkdtemp(prefix="ptbench-ab-logs-"))
     pythons = (request.baseline, request.contender)
     progress = (lambda _line: None) if request.quiet else schedule.status_line
     alternation = schedule.Alternation(pythons, project / "benchmarks", request.tier, logs,
                                        progress, show_progress=not request.quiet)  # fmt: skip
-    leftovers = [logs, *([results_dir] if request.results is None else [])]
     sides, envs, combinations, catalogue = _selected(
-        alternation, request, devices, (results_dir, machine, commit), leftovers
+        alternation, request, devices, (results_dir, machine, commit)
     )
     say = (lambda _line: None) if request.quiet else outputs.error_line
     machine, entry = environment.ensure_machine(machine, facts, say=say)

@@ -18,6 +18,7 @@ half-way is measured again, never half-read). The search's document goes beside 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import shutil
@@ -41,9 +42,9 @@ from ptbench.run.plan import exact_regex
 
 STEP_BUDGET = 120.0  # seconds of confirmation per step: one combination decides in far less
 # A slowdown in a run the noise guard found disturbed is never a regression: a step where that
-# happened is measured again, up to this many more times (a disturbed step whose pairs were
-# equivalent anyway stands). The disturbed attempts are kept beside it as
-# ``<step>.disturbed-<n>/`` (ab results like any).
+# happened, or where another process's load left a pair undecided, is measured again, up to
+# this many more times (a disturbed step whose pairs were decided anyway stands). The
+# disturbed attempts are kept beside it as ``<step>.disturbed-<n>/`` (ab results like any).
 DISTURBED_RETRIES = 2
 
 
@@ -128,9 +129,9 @@ class Bisection:
             self._measure(role, folder, baseline, contender, bench)
             (document,) = paired.documents(folder)
             disturbed = document.get("noise", {}).get("noise", "")
-            withheld = any(judgement.DISTURBED_NOTE in (pair.get("note") or "")
-                           for pair in paired.judged_pairs(document))  # fmt: skip
-            if not (noise.is_disturbed(disturbed) and withheld) or attempt > DISTURBED_RETRIES:
+            undecided = any(pair.get("verdict") == judgement.INCONCLUSIVE
+                            for pair in paired.judged_pairs(document))  # fmt: skip
+            if not (noise.contended(disturbed) and undecided) or attempt > DISTURBED_RETRIES:
                 return
             print(f"ptbench bisect: step {folder.name} was {disturbed}; measuring it again",
                   file=sys.stderr, flush=True)  # fmt: skip
@@ -139,7 +140,7 @@ class Bisection:
 
     def _measure(self, role: str, folder: Path, baseline: int, contender: int,
                  bench: str | None) -> None:  # fmt: skip
-        folder.parent.mkdir(parents=True, exist_ok=True)
+        outputs.make_folder(folder.parent)
         scratch = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
         request = ab_session.ABRequest(
             self.builds[baseline].python, self.builds[contender].python, self.request.tier,
@@ -169,12 +170,25 @@ def combination_regex(pair: dict) -> str:
     return exact_regex([f"{pair['benchmark']}({', '.join(repr(v) for v in pair['params'])})"])
 
 
+def _ends(bisection: Bisection, bench: str | None) -> Step:
+    """The first step; refused or interrupted, it leaves no empty folder of this bisection
+    behind (a hostile pass: a worker refused at the first step left one)."""
+    fresh = not bisection.root.exists()
+    try:
+        return bisection.step(search.ENDS, 0, len(bisection.builds) - 1, bench)
+    except BaseException:
+        if fresh:
+            with contextlib.suppress(OSError):  # only if empty: disturbed attempts are kept
+                bisection.root.rmdir()
+        raise
+
+
 def run(request: BisectRequest) -> dict:
     """Search the builds; the bisection document, also written beside the steps."""
     results = ab_session.results_folder(request.results)
     builds = build_list.resolve(request.builds, say=outputs.error_line)
     bisection = Bisection(request, builds, results)
-    ends = bisection.step(search.ENDS, 0, len(builds) - 1, request.bench)
+    ends = _ends(bisection, request.bench)
     tracked = tracked_regression(ends)
     boundary = None
     if tracked is not None:

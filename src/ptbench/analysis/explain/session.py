@@ -21,7 +21,8 @@ import numpy as np
 from ptbench.analysis import stats
 from ptbench.analysis.ab import paired, schedule, verdicts
 from ptbench.analysis.explain import diff, instructions
-from ptbench.core.errors import InputError, UsageError
+from ptbench.core import outputs
+from ptbench.core.errors import InputError, RunFailed, UsageError
 from ptbench.core.progress import clock, time_left
 from ptbench.core.schema import FASTER, SLOWER
 from ptbench.run import environment
@@ -69,6 +70,22 @@ def _selection(workers: list[schedule.Worker], request: ExplainRequest, devices:
         raise UsageError(f"--bench {request.bench!r} selects no time benchmark; explain "
                          "compares where time goes (e.g. --bench time_masked_select)")
     return timed, catalogue
+
+
+def _settings(worker: schedule.Worker) -> dict:
+    """A side's settings: the first request only explain makes, so a worker that cannot
+    answer it is not this ptbench's (bad input, as ab's start refuses one; a hostile pass: an
+    internal error pointing at a log)."""
+    try:
+        reply = worker.ask({"op": "settings"})
+    except RunFailed as failure:
+        said = str(failure).split(" (log: ")[0].split(" (its log: ")[0]
+        reply = {"error": said.removeprefix(f"the {worker.side} worker failed: ")}
+    if isinstance(reply.get("torch"), str):
+        return reply
+    why = reply.get("error") or f"its settings {outputs.cut(repr(reply))} name no torch"
+    raise UsageError(f"--{worker.side} {worker.python} cannot run ptbench's explain worker "
+                     f"({why}); give a Python that has torch and this ptbench")  # fmt: skip
 
 
 def _rounds(workers, combination: dict, count: int) -> list[tuple[dict, dict]]:
@@ -181,7 +198,7 @@ def _explain_all(request: ExplainRequest, project: Path, devices: list[str], log
     workers = schedule.Alternation(pythons, project / "benchmarks", request.tier, logs).start()
     try:
         combinations, catalogue = _selection(workers, request, devices)
-        settings = [worker.ask({"op": "settings"}) for worker in workers]
+        settings = [_settings(worker) for worker in workers]
         explained, start = [], time.monotonic()
         for index, combination in enumerate(combinations, 1):
             elapsed = time.monotonic() - start

@@ -76,7 +76,7 @@ def _write(out: Path, document: dict) -> None:
     from ptbench.core import outputs
     from ptbench.present import explanation
 
-    out.mkdir(parents=True, exist_ok=True)
+    outputs.make_folder(out)
     stem = out / record.file_name(document)
     for suffix, output_format in ((".json", "json"), (".md", "markdown")):
         path = stem.with_name(stem.name + suffix)
