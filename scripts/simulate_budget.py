@@ -77,9 +77,14 @@ class SimulatedWorker:
         self.side, self.noises, self.clock = side, noises, clock
 
     def ask(self, request: dict) -> dict:
+        if request["op"] == "sample":  # a lockstep round's further samples: its drawn value
+            return {"status": "ok", "seconds": self.value}
+        if request["op"] == "close":
+            return {"status": "ok"}
         noise = self.noises[(request["benchmark"], tuple(request["params"]))]
-        self.clock.now += noise.round_seconds
-        return {"status": "ok", "value": noise.ratio() if self.side else 1.0}
+        self.clock.now += noise.round_seconds  # the whole round, lockstep or not
+        self.value = noise.ratio() if self.side else 1.0
+        return {"status": "ok", "samples": [self.value], "number": 1}
 
     def close(self) -> None:
         pass

@@ -123,6 +123,103 @@ def test_pairs_alternate_abba_with_fresh_workers_every_pass(fake_alternation):
     assert [started for started, _ in one] == [1, 1, 2, 2, 3, 3, 4, 4]  # a pair a pass
 
 
+class LockstepWorker:
+    """A side answering a lockstep round: ``open`` with its first sample, then ``seconds``
+    per ``sample`` (the side's own, times 1.5 on the contender), failing a sample or skipping
+    the round where told; it logs (side, op)."""
+
+    def __init__(self, side: str, log: list, fail_at: int | None = None, skip: bool = False):
+        self.side, self.log, self.fail_at, self.skip, self.samples = side, log, fail_at, skip, 0
+        self.seconds = 1e-3 * (1.5 if side == "contender" else 1.0)
+
+    def ask(self, request):
+        self.log.append((self.side, request["op"]))
+        if request["op"] == "open":
+            return {"status": "skipped", "reason": "no CUDA"} if self.skip else ok(self.seconds)
+        if request["op"] == "sample":
+            self.samples += 1
+            if self.samples == self.fail_at:
+                return {"status": "failed", "reason": "AssertionError: a wrong answer"}
+            return {"status": "ok", "seconds": self.seconds}
+        return {"status": "ok"}
+
+
+def test_a_time_benchmark_s_rounds_alternate_sample_by_sample(tmp_path):
+    """Lockstep: both sides open (ABBA from pair to pair), the side opened last samples first,
+    then the samples alternate ABBA; both rounds are closed."""
+    log: list = []
+    workers = [LockstepWorker(side, log) for side in schedule.SIDES]
+    alternation = schedule.Alternation(("a", "b"), tmp_path, "smoke", tmp_path, lambda line: None)
+    combination = Combination("bench_linalg.time_solve", ["cpu", 64])
+    alternation.add_pair(workers, combination)
+    b, c = schedule.SIDES
+    samples = [(c, "sample"), (b, "sample"), (b, "sample"), (c, "sample")] * (
+        schedule.LOCKSTEP_SAMPLES // 2)
+    assert log == [(b, "open"), (c, "open"), *samples, (b, "close"), (c, "close")]
+    baseline, contender = combination.rounds[0]
+    assert baseline["samples"] == [1e-3] * (1 + schedule.LOCKSTEP_SAMPLES)
+    assert contender["samples"] == [1.5e-3] * (1 + schedule.LOCKSTEP_SAMPLES)
+    log.clear()
+    alternation.add_pair(workers, combination)
+    assert log[:3] == [(c, "open"), (b, "open"), (b, "sample")]  # the next pair: BA
+
+
+@pytest.mark.parametrize(("worker", "expected"), [
+    ({"fail_at": 3}, {"status": "failed", "reason": "AssertionError: a wrong answer"}),
+    ({"skip": True}, {"status": "skipped", "reason": "no CUDA"}),
+])  # fmt: skip
+def test_a_lockstep_round_that_fails_or_is_skipped_says_so_and_is_closed(tmp_path, worker,
+                                                                         expected):  # fmt: skip
+    log: list = []
+    workers = [LockstepWorker("baseline", log), LockstepWorker("contender", log, **worker)]
+    alternation = schedule.Alternation(("a", "b"), tmp_path, "smoke", tmp_path, lambda line: None)
+    combination = Combination("bench_linalg.time_solve", ["cpu", 64])
+    alternation.add_pair(workers, combination)
+    baseline, contender = combination.rounds[0]
+    assert contender == expected and baseline["status"] == "ok"
+    assert log[-2:] == [("baseline", "close"), ("contender", "close")]
+    asked = sum(1 for _side, op in log if op == "sample")
+    assert asked == (0 if "skip" in worker else 5)  # c, b, b, c, then c's third failed
+
+
+def test_workers_wait_passively_unless_the_user_chose(tmp_path, monkeypatch):
+    """An idle side's OpenMP threads spinning after its sample slowed the other side's next
+    one 2-30x: ab's workers wait passively, unless OMP_WAIT_POLICY is set."""
+    seen = []
+
+    class Started:
+        def __init__(self, command, env, **_options):
+            seen.append(env.get("OMP_WAIT_POLICY"))
+
+    monkeypatch.setattr(schedule.subprocess, "Popen", Started)
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    schedule.Worker("baseline", sys.executable, tmp_path, "smoke", tmp_path / "log")
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
+    schedule.Worker("baseline", sys.executable, tmp_path, "smoke", tmp_path / "log")
+    assert seen == ["PASSIVE", "ACTIVE"]
+
+
+@pytest.mark.slow
+def test_a_real_worker_takes_a_round_sample_by_sample(tmp_path):
+    worker = schedule.Worker("baseline", sys.executable, PROJECT / "benchmarks", "smoke",
+                             tmp_path / "baseline.log")  # fmt: skip
+    try:
+        assert worker.ask({"op": "sample"}) == {"status": "failed", "reason": "no round is open"}
+        opened = worker.ask({"op": "open", "benchmark": "bench_elementwise.time_sum",
+                             "params": ["cpu", 16]})  # fmt: skip
+        assert opened["status"] == "ok" and opened["number"] >= 1, opened
+        assert len(opened["samples"]) == 1 and 0 < opened["samples"][0] < 1e-3
+        samples = [worker.ask({"op": "sample"}) for _ in range(3)]
+        assert all(s["status"] == "ok" and 0 < s["seconds"] < 1e-3 for s in samples), samples
+        assert worker.ask({"op": "close"}) == {"status": "ok"}
+        assert worker.ask({"op": "sample"})["reason"] == "no round is open"
+        skipped = worker.ask({"op": "open", "benchmark": "bench_elementwise.time_sum",
+                              "params": ["cuda", 16]})  # fmt: skip
+        assert skipped["status"] in ("skipped", "failed") and skipped["reason"], skipped
+    finally:
+        worker.close()
+
+
 def test_ab_shows_its_pairs_with_the_time_left_on_stderr(fake_alternation, capsys, monkeypatch):
     from ptbench.core import progress
 

@@ -42,6 +42,7 @@ from typing import Any
 
 from ptbench.analysis.ab import protocol, verdicts
 from ptbench.core.errors import RunFailed, UsageError
+from ptbench.core.outputs import cut
 from ptbench.core.progress import Progress
 from ptbench.core.schema import INCONCLUSIVE
 
@@ -67,6 +68,7 @@ class Worker:
                 stderr=log.open("a"),
                 text=True,
                 start_new_session=True,  # Ctrl-C reaches ptbench, which stops the workers
+                env={"OMP_WAIT_POLICY": "PASSIVE", **os.environ},  # a user's own choice stands
             )
         except OSError as error:
             raise UsageError(
@@ -241,13 +243,20 @@ class Alternation:
         return workers
 
     def add_pair(self, workers: list[Worker], combination: Combination) -> None:
-        """One pair of rounds; the side that goes first alternates with each pair (ABBA)."""
+        """One pair of rounds; the side that goes first alternates with each pair (ABBA). A
+        time benchmark's two rounds are taken in lockstep (:func:`lockstep`), a track's one
+        after the other."""
         order = (0, 1) if len(combination.rounds) % 2 == 0 else (1, 0)
-        replies: list[dict] = [{}, {}]
-        request = {"op": "time", "benchmark": combination.benchmark, "params": combination.params}
         start = time.monotonic()
+        if combination.benchmark.rpartition(".")[2].startswith("time_"):
+            replies = lockstep(workers, combination, order)
+        else:
+            request = {"op": "time", "benchmark": combination.benchmark,
+                       "params": combination.params}  # fmt: skip
+            replies = [{}, {}]
+            for side in order:
+                replies[side] = workers[side].ask(request)
         for side in order:
-            replies[side] = workers[side].ask(request)
             problem = protocol.round_problem(replies[side])
             if problem:  # the round failed: its combination is not comparable, and says why
                 replies[side] = {"status": "failed", "reason": f"the worker: {problem}"}
@@ -312,6 +321,48 @@ class Alternation:
                      pending]  # fmt: skip
             self.fill(goals, deadline, f"confirming {len(pending)} inconclusive")
             judge_all(combinations, factor, looked_at=pending)
+
+
+# Samples a side takes in a lockstep round, after the one that ends its calibration: each of
+# asv's sample time (10 ms), the two sides' alternating ABBA. Measured here on a noisy day
+# (docs/ab.md, "Lockstep rounds"): A/A pairs of the 14 CPU solves at n = 256 spread 0.044-0.055
+# (median of 1.4826 x MAD of log ratios) in lockstep, against 0.115-0.194 for rounds taken one
+# after the other, in runs alternating the two designs, at about the same wall time.
+#
+# The workers' OpenMP threads wait passively (OMP_WAIT_POLICY, set for both sides, unless the
+# user set it): by default an idle side's threads spin on for a while after each sample, and
+# the other side's next sample then took 2-30x as long (lockstep spread 0.16-0.20 with them).
+LOCKSTEP_SAMPLES = 10
+
+
+def lockstep(workers: list[Worker], combination: Combination, order: tuple) -> list[dict]:
+    """A pair of rounds taken sample by sample: both sides set up, warm up and calibrate (in
+    ``order``), then take their samples alternately, ABBA, so that the machine's speed, which
+    on a shared VM changes from one tenth of a second to the next, slows both sides alike.
+    Each side's reply is a round as the ``time`` request answers it: its samples and number.
+    (A failure ends the pass, whose workers are ended with their rounds: nothing to close.)"""
+    request = {"op": "open", "benchmark": combination.benchmark, "params": combination.params}
+    replies = [{}, {}]
+    for side in order:
+        replies[side] = workers[side].ask(request)
+    if all(reply.get("status") == "ok" and not protocol.round_problem(reply)
+           for reply in replies):  # fmt: skip  (else skipped or failed on a side: it says so)
+        _samples(workers, replies, order)
+    for side in order:
+        workers[side].ask({"op": "close"})
+    return replies
+
+
+def _samples(workers: list[Worker], replies: list[dict], order: tuple) -> None:
+    """``LOCKSTEP_SAMPLES`` more samples a side into ``replies``, the side opened last first."""
+    for index in range(LOCKSTEP_SAMPLES):
+        for side in order if index % 2 else order[::-1]:
+            reply = workers[side].ask({"op": "sample"})
+            if reply.get("status") != "ok" or "seconds" not in reply:
+                replies[side] = {"status": "failed", "reason": reply.get("reason") or
+                                 f"it answered a sample with {cut(repr(reply))}"}  # fmt: skip
+                return
+            replies[side]["samples"].append(reply["seconds"])
 
 
 def affordable(pending: list[Combination], guesses: dict, seconds_left: float):

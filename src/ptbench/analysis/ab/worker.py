@@ -10,6 +10,12 @@ requests, one JSON object a line on stdin, one a line on stdout:
 - ``{"op": "profile", ...}``, ``{"op": "instructions", ...}`` and ``{"op": "settings"}``: one
   ``ptbench explain`` round (the combination under ``torch.profiler``, in a forked child), its
   callgrind instruction counts (``analysis.explain.instructions``) and the build's settings;
+- ``{"op": "open", "benchmark": NAME, "params": [...]}``, then ``{"op": "sample"}`` as often as
+  asked, then ``{"op": "close"}``: one round of a time benchmark taken sample by sample, so that
+  the controller can alternate the two sides' samples (``schedule.lockstep``). A forked child
+  sets up, warms up and calibrates as asv-runner's ``TimeBenchmark.run`` does and answers
+  ``open`` with its first sample and ``number``, and each ``sample`` with ``{"status": "ok",
+  "seconds": S}`` (one sample of ``number`` calls, per call).
 - ``{"op": "time", "benchmark": NAME, "params": [...]}``: one round. A forked child builds, checks
   and warms up the inputs and times them with asv-runner's own ``TimeBenchmark.run`` under the
   tier's attributes: exactly one asv benchmark process. (A shorter warm-up would make rounds
@@ -25,6 +31,7 @@ between the sides.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
@@ -145,6 +152,112 @@ def profiled_round(tier: str, name: str, params: list) -> dict[str, Any]:
         return {"status": "failed", "reason": f"{type(error).__name__}: {first_line(error, '')}"}
 
 
+# A lockstep round (``open``, ``sample``, ``close``): the one child this worker holds open.
+_OPEN: dict[str, Any] = {}
+
+
+def _calibrated(benchmark) -> tuple[Any, int, float]:
+    """asv-runner's own timer of a time benchmark, warmed up and with its ``number`` chosen by
+    ``TimeBenchmark.run`` (its warm-up, calibration and, with setup hooks, the timer that
+    re-runs them between calls), stopped after its first sample: (timer, number, sample)."""
+    chosen: dict[str, Any] = {}
+    timing = benchmark.benchmark_timing
+
+    def first_sample(timer, _min_repeat, _max_repeat, **settings):
+        samples, number = timing(timer, 1, 1, **settings)
+        chosen.update(timer=timer, number=number)
+        return samples, number
+
+    benchmark.benchmark_timing = first_sample
+    result = benchmark.run(*benchmark._current_params)
+    return chosen["timer"], result["number"], result["samples"][0]
+
+
+def _serve_round(benchmark_dir: Path, tier: str, name: str, params: list, commands, replies):
+    """The child of a lockstep round: set up, warm up and calibrate as asv does, then one
+    sample of ``number`` calls per ``sample`` command, until ``close`` (or the pipe closes)."""
+    from asv_runner.benchmarks.mark import SkipNotImplemented
+
+    from ptbench.suite import declare as suite
+    from ptbench.suite.tiers import TIER_TIMING
+
+    def say(reply: dict) -> None:
+        replies.write(json.dumps(reply) + "\n")
+        replies.flush()
+
+    try:
+        benchmark = suite.asv_benchmark(benchmark_dir, name, tuple(params))
+        for key, value in TIER_TIMING[tier].items():
+            setattr(benchmark, key, value)
+        timer, number, first = _calibrated(benchmark)
+        say({"status": "ok", "samples": [first], "number": number})
+        for command in commands:
+            if command.strip() != "sample":
+                return
+            say({"status": "ok", "seconds": timer.timeit(number) / number})
+    except SkipNotImplemented as reason:
+        say({"status": "skipped", "reason": str(reason)})
+    except Exception as error:  # a wrong answer (AssertionError) or a crash: the round failed
+        say({"status": "failed", "reason": f"{type(error).__name__}: {first_line(error, '')}"})
+
+
+def open_round(benchmark_dir: Path, tier: str, name: str, params: list) -> dict[str, Any]:
+    """Fork the child of a lockstep round; its first answer (set up and calibrated: one sample,
+    and asv's ``number``; or skipped, or failed)."""
+    close_round()
+    commands_read, commands_write = os.pipe()
+    replies_read, replies_write = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child: its prints go to stderr, never into the protocol on stdout
+        os.close(commands_write)
+        os.close(replies_read)
+        os.dup2(2, 1)
+        with os.fdopen(commands_read) as commands, os.fdopen(replies_write, "w") as replies:
+            _serve_round(benchmark_dir, tier, name, params, commands, replies)
+        os._exit(0)
+    os.close(commands_read)
+    os.close(replies_write)
+    _OPEN.update(pid=child, commands=os.fdopen(commands_write, "w"),
+                 replies=os.fdopen(replies_read))  # fmt: skip
+    return _round_answer()
+
+
+def sample_round() -> dict[str, Any]:
+    """One more sample of the open round: ``{"status": "ok", "seconds": ...}``."""
+    if not _OPEN:
+        return {"status": "failed", "reason": "no round is open"}
+    try:
+        _OPEN["commands"].write("sample\n")
+        _OPEN["commands"].flush()
+    except OSError:  # the child ended (it failed, or was killed)
+        return {"status": "failed", "reason": "the benchmark process died without an answer"}
+    return _round_answer()
+
+
+def _round_answer() -> dict[str, Any]:
+    """The open round child's next line, or failed (and the child ended) after a timeout."""
+    ready, _, _ = select.select([_OPEN["replies"]], [], [], ROUND_TIMEOUT_SECONDS)
+    line = _OPEN["replies"].readline() if ready else None
+    if line is None:
+        os.kill(_OPEN["pid"], signal.SIGKILL)
+        return {"status": "failed", "reason": f"timed out after {ROUND_TIMEOUT_SECONDS:.0f} s"}
+    try:
+        return json.loads(line)
+    except ValueError:
+        return {"status": "failed", "reason": "the benchmark process died without an answer"}
+
+
+def close_round() -> dict[str, Any]:
+    """End the open round's child (its teardown is the process's end, as asv's)."""
+    if _OPEN:
+        with contextlib.suppress(OSError):
+            _OPEN["commands"].close()
+        _OPEN["replies"].close()
+        os.waitpid(_OPEN["pid"], 0)
+        _OPEN.clear()
+    return {"status": "ok"}
+
+
 def facts() -> dict[str, Any]:
     from ptbench.run import environment
 
@@ -161,6 +274,12 @@ def handle(request: dict, benchmark_dir: Path, tier: str) -> dict[str, Any]:
         return {"combinations": combinations, "catalogue": catalogue}
     if request["op"] == "time":
         return forked_round(benchmark_dir, tier, request["benchmark"], request["params"])
+    if request["op"] == "open":
+        return open_round(benchmark_dir, tier, request["benchmark"], request["params"])
+    if request["op"] == "sample":
+        return sample_round()
+    if request["op"] == "close":
+        return close_round()
     if request["op"] == "profile":
         return forked(lambda: profiled_round(tier, request["benchmark"], request["params"]))
     if request["op"] == "instructions":
