@@ -164,6 +164,26 @@ def test_a_time_benchmark_s_rounds_alternate_sample_by_sample(tmp_path):
     assert log[:3] == [(c, "open"), (b, "open"), (b, "sample")]  # the next pair: BA
 
 
+def test_a_slow_operation_takes_fewer_lockstep_samples_an_abba_block_at_a_time(tmp_path,
+                                                                                monkeypatch):
+    """Ten samples a side of an operation of 0.3 s a call made ab a third slower than rounds
+    one after the other: past LOCKSTEP_SECONDS a pair stops at the end of an ABBA block."""
+    now = [0.0]
+    monkeypatch.setattr(schedule.time, "monotonic", lambda: now[0])
+    log: list = []
+
+    class Slow(LockstepWorker):
+        def ask(self, request):
+            now[0] += 0.3 if request["op"] == "sample" else 0.0
+            return super().ask(request)
+
+    workers = [Slow(side, log) for side in schedule.SIDES]
+    alternation = schedule.Alternation(("a", "b"), tmp_path, "smoke", tmp_path, lambda line: None)
+    combination = Combination("bench_linalg.time_eig", ["cpu", 1024])
+    alternation.add_pair(workers, combination)
+    assert [len(reply["samples"]) for reply in combination.rounds[0]] == [3, 3]  # 1 + c b b c
+
+
 @pytest.mark.parametrize(("worker", "expected"), [
     ({"fail_at": 3}, {"status": "failed", "reason": "AssertionError: a wrong answer"}),
     ({"skip": True}, {"status": "skipped", "reason": "no CUDA"}),

@@ -124,7 +124,7 @@ def comparison_table(comparison: Comparison) -> pd.DataFrame:
 PAIRED_HEADS = ("baseline (median)", "contender (median)", "paired ratio [interval]")
 PAIRED_LEGEND = (
     "paired: baseline and contender are each side's median round; the ratio is estimated from "
-    "each pair's own ratio (rounds back to back), so it need not equal their quotient"
+    "each pair's own ratio (rounds side by side), so it need not equal their quotient"
 )
 INTERVAL_LEGEND = (
     "intervals: slower, faster and inconclusive show the interval regressions are judged on; "

@@ -4,7 +4,9 @@ Why interleave: on a shared machine two runs of the same code minutes apart diff
 3x, while two processes a second apart rarely do. So the sides never run minutes apart: each
 pair of rounds is one baseline and one contender process back to back, the side that goes first
 alternating from pair to pair (ABBA), so that drift slows each side alike. asv's own
-``--interleave-rounds`` alternates whole-suite rounds, minutes apart.
+``--interleave-rounds`` alternates whole-suite rounds, minutes apart. A time benchmark's two
+rounds go further: they take their samples alternately (:func:`lockstep`), since this VM's
+speed changes within the half second a round takes.
 
 Why fresh workers every pass: rounds forked from one long-lived process share its memory
 layout, and measured here that alone can make one process's rounds 10% slower than another's,
@@ -333,6 +335,10 @@ class Alternation:
 # user set it): by default an idle side's threads spin on for a while after each sample, and
 # the other side's next sample then took 2-30x as long (lockstep spread 0.16-0.20 with them).
 LOCKSTEP_SAMPLES = 10
+# ... or fewer, two at a time, once a pair's samples have taken this long: an operation of 0.1 s
+# or more a call is one call a sample, and ten of them a side cost ab a third more time than
+# rounds one after the other (asv takes up to five) for no steadier a pair.
+LOCKSTEP_SECONDS = 1.0
 
 
 def lockstep(workers: list[Worker], combination: Combination, order: tuple) -> list[dict]:
@@ -354,8 +360,12 @@ def lockstep(workers: list[Worker], combination: Combination, order: tuple) -> l
 
 
 def _samples(workers: list[Worker], replies: list[dict], order: tuple) -> None:
-    """``LOCKSTEP_SAMPLES`` more samples a side into ``replies``, the side opened last first."""
+    """``LOCKSTEP_SAMPLES`` more samples a side into ``replies``, the side opened last first
+    (fewer, an ABBA block at a time, past ``LOCKSTEP_SECONDS``)."""
+    start = time.monotonic()
     for index in range(LOCKSTEP_SAMPLES):
+        if index % 2 == 0 and index and time.monotonic() - start > LOCKSTEP_SECONDS:
+            return
         for side in order if index % 2 else order[::-1]:
             reply = workers[side].ask({"op": "sample"})
             if reply.get("status") != "ok" or "seconds" not in reply:
