@@ -220,8 +220,9 @@ def one_line(text: str) -> str:
 # An error line quotes what the user gave (a selector, a name, a value read from a file): a run
 # of text without spaces longer than WORD_SHOWN is cut to its start and end, so a value of
 # 100,000 characters reads as a line, not a screenful. A path is cut part by part (a folder or
-# file name past WORD_SHOWN), and as a whole past PATH_SHOWN, so ordinary paths stay whole.
-WORD_SHOWN, PATH_SHOWN, TAIL_SHOWN = 100, 400, 20
+# file name past WORD_SHOWN), and as a whole past PATH_SHOWN, so ordinary paths stay whole (a
+# line naming two paths 1,500 folders deep was 858 characters long with 400).
+WORD_SHOWN, PATH_SHOWN, TAIL_SHOWN = 100, 200, 20
 LONG_WORD = re.compile(rf"\S{{{WORD_SHOWN + 1},}}")
 
 
