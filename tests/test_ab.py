@@ -14,6 +14,7 @@ import pytest
 
 from helpers import PROJECT, checksums, edit_result, fixture_runs, ptbench, run_cli
 from ptbench.analysis import stats
+from ptbench.analysis.ab import lockstep as ab_lockstep
 from ptbench.analysis.ab import record, schedule, verdicts
 from ptbench.analysis.ab.schedule import Combination
 from ptbench.analysis.compare import EQUIVALENT, INCONCLUSIVE, NOT_COMPARABLE, SLOWER
@@ -154,11 +155,11 @@ def test_a_time_benchmark_s_rounds_alternate_sample_by_sample(tmp_path):
     alternation.add_pair(workers, combination)
     b, c = schedule.SIDES
     samples = [(c, "sample"), (b, "sample"), (b, "sample"), (c, "sample")] * (
-        schedule.LOCKSTEP_SAMPLES // 2)
+        ab_lockstep.LOCKSTEP_SAMPLES // 2)
     assert log == [(b, "open"), (c, "open"), *samples, (b, "close"), (c, "close")]
     baseline, contender = combination.rounds[0]
-    assert baseline["samples"] == [1e-3] * (1 + schedule.LOCKSTEP_SAMPLES)
-    assert contender["samples"] == [1.5e-3] * (1 + schedule.LOCKSTEP_SAMPLES)
+    assert baseline["samples"] == [1e-3] * (1 + ab_lockstep.LOCKSTEP_SAMPLES)
+    assert contender["samples"] == [1.5e-3] * (1 + ab_lockstep.LOCKSTEP_SAMPLES)
     log.clear()
     alternation.add_pair(workers, combination)
     assert log[:3] == [(c, "open"), (b, "open"), (b, "sample")]  # the next pair: BA

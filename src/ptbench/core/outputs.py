@@ -43,9 +43,7 @@ def check_no_links(out: Path, names: tuple[str, ...], flag: str = "--out") -> No
     """Refuse a folder ptbench writes into under ``out`` that is a link: what it holds would
     land wherever the link points, outside ``out``."""
     for name in names:
-        if (out / name).is_symlink():
-            raise OutputError(f"{flag} {out}: {name} is a link; ptbench writes only inside "
-                              f"{flag}, so remove the link or give another folder")  # fmt: skip
+        check_no_link_to(out / name, out, flag)
 
 
 def check_no_link_to(path: Path, root: Path, flag: str = "--results") -> None:

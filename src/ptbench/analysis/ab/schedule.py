@@ -5,7 +5,7 @@ Why interleave: on a shared machine two runs of the same code minutes apart diff
 pair of rounds is one baseline and one contender process back to back, the side that goes first
 alternating from pair to pair (ABBA), so that drift slows each side alike. asv's own
 ``--interleave-rounds`` alternates whole-suite rounds, minutes apart. A time benchmark's two
-rounds go further: they take their samples alternately (:func:`lockstep`), since this VM's
+rounds go further: they take their samples alternately (``lockstep``), since this VM's
 speed changes within the half second a round takes.
 
 Why fresh workers every pass: rounds forked from one long-lived process share its memory
@@ -43,8 +43,8 @@ from pathlib import Path
 from typing import Any
 
 from ptbench.analysis.ab import protocol, verdicts
+from ptbench.analysis.ab.lockstep import lockstep
 from ptbench.core.errors import RunFailed, UsageError
-from ptbench.core.outputs import cut
 from ptbench.core.progress import Progress
 from ptbench.core.schema import INCONCLUSIVE
 
@@ -323,56 +323,6 @@ class Alternation:
                      pending]  # fmt: skip
             self.fill(goals, deadline, f"confirming {len(pending)} inconclusive")
             judge_all(combinations, factor, looked_at=pending)
-
-
-# Samples a side takes in a lockstep round, after the one that ends its calibration: each of
-# asv's sample time (10 ms), the two sides' alternating ABBA. Measured here on a noisy day
-# (docs/ab.md, "Lockstep rounds"): A/A pairs of the 14 CPU solves at n = 256 spread 0.044-0.055
-# (median of 1.4826 x MAD of log ratios) in lockstep, against 0.115-0.194 for rounds taken one
-# after the other, in runs alternating the two designs, at about the same wall time.
-#
-# The workers' OpenMP threads wait passively (OMP_WAIT_POLICY, set for both sides, unless the
-# user set it): by default an idle side's threads spin on for a while after each sample, and
-# the other side's next sample then took 2-30x as long (lockstep spread 0.16-0.20 with them).
-LOCKSTEP_SAMPLES = 10
-# ... or fewer, two at a time, once a pair's samples have taken this long: an operation of 0.1 s
-# or more a call is one call a sample, and ten of them a side cost ab a third more time than
-# rounds one after the other (asv takes up to five) for no steadier a pair.
-LOCKSTEP_SECONDS = 1.0
-
-
-def lockstep(workers: list[Worker], combination: Combination, order: tuple) -> list[dict]:
-    """A pair of rounds taken sample by sample: both sides set up, warm up and calibrate (in
-    ``order``), then take their samples alternately, ABBA, so that the machine's speed, which
-    on a shared VM changes from one tenth of a second to the next, slows both sides alike.
-    Each side's reply is a round as the ``time`` request answers it: its samples and number.
-    (A failure ends the pass, whose workers are ended with their rounds: nothing to close.)"""
-    request = {"op": "open", "benchmark": combination.benchmark, "params": combination.params}
-    replies = [{}, {}]
-    for side in order:
-        replies[side] = workers[side].ask(request)
-    if all(reply.get("status") == "ok" and not protocol.round_problem(reply)
-           for reply in replies):  # fmt: skip  (else skipped or failed on a side: it says so)
-        _samples(workers, replies, order)
-    for side in order:
-        workers[side].ask({"op": "close"})
-    return replies
-
-
-def _samples(workers: list[Worker], replies: list[dict], order: tuple) -> None:
-    """``LOCKSTEP_SAMPLES`` more samples a side into ``replies``, the side opened last first
-    (fewer, an ABBA block at a time, past ``LOCKSTEP_SECONDS``)."""
-    start = time.monotonic()
-    for index in range(LOCKSTEP_SAMPLES):
-        if index % 2 == 0 and index and time.monotonic() - start > LOCKSTEP_SECONDS:
-            return
-        for side in order if index % 2 else order[::-1]:
-            reply = workers[side].ask({"op": "sample"})
-            if reply.get("status") != "ok" or "seconds" not in reply:
-                replies[side] = {"status": "failed", "reason": reply.get("reason") or
-                                 f"it answered a sample with {cut(repr(reply))}"}  # fmt: skip
-                return
-            replies[side]["samples"].append(reply["seconds"])
 
 
 def affordable(pending: list[Combination], guesses: dict, seconds_left: float):

@@ -12,7 +12,7 @@ requests, one JSON object a line on stdin, one a line on stdout:
   callgrind instruction counts (``analysis.explain.instructions``) and the build's settings;
 - ``{"op": "open", "benchmark": NAME, "params": [...]}``, then ``{"op": "sample"}`` as often as
   asked, then ``{"op": "close"}``: one round of a time benchmark taken sample by sample, so that
-  the controller can alternate the two sides' samples (``schedule.lockstep``). A forked child
+  the controller can alternate the two sides' samples (``lockstep.lockstep``). A forked child
   sets up, warms up and calibrates as asv-runner's ``TimeBenchmark.run`` does and answers
   ``open`` with its first sample and ``number``, and each ``sample`` with ``{"status": "ok",
   "seconds": S}`` (one sample of ``number`` calls, per call).
