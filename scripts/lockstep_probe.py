@@ -7,7 +7,7 @@ as ``ptbench ab`` starts them:
 
 - sequential: each side's round is one ``time`` request, the baseline's then the contender's
   (ab's rounds before 2026-12-07);
-- lockstep: ``schedule.lockstep``, the two sides' samples alternating ABBA (ab's rounds now).
+- lockstep: ``lockstep.lockstep``, the two sides' samples alternating ABBA (ab's rounds now).
 
 Prints, per design, the median over combinations of the spread of the pairs' log ratios
 (1.4826 x MAD, what decides how many pairs a verdict needs), its quartiles, and the seconds a
