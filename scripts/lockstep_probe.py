@@ -1,13 +1,16 @@
 #!/usr/bin/env python
-"""Rounds one after the other, or in lockstep? Measured on the same machine in one go.
+"""Rounds one after the other, or in lockstep, on one CPU or not? Measured in one go.
 
 For each selected time combination, ``--pairs`` A/A pairs of rounds of each design, the
-designs alternating pair by pair (both sides are this Python), each pair from fresh workers
-as ``ptbench ab`` starts them:
+designs taking turns pass by pass, forwards then backwards (both sides are this Python), each
+pass with fresh workers as ``ptbench ab`` starts them:
 
 - sequential: each side's round is one ``time`` request, the baseline's then the contender's
   (ab's rounds before 2026-12-07);
-- lockstep: ``lockstep.lockstep``, the two sides' samples alternating ABBA (ab's rounds now).
+- free: ``lockstep.lockstep``, the two sides' samples alternating ABBA, each side's threads
+  where the scheduler put them (ab's rounds on 2026-12-07, until the afternoon);
+- lockstep: ``schedule.Alternation.add_pair``, what ab does now: lockstep with both sides'
+  main threads on one CPU (``lockstep.pair_cpu``) and their other threads on the others.
 
 Prints, per design, the median over combinations of the spread of the pairs' log ratios
 (1.4826 x MAD, what decides how many pairs a verdict needs), its quartiles, and the seconds a
@@ -27,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from ptbench.analysis import stats
+from ptbench.analysis.ab import lockstep as ab_lockstep
 from ptbench.analysis.ab import schedule, verdicts
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -40,6 +44,12 @@ def sequential(alternation, workers, combination) -> None:
     for side in order:
         replies[side] = workers[side].ask(request)
     combination.rounds.append(tuple(replies))
+
+
+def free(alternation, workers, combination) -> None:
+    """Lockstep, but each side's threads stay where the scheduler put them."""
+    order = (0, 1) if len(combination.rounds) % 2 == 0 else (1, 0)
+    combination.rounds.append(tuple(ab_lockstep.lockstep(workers, combination, order, None)))
 
 
 def lockstep(alternation, workers, combination) -> None:
@@ -58,12 +68,13 @@ def main() -> int:
     chosen, _catalogue = schedule.selection(workers, args.bench, ["cpu"])
     for worker in workers:
         worker.close()
-    designs = {"sequential": sequential, "lockstep": lockstep}
+    designs = {"sequential": sequential, "free": free, "lockstep": lockstep}
     combos = {name: [schedule.Combination(c["benchmark"], c["params"]) for c in chosen]
               for name in designs}  # fmt: skip
     seconds = dict.fromkeys(designs, 0.0)
-    for index in range(2 * args.pairs):
-        name = list(designs)[index % 2 if index // 2 % 2 == 0 else 1 - index % 2]  # ABBA
+    turns = [name for index in range(args.pairs)
+             for name in (list(designs) if index % 2 == 0 else list(designs)[::-1])]  # fmt: skip
+    for name in turns:
         workers = alternation.start()
         try:
             for combination in combos[name]:

@@ -38,11 +38,13 @@ DOCUMENTS = [next((PROJECT / "results").glob("ab-*.json")),
 TRIMMED_FROM_16 = stats.trimmed_paired_ratio  # trims from stats.TRIM_FROM (16) pairs
 
 
-def trimmed_from_8(logs, alpha=verdicts.EQUIVALENCE_INTERVAL_ALPHA):
+def trimmed_from_8(logs, alpha=None):
+    alpha = verdicts.equivalence_interval_alpha(len(logs)) if alpha is None else alpha
     return stats.trimmed_paired_ratio(logs, alpha, stats.TRIM, stats.BOTH_FROM)
 
 
-def combined(logs, alpha=verdicts.EQUIVALENCE_INTERVAL_ALPHA):
+def combined(logs, alpha=None):
+    alpha = verdicts.equivalence_interval_alpha(len(logs)) if alpha is None else alpha
     return stats.combined_paired_ratio(logs, alpha)
 
 
@@ -50,7 +52,7 @@ CANDIDATES = (
     ("the model: together (regression), trimmed from 8 (equivalence)",
      verdicts.regression_interval, verdicts.equivalence_interval),
     ("until 2026-12-06: trimmed from 16 (both)", TRIMMED_FROM_16,
-     lambda logs: TRIMMED_FROM_16(logs, verdicts.EQUIVALENCE_INTERVAL_ALPHA)),
+     lambda logs: TRIMMED_FROM_16(logs, verdicts.equivalence_interval_alpha(len(logs)))),
     ("trimmed from 8 (both)", trimmed_from_8, trimmed_from_8),
     ("Student's and trimmed together (both)", combined, combined),
 )  # fmt: skip

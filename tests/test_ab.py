@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -50,7 +51,12 @@ def test_paired_ratios_skip_unusable_rounds_and_need_two_pairs():
 def test_the_family_shares_one_percent_over_pairs_and_looks():
     assert verdicts.LOOKS == 5  # 4, 8, 16, 32, 64 pairs
     assert verdicts.per_test_alpha(400) == pytest.approx(0.01 / 400 / 5)
-    assert round(verdicts.EQUIVALENCE_INTERVAL_ALPHA, 12) == 0.02  # TOST 5% over 5 looks
+    # TOST at 5% per pair, 3% of it at the first look, 0.5% at each later one
+    spent = [verdicts.equivalence_interval_alpha(pairs) for pairs in (3, 4, 5, 8, 9, 16, 64, 99)]
+    assert spent == pytest.approx([0.06, 0.06, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01])
+    assert [verdicts.look(pairs) for pairs in (1, 4, 5, 8, 9, 16, 17, 32, 33, 64, 128)] == [
+        0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 4]
+    assert sum(verdicts.EQUIVALENCE_LOOK_SHARES) == pytest.approx(1.0)
 
 
 def test_judging_rounds():
@@ -136,6 +142,7 @@ class LockstepWorker:
     def ask(self, request):
         self.log.append((self.side, request["op"]))
         if request["op"] == "open":
+            self.cpus = [*getattr(self, "cpus", []), request["cpu"]]
             return {"status": "skipped", "reason": "no CUDA"} if self.skip else ok(self.seconds)
         if request["op"] == "sample":
             self.samples += 1
@@ -165,10 +172,60 @@ def test_a_time_benchmark_s_rounds_alternate_sample_by_sample(tmp_path):
     assert log[:3] == [(c, "open"), (b, "open"), (b, "sample")]  # the next pair: BA
 
 
-def test_a_slow_operation_takes_fewer_lockstep_samples_an_abba_block_at_a_time(tmp_path,
-                                                                                monkeypatch):
+def test_both_sides_of_a_pair_run_on_one_cpu_each_cpu_two_pairs_in_turn(tmp_path, monkeypatch):
+    """The two vCPUs here run at different speeds: a pair's two main threads share one CPU,
+    and the CPUs take turns two pairs at a time, so that each sees both orders (AB, BA)."""
+    monkeypatch.setattr(ab_lockstep.os, "sched_getaffinity", lambda _pid: {5, 3})
+    workers = [LockstepWorker(side, []) for side in schedule.SIDES]
+    alternation = schedule.Alternation(("a", "b"), tmp_path, "smoke", tmp_path, lambda line: None)
+    combination = Combination("bench_linalg.time_solve", ["cpu", 16])
+    for _ in range(5):
+        alternation.add_pair(workers, combination)
+    assert workers[0].cpus == workers[1].cpus == [3, 3, 5, 5, 3]
+
+
+PIN_PROBE = """
+import os, sys, threading
+from ptbench.analysis.ab import worker
+def mask(tid):
+    with open(f"/proc/self/task/{tid}/status") as status:
+        line = next(line for line in status if line.startswith("Cpus_allowed_list"))
+    return line.split()[1]
+stop = threading.Event()
+helper = threading.Thread(target=stop.wait)
+helper.start()
+worker.pin_threads(int(sys.argv[1]))
+print(mask(threading.get_native_id()), mask(helper.native_id))
+stop.set()
+"""
+
+
+@pytest.mark.parametrize("where", ["first allowed", "not allowed"])
+def test_a_round_moves_its_main_thread_to_the_pair_s_cpu_and_the_others_off_it(where):
+    """In a child process (pinning the test's own would slow the rest of the run)."""
+    allowed = os.sched_getaffinity(0)
+    cpu = min(allowed) if where == "first allowed" else max(allowed) + 1
+    shown = subprocess.run([sys.executable, "-c", PIN_PROBE, str(cpu)], capture_output=True,
+                           text=True, check=True).stdout.split()  # fmt: skip
+    main, helper = (_cpus(listed) for listed in shown)
+    if where == "not allowed":  # an unknown CPU moves nothing
+        assert main == helper == allowed
+    else:
+        assert main == {cpu} and helper == (allowed - {cpu} or allowed)
+
+
+def _cpus(listed: str) -> set[int]:
+    """The CPUs of the kernel's Cpus_allowed_list ("0-3,6")."""
+    cpus: set[int] = set()
+    for run in listed.split(","):
+        low, _, high = run.partition("-")
+        cpus.update(range(int(low), int(high or low) + 1))
+    return cpus
+
+
+def test_a_slow_operation_takes_fewer_lockstep_samples(tmp_path, monkeypatch):
     """Ten samples a side of an operation of 0.3 s a call made ab a third slower than rounds
-    one after the other: past LOCKSTEP_SECONDS a pair stops at the end of an ABBA block."""
+    one after the other: past LOCKSTEP_SECONDS a pair takes no more samples."""
     now = [0.0]
     monkeypatch.setattr(schedule.time, "monotonic", lambda: now[0])
     log: list = []
@@ -178,11 +235,21 @@ def test_a_slow_operation_takes_fewer_lockstep_samples_an_abba_block_at_a_time(t
             now[0] += 0.3 if request["op"] == "sample" else 0.0
             return super().ask(request)
 
+    class Slower(LockstepWorker):  # a call of 0.6 s: one more sample a side
+        def ask(self, request):
+            now[0] += 0.6 if request["op"] == "sample" else 0.0
+            return super().ask(request)
+
     workers = [Slow(side, log) for side in schedule.SIDES]
     alternation = schedule.Alternation(("a", "b"), tmp_path, "smoke", tmp_path, lambda line: None)
     combination = Combination("bench_linalg.time_eig", ["cpu", 1024])
     alternation.add_pair(workers, combination)
     assert [len(reply["samples"]) for reply in combination.rounds[0]] == [3, 3]  # 1 + c b b c
+    log.clear()
+    workers = [Slower(side, log) for side in schedule.SIDES]
+    alternation.add_pair(workers, combination)  # the next pair: BA
+    assert [len(reply["samples"]) for reply in combination.rounds[1]] == [2, 2]  # 1 + b c
+    assert [op for _side, op in log].count("sample") == 2
 
 
 @pytest.mark.parametrize(("worker", "expected"), [
@@ -226,8 +293,9 @@ def test_a_real_worker_takes_a_round_sample_by_sample(tmp_path):
                              tmp_path / "baseline.log")  # fmt: skip
     try:
         assert worker.ask({"op": "sample"}) == {"status": "failed", "reason": "no round is open"}
+        cpu = max(os.sched_getaffinity(0))  # moves the round's main thread there
         opened = worker.ask({"op": "open", "benchmark": "bench_elementwise.time_sum",
-                             "params": ["cpu", 16]})  # fmt: skip
+                             "params": ["cpu", 16], "cpu": cpu})  # fmt: skip
         assert opened["status"] == "ok" and opened["number"] >= 1, opened
         assert len(opened["samples"]) == 1 and 0 < opened["samples"][0] < 1e-3
         samples = [worker.ask({"op": "sample"}) for _ in range(3)]

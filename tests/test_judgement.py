@@ -153,7 +153,9 @@ def test_equivalence_is_wrong_at_most_five_percent_of_the_time():
     for count in (4, 8, 16):
         found = simulated(np.random.default_rng(count), 1.1, 0.05, count)
         wrong = sum(j["verdict"] == EQUIVALENT for j in found) / len(found)
-        assert wrong <= 0.05 / verdicts.LOOKS + 0.01, (count, wrong)  # per look, with slack
+        spent = verdicts.EQUIVALENCE_ALPHA * verdicts.EQUIVALENCE_LOOK_SHARES[verdicts.look(count)]
+        assert spent == pytest.approx(0.03 if count == 4 else 0.005)
+        assert wrong <= spent + 0.01, (count, wrong)  # the look's share, with slack
 
 
 def test_a_real_regression_is_confirmed_with_enough_pairs():
@@ -223,7 +225,7 @@ def test_from_eight_pairs_the_interval_is_students_and_the_trimmed_one_together(
                for v in logs]  # fmt: skip
     judged = verdicts.judge(replies, 1.1, 0.01)
     assert (judged["ratio_low"], judged["ratio_high"]) == pytest.approx((both.low, both.high))
-    equivalence = stats.trimmed_paired_ratio(logs, verdicts.EQUIVALENCE_INTERVAL_ALPHA,
+    equivalence = stats.trimmed_paired_ratio(logs, verdicts.equivalence_interval_alpha(12),
                                              stats.TRIM, stats.BOTH_FROM)  # fmt: skip
     shown = judged["equivalence_low"], judged["equivalence_high"]
     assert shown == pytest.approx(equivalence[1:3])

@@ -24,6 +24,25 @@ def test_a_wrong_answer_fails_preparation():
         timing.prepare(broken, broken.case("cpu", 128), tier="smoke")
 
 
+@pytest.mark.parametrize(("seconds_a_call", "calls"), [(0.02, 3), (0.06, 1)])
+def test_the_warm_up_runs_50_ms_from_the_checked_call_on(monkeypatch, seconds_a_call, calls):
+    """A call quicker than the warm-up is repeated until 50 ms have passed since the checked
+    call began; a slower one is the whole warm-up (an eig at n = 1,024 took 1.7 s a call, and
+    every round of ``ptbench ab`` paid one more)."""
+    now, made = [0.0], []
+    monkeypatch.setattr(timing.time, "perf_counter", lambda: now[0])
+
+    def timed(inputs):
+        now[0] += seconds_a_call
+        made.append(now[0])
+        return inputs.x.sum()
+
+    operation = OPERATIONS["sum"]
+    clocked = type(operation)(**{**operation.__dict__, "call": timed})
+    timing.prepare(clocked, clocked.case("cpu", 128), tier="smoke")
+    assert timing.WARMUP_SECONDS == 0.05 and len(made) == calls
+
+
 def test_sizes_outside_the_tier_are_skipped_with_a_reason():
     operation = OPERATIONS["sum"]
     with pytest.raises(Unsupported, match="outside the smoke tier"):

@@ -4,10 +4,18 @@ This VM's speed changes within the half second a round takes, so two rounds one 
 see two speeds. ``schedule.Alternation.add_pair`` takes a time benchmark's pair here: each
 side's worker opens a round (``worker.open_round``: set up, warmed up and calibrated as asv does),
 then the two sides give one sample at a time, ABBA, then close.
+
+Both sides' main threads run on the same CPU in a pair (``pair_cpu``), their other threads on
+the other CPUs. The two vCPUs of this VM run at different speeds, changing over time; a round
+process stays on the CPU it started on, so the two sides of a pair sat on different CPUs and
+a single-threaded operation of microseconds read that difference: A/A pairs of the solves at
+n = 16 spread 0.21 with the sides where the scheduler put them and 0.02 with both on one CPU
+(docs/ab.md, "Both sides on one CPU").
 """
 
 from __future__ import annotations
 
+import os
 import time
 
 from ptbench.analysis.ab import protocol
@@ -23,19 +31,34 @@ from ptbench.core.outputs import cut
 # user set it): by default an idle side's threads spin on for a while after each sample, and
 # the other side's next sample then took 2-30x as long (lockstep spread 0.16-0.20 with them).
 LOCKSTEP_SAMPLES = 10
-# ... or fewer, two at a time, once a pair's samples have taken this long: an operation of 0.1 s
-# or more a call is one call a sample, and ten of them a side cost ab a third more time than
-# rounds one after the other (asv takes up to five) for no steadier a pair.
+# ... or fewer, once a pair's samples have taken this long: an operation of 0.1 s or more a call
+# is one call a sample, and ten of them a side cost ab a third more time than rounds one after
+# the other (asv takes up to five) for no steadier a pair. Fewer samples for all made pairs no
+# cheaper and less steady: 4 a side within 0.5 s, or 6 within 0.3 s, cost 7-9% less a pair and
+# spread 0.043-0.044 against 0.035 (25 linalg combinations, 8 A/A pairs of each design, taking
+# turns pass by pass; docs/ab.md, "Both sides on one CPU").
 LOCKSTEP_SECONDS = 1.0
 
 
-def lockstep(workers: list, combination, order: tuple) -> list[dict]:
+def pair_cpu(pair_index: int) -> int | None:
+    """The CPU both sides' main threads run on in a pair (``worker.pin_threads``): the allowed
+    CPUs in turn, two pairs each, so that every CPU sees both orders (AB and BA). None where
+    the system cannot say (not Linux): the threads stay where they are."""
+    if not hasattr(os, "sched_getaffinity"):
+        return None
+    cpus = sorted(os.sched_getaffinity(0))
+    return cpus[(pair_index // 2) % len(cpus)]
+
+
+def lockstep(workers: list, combination, order: tuple, cpu: int | None) -> list[dict]:
     """A pair of rounds taken sample by sample: both sides set up, warm up and calibrate (in
-    ``order``), then take their samples alternately, ABBA, so that the machine's speed, which
-    on a shared VM changes from one tenth of a second to the next, slows both sides alike.
+    ``order``), then, their main threads on ``cpu`` (``pair_cpu``; None: where they are), take
+    their samples alternately, ABBA, so that the machine's speed, which on a shared VM changes
+    from one tenth of a second to the next and from one CPU to the other, slows both alike.
     Each side's reply is a round as the ``time`` request answers it: its samples and number.
     (A failure ends the pass, whose workers are ended with their rounds: nothing to close.)"""
-    request = {"op": "open", "benchmark": combination.benchmark, "params": combination.params}
+    request = {"op": "open", "benchmark": combination.benchmark, "params": combination.params,
+               "cpu": cpu}  # fmt: skip
     replies = [{}, {}]
     for side in order:
         replies[side] = workers[side].ask(request)
@@ -48,11 +71,12 @@ def lockstep(workers: list, combination, order: tuple) -> list[dict]:
 
 
 def _samples(workers: list, replies: list[dict], order: tuple) -> None:
-    """``LOCKSTEP_SAMPLES`` more samples a side into ``replies``, the side opened last first
-    (fewer, an ABBA block at a time, past ``LOCKSTEP_SECONDS``)."""
+    """``LOCKSTEP_SAMPLES`` more samples a side into ``replies``, the side opened last first,
+    ABBA (fewer past ``LOCKSTEP_SECONDS``: an operation of half a second or more a call takes
+    one more sample a side, BA, and the next pair, opened the other way round, AB)."""
     start = time.monotonic()
     for index in range(LOCKSTEP_SAMPLES):
-        if index % 2 == 0 and index and time.monotonic() - start > LOCKSTEP_SECONDS:
+        if index and time.monotonic() - start > LOCKSTEP_SECONDS:
             return
         for side in order if index % 2 else order[::-1]:
             reply = workers[side].ask({"op": "sample"})

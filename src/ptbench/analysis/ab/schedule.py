@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from ptbench.analysis.ab import protocol, verdicts
-from ptbench.analysis.ab.lockstep import lockstep
+from ptbench.analysis.ab.lockstep import lockstep, pair_cpu
 from ptbench.core.errors import RunFailed, UsageError
 from ptbench.core.progress import Progress
 from ptbench.core.schema import INCONCLUSIVE
@@ -163,24 +163,22 @@ class Combination:
         if pairs < 2 or not (isinstance(ratio, float) and ratio > 0 and math.isfinite(ratio)):
             return math.inf
         distance = abs(math.log(ratio))
-        route, level = (
-            ("ratio", alpha) if distance > math.log(factor)
-            else ("equivalence", verdicts.EQUIVALENCE_INTERVAL_ALPHA)
-        )  # fmt: skip
+        route = "ratio" if distance > math.log(factor) else "equivalence"
+        level = (lambda _pairs: alpha) if route == "ratio" else verdicts.equivalence_interval_alpha
         low, high = judged[f"{route}_low"], judged[f"{route}_high"]
         room = distance if route == "ratio" else math.log(factor) - distance
         if not (low > 0 and math.isfinite(high) and room > 0):
             return math.inf
         halved = route == "ratio"  # the regression interval is two, each at half the rate
         width = math.log(high / low) / 2
-        spread = width / verdicts.half_width_per_spread(pairs, level, halved)
+        spread = width / verdicts.half_width_per_spread(pairs, level(pairs), halved)
         # A pair off by tens of percent widens the interval of 4 pairs far more than the
         # trimmed interval of 8 or more will be: the pairs' robust spread, if smaller.
         spread = min(spread, verdicts.robust_spread(self.rounds) or spread)
         goal = pairs
         while goal < verdicts.MAX_PAIRS:
             goal = min(verdicts.MAX_PAIRS, 2 * goal)
-            if spread * verdicts.half_width_per_spread(goal, level, halved) < room:
+            if spread * verdicts.half_width_per_spread(goal, level(goal), halved) < room:
                 return (goal - pairs) * self.seconds / max(len(self.rounds), 1)
         return math.inf
 
@@ -251,7 +249,7 @@ class Alternation:
         order = (0, 1) if len(combination.rounds) % 2 == 0 else (1, 0)
         start = time.monotonic()
         if combination.benchmark.rpartition(".")[2].startswith("time_"):
-            replies = lockstep(workers, combination, order)
+            replies = lockstep(workers, combination, order, pair_cpu(len(combination.rounds)))
         else:
             request = {"op": "time", "benchmark": combination.benchmark,
                        "params": combination.params}  # fmt: skip

@@ -10,12 +10,14 @@ requests, one JSON object a line on stdin, one a line on stdout:
 - ``{"op": "profile", ...}``, ``{"op": "instructions", ...}`` and ``{"op": "settings"}``: one
   ``ptbench explain`` round (the combination under ``torch.profiler``, in a forked child), its
   callgrind instruction counts (``analysis.explain.instructions``) and the build's settings;
-- ``{"op": "open", "benchmark": NAME, "params": [...]}``, then ``{"op": "sample"}`` as often as
-  asked, then ``{"op": "close"}``: one round of a time benchmark taken sample by sample, so that
-  the controller can alternate the two sides' samples (``lockstep.lockstep``). A forked child
-  sets up, warms up and calibrates as asv-runner's ``TimeBenchmark.run`` does and answers
-  ``open`` with its first sample and ``number``, and each ``sample`` with ``{"status": "ok",
-  "seconds": S}`` (one sample of ``number`` calls, per call).
+- ``{"op": "open", "benchmark": NAME, "params": [...], "cpu": C}``, then ``{"op": "sample"}``
+  as often as asked, then ``{"op": "close"}``: one round of a time benchmark taken sample by
+  sample, so that the controller can alternate the two sides' samples (``lockstep.lockstep``).
+  A forked child sets up, warms up and calibrates as asv-runner's ``TimeBenchmark.run`` does,
+  moves its main thread to CPU ``C`` and its other threads to the other CPUs (``pin_threads``;
+  without ``cpu`` nothing moves), and answers ``open`` with its first sample there and
+  ``number``, and each ``sample`` with ``{"status": "ok", "seconds": S}`` (one sample of
+  ``number`` calls, per call).
 - ``{"op": "time", "benchmark": NAME, "params": [...]}``: one round. A forked child builds, checks
   and warms up the inputs and times them with asv-runner's own ``TimeBenchmark.run`` under the
   tier's attributes: exactly one asv benchmark process. (A shorter warm-up would make rounds
@@ -38,6 +40,7 @@ import os
 import select
 import signal
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -156,26 +159,50 @@ def profiled_round(tier: str, name: str, params: list) -> dict[str, Any]:
 _OPEN: dict[str, Any] = {}
 
 
-def _calibrated(benchmark) -> tuple[Any, int, float]:
+def _calibrated(benchmark, cpu: int | None) -> tuple[Any, int, float]:
     """asv-runner's own timer of a time benchmark, warmed up and with its ``number`` chosen by
     ``TimeBenchmark.run`` (its warm-up, calibration and, with setup hooks, the timer that
-    re-runs them between calls), stopped after its first sample: (timer, number, sample)."""
+    re-runs them between calls), stopped before its first sample; then moved to ``cpu``
+    (``pin_threads``) and its first sample taken there: (timer, number, sample). (A call past
+    asv's ``max_time`` ends asv's calibration with its one sample, as asv would.)"""
     chosen: dict[str, Any] = {}
     timing = benchmark.benchmark_timing
 
-    def first_sample(timer, _min_repeat, _max_repeat, **settings):
-        samples, number = timing(timer, 1, 1, **settings)
-        chosen.update(timer=timer, number=number)
-        return samples, number
+    def calibration(timer, _min_repeat, _max_repeat, **settings):
+        chosen["timer"] = timer
+        return timing(timer, 0, 0, **settings)
 
-    benchmark.benchmark_timing = first_sample
+    benchmark.benchmark_timing = calibration
     result = benchmark.run(*benchmark._current_params)
-    return chosen["timer"], result["number"], result["samples"][0]
+    pin_threads(cpu)
+    timer, number = chosen["timer"], result["number"]
+    first = result["samples"][0] if result["samples"] else timer.timeit(number) / number
+    return timer, number, first
 
 
-def _serve_round(benchmark_dir: Path, tier: str, name: str, params: list, commands, replies):
-    """The child of a lockstep round: set up, warm up and calibrate as asv does, then one
-    sample of ``number`` calls per ``sample`` command, until ``close`` (or the pipe closes)."""
+def pin_threads(cpu: int | None) -> None:
+    """Run this (the main) thread on ``cpu`` alone from now on, and every other thread of the
+    process (OpenMP's, BLAS's: started by the warm-up) on the other CPUs, so that a parallel
+    region's helpers never wait for the CPU of the thread that started it."""
+    if cpu is None:
+        return
+    allowed = os.sched_getaffinity(0)
+    if cpu not in allowed:
+        return
+    others = allowed - {cpu}
+    if others:
+        for thread in os.listdir("/proc/self/task"):
+            if int(thread) != threading.get_native_id():
+                with contextlib.suppress(OSError):  # a thread that ended meanwhile
+                    os.sched_setaffinity(int(thread), others)
+    os.sched_setaffinity(0, {cpu})  # Linux: pid 0 is the calling thread, not the process
+
+
+def _serve_round(benchmark_dir: Path, tier: str, name: str, params: list, commands, replies,
+                 cpu: int | None = None):
+    """The child of a lockstep round: set up, warm up and calibrate as asv does (its threads
+    start on every CPU), move to ``cpu`` (``pin_threads``), then one sample of ``number`` calls
+    per ``sample`` command, until ``close`` (or the pipe closes)."""
     from asv_runner.benchmarks.mark import SkipNotImplemented
 
     from ptbench.suite import declare as suite
@@ -189,7 +216,7 @@ def _serve_round(benchmark_dir: Path, tier: str, name: str, params: list, comman
         benchmark = suite.asv_benchmark(benchmark_dir, name, tuple(params))
         for key, value in TIER_TIMING[tier].items():
             setattr(benchmark, key, value)
-        timer, number, first = _calibrated(benchmark)
+        timer, number, first = _calibrated(benchmark, cpu)
         say({"status": "ok", "samples": [first], "number": number})
         for command in commands:
             if command.strip() != "sample":
@@ -201,7 +228,8 @@ def _serve_round(benchmark_dir: Path, tier: str, name: str, params: list, comman
         say({"status": "failed", "reason": f"{type(error).__name__}: {first_line(error, '')}"})
 
 
-def open_round(benchmark_dir: Path, tier: str, name: str, params: list) -> dict[str, Any]:
+def open_round(benchmark_dir: Path, tier: str, name: str, params: list,
+               cpu: int | None = None) -> dict[str, Any]:
     """Fork the child of a lockstep round; its first answer (set up and calibrated: one sample,
     and asv's ``number``; or skipped, or failed)."""
     close_round()
@@ -213,7 +241,7 @@ def open_round(benchmark_dir: Path, tier: str, name: str, params: list) -> dict[
         os.close(replies_read)
         os.dup2(2, 1)
         with os.fdopen(commands_read) as commands, os.fdopen(replies_write, "w") as replies:
-            _serve_round(benchmark_dir, tier, name, params, commands, replies)
+            _serve_round(benchmark_dir, tier, name, params, commands, replies, cpu)
         os._exit(0)
     os.close(commands_read)
     os.close(replies_write)
@@ -275,7 +303,8 @@ def handle(request: dict, benchmark_dir: Path, tier: str) -> dict[str, Any]:
     if request["op"] == "time":
         return forked_round(benchmark_dir, tier, request["benchmark"], request["params"])
     if request["op"] == "open":
-        return open_round(benchmark_dir, tier, request["benchmark"], request["params"])
+        return open_round(benchmark_dir, tier, request["benchmark"], request["params"],
+                          request.get("cpu"))
     if request["op"] == "sample":
         return sample_round()
     if request["op"] == "close":
