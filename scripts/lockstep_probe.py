@@ -10,7 +10,10 @@ pass with fresh workers as ``ptbench ab`` starts them:
 - free: ``lockstep.lockstep``, the two sides' samples alternating ABBA, each side's threads
   where the scheduler put them (ab's rounds on 2026-12-07, until the afternoon);
 - lockstep: ``schedule.Alternation.add_pair``, what ab does now: lockstep with both sides'
-  main threads on one CPU (``lockstep.pair_cpu``) and their other threads on the others.
+  main threads on one CPU (``lockstep.pair_cpu``) and their other threads on the others;
+- nowarm: lockstep without asv's 0.1 s warm-up (ptbench's own 50 ms from the checked call
+  stays): is the warm-up a round's cost it can do without?
+- nowarm5: nowarm, and 5 samples a side within 0.5 s (asv's own round takes up to 5).
 
 Prints, per design, the median over combinations of the spread of the pairs' log ratios
 (1.4826 x MAD, what decides how many pairs a verdict needs), its quartiles, and the seconds a
@@ -56,11 +59,54 @@ def lockstep(alternation, workers, combination) -> None:
     alternation.add_pair(workers, combination)
 
 
+def _lockstep_with(workers, combination, samples: int, seconds: float, warmup: float) -> None:
+    """Lockstep on one CPU, as ab's, with ``samples`` a side within ``seconds`` and asv's
+    warm-up set to ``warmup`` seconds."""
+    order = (0, 1) if len(combination.rounds) % 2 == 0 else (1, 0)
+    saved = ab_lockstep.LOCKSTEP_SAMPLES, ab_lockstep.LOCKSTEP_SECONDS
+    ab_lockstep.LOCKSTEP_SAMPLES, ab_lockstep.LOCKSTEP_SECONDS = samples, seconds
+    try:
+        cpu = ab_lockstep.pair_cpu(len(combination.rounds))
+        replies = ab_lockstep.lockstep(workers, combination, order, cpu, warmup)
+        combination.rounds.append(tuple(replies))
+    finally:
+        ab_lockstep.LOCKSTEP_SAMPLES, ab_lockstep.LOCKSTEP_SECONDS = saved
+
+
+def nowarm(alternation, workers, combination) -> None:
+    _lockstep_with(workers, combination, 10, 1.0, 0.0)
+
+
+def nowarm5(alternation, workers, combination) -> None:
+    _lockstep_with(workers, combination, 5, 0.5, 0.0)
+
+
+DESIGNS = {"sequential": sequential, "free": free, "lockstep": lockstep, "nowarm": nowarm,
+           "nowarm5": nowarm5}  # fmt: skip
+
+
+def slow_rounds(combinations) -> tuple[int, int]:
+    """(rounds over twice their combination's median, rounds): a slow mode's footprint."""
+    slow = total = 0
+    for combination in combinations:
+        rounds = np.array(verdicts.values(combination.rounds), float).ravel()
+        rounds = rounds[np.isfinite(rounds)]
+        slow += int((rounds > 2 * np.median(rounds)).sum()) if len(rounds) else 0
+        total += len(rounds)
+    return slow, total
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bench", default=r"time_solve\('cpu', 256, ")
     parser.add_argument("--pairs", type=int, default=8)
+    parser.add_argument("--designs", default="sequential,free,lockstep",
+                        help=f"comma-separated, of {', '.join(DESIGNS)}")  # fmt: skip
+    parser.add_argument("--each", action="store_true", help="print each combination's spread")
     args = parser.parse_args()
+    names = args.designs.split(",")
+    if not set(names) <= set(DESIGNS):
+        parser.error(f"--designs: choose among {', '.join(DESIGNS)}")
     logs = Path(tempfile.mkdtemp(prefix="lockstep-probe-"))
     alternation = schedule.Alternation((sys.executable, sys.executable), PROJECT / "benchmarks",
                                        "default", logs, progress=lambda _line: None)  # fmt: skip
@@ -68,7 +114,7 @@ def main() -> int:
     chosen, _catalogue = schedule.selection(workers, args.bench, ["cpu"])
     for worker in workers:
         worker.close()
-    designs = {"sequential": sequential, "free": free, "lockstep": lockstep}
+    designs = {name: DESIGNS[name] for name in names}
     combos = {name: [schedule.Combination(c["benchmark"], c["params"]) for c in chosen]
               for name in designs}  # fmt: skip
     seconds = dict.fromkeys(designs, 0.0)
@@ -89,8 +135,12 @@ def main() -> int:
                    for c in combinations]  # fmt: skip
         low, median, high = np.percentile(spreads, [25, 50, 75])
         each = seconds[name] / (args.pairs * len(combinations))
+        slow, total = slow_rounds(combinations)
         print(f"{name:10s} {len(combinations)} combinations x {args.pairs} pairs: spread "
-              f"{median:.3f} (quartiles {low:.3f}-{high:.3f}), {each:.2f} s a pair")
+              f"{median:.3f} (quartiles {low:.3f}-{high:.3f}), {each:.2f} s a pair, "
+              f"{slow} of {total} rounds over twice their median")
+        for combination, spread in zip(combinations, spreads, strict=True) if args.each else ():
+            print(f"    {spread:.3f} {combination.benchmark}{tuple(combination.params)}")
     return 0
 
 

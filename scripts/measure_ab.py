@@ -22,7 +22,8 @@ them); ``all`` runs every measurement one after another.
   trials with its estimate within 3% of 1.05; eig, svd and svdvals never.
 - disturbed: the contender is this environment with one round in twenty slowed 10x (every
   ``torch.linalg.cholesky`` call of a round's process), the same solves: no pair may be flagged,
-  and the verdicts must be those of the A/A run of the same selection measured beside it.
+  and the verdicts must be those of the A/A run of the same selection measured before it (a
+  second A/A run at the end says how many verdicts two runs without injection tell apart).
 - cost: wall time of ``ptbench ab`` on the linalg default tier against two ``ptbench run``s of
   the same selection one after the other, and the share of its pairs decided.
 """
@@ -181,6 +182,9 @@ def measure_disturbed(trials: int, budget: float, scratch: Path) -> None:
     for trial in range(1, trials + 1):
         document = ab(sys.executable, str(contender), SOLVES, scratch / f"dist-{trial}", budget)
         _disturbed_row(f"injected {trial}", document, reference)
+    # A second A/A run: how many verdicts two runs without any injection tell apart (the floor).
+    again = ab(sys.executable, sys.executable, SOLVES, scratch / "dist-aa2", budget)
+    _disturbed_row("A/A again (no injection)", again, reference)
 
 
 def _disturbed_row(name: str, document: dict, reference: dict) -> None:

@@ -184,6 +184,41 @@ def test_both_sides_of_a_pair_run_on_one_cpu_each_cpu_two_pairs_in_turn(tmp_path
     assert workers[0].cpus == workers[1].cpus == [3, 3, 5, 5, 3]
 
 
+def test_a_lockstep_round_takes_the_warm_up_it_is_asked_for(monkeypatch):
+    """ab's rounds keep asv's warm-up (the tier's); the probe of round designs
+    (scripts/lockstep_probe.py) asks for none, which an open request carries to the round."""
+    import io
+
+    from ptbench.analysis.ab import worker
+
+    warmups = []
+    requests = []
+
+    def calibrated(benchmark, cpu):
+        warmups.append(benchmark.warmup_time)
+        return None, 1, 1e-6
+
+    class Recording(LockstepWorker):
+        def ask(self, request):
+            requests.append(request)
+            return super().ask(request)
+
+    monkeypatch.setattr(worker, "_calibrated", calibrated)
+    for warmup in (None, 0.0):
+        replies = io.StringIO()
+        worker._serve_round(PROJECT / "benchmarks", "smoke", "bench_elementwise.time_sum",
+                            ["cpu", 16], io.StringIO(""), replies, None, warmup)  # fmt: skip
+        assert json.loads(replies.getvalue()) == {"status": "ok", "samples": [1e-6], "number": 1}
+    assert warmups == [0.02, 0.0]  # the smoke tier's, then none
+    workers = [Recording(side, []) for side in schedule.SIDES]
+    combination = Combination("bench_linalg.time_solve", ["cpu", 16])
+    ab_lockstep.lockstep(workers, combination, (0, 1), None)
+    ab_lockstep.lockstep(workers, combination, (0, 1), None, 0.0)
+    opened = [r for r in requests if r["op"] == "open"]
+    assert ["warmup" in r for r in opened] == [False, False, True, True]
+    assert opened[-1]["warmup"] == 0.0
+
+
 PIN_PROBE = """
 import os, sys, threading
 from ptbench.analysis.ab import worker
@@ -655,6 +690,26 @@ def test_the_report_shows_an_ab_run_and_where_the_sequential_one_disagreed(tmp_p
     assert "1 of 1 pairs get another verdict" in disagreed.text[0]
     row = disagreed.table.iloc[0]
     assert (row["verdict sequential"], row["verdict interleaved"]) == (EQUIVALENT, SLOWER)
+
+
+def test_sequential_against_interleaved_shows_the_interval_each_verdict_rests_on():
+    """The re-recorded release report read `1.01 [0.52, 2.00] equivalent`: an equivalent pair
+    beside the sequential comparison showed its regression interval, not the equivalence
+    interval its verdict rests on (as every other table does)."""
+    import pandas as pd
+
+    from ptbench.present import report_comparisons
+
+    pairs = pd.DataFrame({
+        "benchmark": ["b.time_zero_grad", "b.time_zeros"], "size": [524288, 65536],
+        "ratio": [1.0149, 1.25], "ratio_low": [0.5156, 1.12], "ratio_high": [1.998, 1.40],
+        "equivalence_low": [0.9890, 1.13], "equivalence_high": [1.0416, 1.38],
+        "verdict": [EQUIVALENT, SLOWER],
+    })  # fmt: skip
+    shown = report_comparisons._shown(pairs, ["benchmark", "size"])
+    assert list(shown["ratio"]) == ["1.01 [0.99, 1.04]", "1.25 [1.12, 1.40]"]
+    assert list(shown["verdict"]) == [EQUIVALENT, SLOWER]
+    assert list(shown.columns) == ["benchmark", "size", "ratio", "verdict"]
 
 
 def test_the_budget_simulation_drives_the_real_schedule():

@@ -95,10 +95,8 @@ def _disagreements(frame, document, interleaved: compare.Comparison) -> Section 
         document["factor"],
     )  # fmt: skip
     keys = [key for key in ("benchmark", *frame.attrs["param_keys"]) if key in sequential.pairs]
-    columns = [*keys, "ratio", "ratio_low", "ratio_high", "verdict"]
-    both = sequential.pairs[columns].merge(
-        interleaved.pairs[columns], on=keys, suffixes=(" sequential", " interleaved")
-    )
+    shown = [_shown(sequential.pairs, keys), _shown(interleaved.pairs, keys)]
+    both = shown[0].merge(shown[1], on=keys, suffixes=(" sequential", " interleaved"))
     differ = both[both["verdict sequential"] != both["verdict interleaved"]]
     text = [
         f"The same builds run one after the other by `ptbench run` (commit {commit[:8]}), "
@@ -106,17 +104,16 @@ def _disagreements(frame, document, interleaved: compare.Comparison) -> Section 
         "from the interleaved rounds."
     ]
     table = differ.copy()
-    for side in ("sequential", "interleaved"):
-        table[f"ratio {side}"] = [
-            tables.ratio_text(r, lo, hi)
-            for r, lo, hi in zip(
-                differ[f"ratio {side}"], differ[f"ratio_low {side}"],
-                differ[f"ratio_high {side}"], strict=True,
-            )
-        ]  # fmt: skip
-    table = table.drop(columns=[c for c in table if c.startswith("ratio_")])
     table = table.astype(object).where(table.notna(), "")  # absent params print empty
     return Section("Sequential against interleaved", text, table.head(TABLE_ROWS))
+
+
+def _shown(pairs: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Each pair's keys, ratio with the interval its verdict rests on (``equivalent``: the
+    equivalence interval, ``tables.shown_interval``), and verdict."""
+    ratios = [tables.ratio_text(row["ratio"], *tables.shown_interval(row))
+              for _, row in pairs.iterrows()]  # fmt: skip
+    return pairs[keys].assign(ratio=ratios, verdict=pairs["verdict"].to_numpy())
 
 
 def _rejudged(document: dict) -> tuple[str, pd.DataFrame] | None:

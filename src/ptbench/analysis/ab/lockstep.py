@@ -50,15 +50,21 @@ def pair_cpu(pair_index: int) -> int | None:
     return cpus[(pair_index // 2) % len(cpus)]
 
 
-def lockstep(workers: list, combination, order: tuple, cpu: int | None) -> list[dict]:
+def lockstep(workers: list, combination, order: tuple, cpu: int | None,
+             warmup: float | None = None) -> list[dict]:
     """A pair of rounds taken sample by sample: both sides set up, warm up and calibrate (in
     ``order``), then, their main threads on ``cpu`` (``pair_cpu``; None: where they are), take
     their samples alternately, ABBA, so that the machine's speed, which on a shared VM changes
     from one tenth of a second to the next and from one CPU to the other, slows both alike.
     Each side's reply is a round as the ``time`` request answers it: its samples and number.
+    ``warmup`` replaces asv's warm-up (seconds) in both rounds; ab keeps the tier's, and only
+    ``scripts/lockstep_probe.py`` asks for less (without it, a Cholesky solve at n = 256 fell
+    into its slow mode: docs/ab.md, "The targets, measured: 2026-12-07").
     (A failure ends the pass, whose workers are ended with their rounds: nothing to close.)"""
     request = {"op": "open", "benchmark": combination.benchmark, "params": combination.params,
                "cpu": cpu}  # fmt: skip
+    if warmup is not None:
+        request["warmup"] = warmup
     replies = [{}, {}]
     for side in order:
         replies[side] = workers[side].ask(request)

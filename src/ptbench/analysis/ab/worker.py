@@ -199,10 +199,11 @@ def pin_threads(cpu: int | None) -> None:
 
 
 def _serve_round(benchmark_dir: Path, tier: str, name: str, params: list, commands, replies,
-                 cpu: int | None = None):
+                 cpu: int | None = None, warmup: float | None = None):
     """The child of a lockstep round: set up, warm up and calibrate as asv does (its threads
     start on every CPU), move to ``cpu`` (``pin_threads``), then one sample of ``number`` calls
-    per ``sample`` command, until ``close`` (or the pipe closes)."""
+    per ``sample`` command, until ``close`` (or the pipe closes). ``warmup``, where given,
+    replaces the tier's asv warm-up (``lockstep.lockstep``)."""
     from asv_runner.benchmarks.mark import SkipNotImplemented
 
     from ptbench.suite import declare as suite
@@ -216,6 +217,8 @@ def _serve_round(benchmark_dir: Path, tier: str, name: str, params: list, comman
         benchmark = suite.asv_benchmark(benchmark_dir, name, tuple(params))
         for key, value in TIER_TIMING[tier].items():
             setattr(benchmark, key, value)
+        if warmup is not None:
+            benchmark.warmup_time = warmup
         timer, number, first = _calibrated(benchmark, cpu)
         say({"status": "ok", "samples": [first], "number": number})
         for command in commands:
@@ -229,7 +232,7 @@ def _serve_round(benchmark_dir: Path, tier: str, name: str, params: list, comman
 
 
 def open_round(benchmark_dir: Path, tier: str, name: str, params: list,
-               cpu: int | None = None) -> dict[str, Any]:
+               cpu: int | None = None, warmup: float | None = None) -> dict[str, Any]:
     """Fork the child of a lockstep round; its first answer (set up and calibrated: one sample,
     and asv's ``number``; or skipped, or failed)."""
     close_round()
@@ -241,7 +244,7 @@ def open_round(benchmark_dir: Path, tier: str, name: str, params: list,
         os.close(replies_read)
         os.dup2(2, 1)
         with os.fdopen(commands_read) as commands, os.fdopen(replies_write, "w") as replies:
-            _serve_round(benchmark_dir, tier, name, params, commands, replies, cpu)
+            _serve_round(benchmark_dir, tier, name, params, commands, replies, cpu, warmup)
         os._exit(0)
     os.close(commands_read)
     os.close(replies_write)
@@ -304,7 +307,7 @@ def handle(request: dict, benchmark_dir: Path, tier: str) -> dict[str, Any]:
         return forked_round(benchmark_dir, tier, request["benchmark"], request["params"])
     if request["op"] == "open":
         return open_round(benchmark_dir, tier, request["benchmark"], request["params"],
-                          request.get("cpu"))
+                          request.get("cpu"), request.get("warmup"))
     if request["op"] == "sample":
         return sample_round()
     if request["op"] == "close":
