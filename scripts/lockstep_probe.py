@@ -13,11 +13,15 @@ pass with fresh workers as ``ptbench ab`` starts them:
   main threads on one CPU (``lockstep.pair_cpu``) and their other threads on the others;
 - nowarm: lockstep without asv's 0.1 s warm-up (ptbench's own 50 ms from the checked call
   stays): is the warm-up a round's cost it can do without?
-- nowarm5: nowarm, and 5 samples a side within 0.5 s (asv's own round takes up to 5).
+- nowarm5: nowarm, and 5 samples a side within 0.5 s (asv's own round takes up to 5);
+- nohandover: lockstep without the pause when the turn passes to the other side
+  (``lockstep.HANDOVER_SECONDS``);
+- passive: lockstep, the workers' OpenMP threads sleeping at once (``OMP_WAIT_POLICY=PASSIVE``,
+  ab's until 2026-12-07), instead of spinning about 0.1 ms first (``schedule.OPENMP_WAITING``).
 
 Prints, per design, the median over combinations of the spread of the pairs' log ratios
 (1.4826 x MAD, what decides how many pairs a verdict needs), its quartiles, and the seconds a
-pair took. Run it with ``OMP_WAIT_POLICY=ACTIVE`` to see lockstep with spinning OpenMP threads.
+pair took. Run it with ``OMP_WAIT_POLICY=ACTIVE`` to see lockstep with OpenMP threads spinning on.
 
     .venv/bin/python scripts/lockstep_probe.py [--bench REGEX] [--pairs 8]
 """
@@ -25,6 +29,7 @@ pair took. Run it with ``OMP_WAIT_POLICY=ACTIVE`` to see lockstep with spinning 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -81,8 +86,39 @@ def nowarm5(alternation, workers, combination) -> None:
     _lockstep_with(workers, combination, 5, 0.5, 0.0)
 
 
+def passive(alternation, workers, combination) -> None:
+    """ab's lockstep, its workers' OpenMP threads sleeping at once (``DESIGN_ENV``)."""
+    alternation.add_pair(workers, combination)
+
+
+def nohandover(alternation, workers, combination) -> None:
+    """ab's lockstep without its pause when the turn passes (``lockstep.HANDOVER_SECONDS``)."""
+    saved, ab_lockstep.HANDOVER_SECONDS = ab_lockstep.HANDOVER_SECONDS, 0.0
+    try:
+        alternation.add_pair(workers, combination)
+    finally:
+        ab_lockstep.HANDOVER_SECONDS = saved
+
+
 DESIGNS = {"sequential": sequential, "free": free, "lockstep": lockstep, "nowarm": nowarm,
-           "nowarm5": nowarm5}  # fmt: skip
+           "nowarm5": nowarm5, "passive": passive, "nohandover": nohandover}  # fmt: skip
+# The environment a design's workers start in, where it is not ab's (schedule.OPENMP_WAITING:
+# libgomp's threads spin 10,000 times, about 0.1 ms, before they sleep).
+DESIGN_ENV = {"passive": {"OMP_WAIT_POLICY": "PASSIVE"}}
+
+
+def started(alternation, name: str) -> list:
+    """The workers of a pass of design ``name``, in its environment (``DESIGN_ENV``)."""
+    saved = {key: os.environ.get(key) for key in DESIGN_ENV.get(name, {})}
+    os.environ.update(DESIGN_ENV.get(name, {}))
+    try:
+        return alternation.start()
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def slow_rounds(combinations) -> tuple[int, int]:
@@ -121,7 +157,7 @@ def main() -> int:
     turns = [name for index in range(args.pairs)
              for name in (list(designs) if index % 2 == 0 else list(designs)[::-1])]  # fmt: skip
     for name in turns:
-        workers = alternation.start()
+        workers = started(alternation, name)
         try:
             for combination in combos[name]:
                 start = time.monotonic()
@@ -140,7 +176,9 @@ def main() -> int:
               f"{median:.3f} (quartiles {low:.3f}-{high:.3f}), {each:.2f} s a pair, "
               f"{slow} of {total} rounds over twice their median")
         for combination, spread in zip(combinations, spreads, strict=True) if args.each else ():
-            print(f"    {spread:.3f} {combination.benchmark}{tuple(combination.params)}")
+            rounds = np.array(verdicts.values(combination.rounds), float).ravel()
+            print(f"    {spread:.3f} {np.nanmedian(rounds) * 1e6:10.1f} us "
+                  f"{combination.benchmark}{tuple(combination.params)}")
     return 0
 
 

@@ -172,6 +172,26 @@ def test_a_time_benchmark_s_rounds_alternate_sample_by_sample(tmp_path):
     assert log[:3] == [(c, "open"), (b, "open"), (b, "sample")]  # the next pair: BA
 
 
+def test_the_turn_passes_after_a_pause_for_the_last_side_s_threads_to_sleep(monkeypatch):
+    """Each time the other side's sample follows, ab waits HANDOVER_SECONDS first: the side
+    before's OpenMP threads, spinning 10,000 times after its sample, sleep by then instead of
+    spinning into the other side's sample. A side's own next sample follows at once."""
+    log: list = []
+    pauses: list = []
+    monkeypatch.setattr(ab_lockstep.time, "sleep", lambda seconds: (
+        pauses.append(seconds), log.append(("pause", seconds))))  # fmt: skip
+    workers = [LockstepWorker(side, log) for side in schedule.SIDES]
+    combination = Combination("bench_linalg.time_solve", ["cpu", 64])
+    ab_lockstep.lockstep(workers, combination, (0, 1), None)
+    steps = [entry for entry in log if entry[1] in ("sample", ab_lockstep.HANDOVER_SECONDS)]
+    b, c = schedule.SIDES
+    pause = ("pause", ab_lockstep.HANDOVER_SECONDS)
+    assert steps[:9] == [(c, "sample"), pause, (b, "sample"), (b, "sample"), pause,
+                         (c, "sample"), (c, "sample"), pause, (b, "sample")]  # fmt: skip
+    assert len(pauses) == ab_lockstep.LOCKSTEP_SAMPLES  # 2 x 10 samples: the turn passes 10 times
+    assert set(pauses) == {0.0005}
+
+
 def test_both_sides_of_a_pair_run_on_one_cpu_each_cpu_two_pairs_in_turn(tmp_path, monkeypatch):
     """The two vCPUs here run at different speeds: a pair's two main threads share one CPU,
     and the CPUs take turns two pairs at a time, so that each sees both orders (AB, BA)."""
@@ -305,21 +325,27 @@ def test_a_lockstep_round_that_fails_or_is_skipped_says_so_and_is_closed(tmp_pat
     assert asked == (0 if "skip" in worker else 5)  # c, b, b, c, then c's third failed
 
 
-def test_workers_wait_passively_unless_the_user_chose(tmp_path, monkeypatch):
-    """An idle side's OpenMP threads spinning after its sample slowed the other side's next
-    one 2-30x: ab's workers wait passively, unless OMP_WAIT_POLICY is set."""
+def test_workers_threads_spin_briefly_unless_the_user_chose(tmp_path, monkeypatch):
+    """An idle side's OpenMP threads spinning 3 ms after its sample slowed the other side's
+    next one 2-30x; sleeping at once made each parallel region pay a 40 us wake-up (ones at
+    65,536 elements: 46 us a call instead of 4.4). ab's workers spin 10,000 times, about
+    0.1 ms, unless the user chose how OpenMP waits (then all is as the user set it)."""
     seen = []
 
     class Started:
         def __init__(self, command, env, **_options):
-            seen.append(env.get("OMP_WAIT_POLICY"))
+            seen.append({k: env.get(k) for k in schedule.OPENMP_CHOICES})
 
     monkeypatch.setattr(schedule.subprocess, "Popen", Started)
-    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    for name in schedule.OPENMP_CHOICES:
+        monkeypatch.delenv(name, raising=False)
     schedule.Worker("baseline", sys.executable, tmp_path, "smoke", tmp_path / "log")
     monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
     schedule.Worker("baseline", sys.executable, tmp_path, "smoke", tmp_path / "log")
-    assert seen == ["PASSIVE", "ACTIVE"]
+    assert seen == [
+        {"OMP_WAIT_POLICY": None, "GOMP_SPINCOUNT": "10000", "KMP_BLOCKTIME": "0"},
+        {"OMP_WAIT_POLICY": "ACTIVE", "GOMP_SPINCOUNT": None, "KMP_BLOCKTIME": None},
+    ]
 
 
 @pytest.mark.slow

@@ -22,14 +22,16 @@ def fixture_runs_of(results) -> list:
     return sorted(files, key=lambda path: json.loads(path.read_text())["date"])
 
 
-def make_releases(results, releases: list[tuple[str, float]], machine=FIXTURE_MACHINE) -> None:
+def make_releases(results, releases: list[tuple[str, float]], machine=FIXTURE_MACHINE,
+                  kind: str = "existing") -> None:
     """Copies of the fixture's second run, one per (torch version, factor), all at one suite
-    commit, each as its own environment; time_sum at 65536 elements scaled by the factor."""
+    commit, each as its own environment (``kind``: ``existing``, as ptbench run names it, or
+    ``ab-contender``, an ab side's); time_sum at 65536 elements scaled by the factor."""
     fixture = [path for path in fixture_runs_of(results) if path.name.endswith("+cpu.json")]
     data = json.loads(fixture[-1].read_text())
     (results / machine).mkdir(exist_ok=True)
     for index, (version, factor) in enumerate(releases):
-        env = f"existing-py3.11-torch{version}"
+        env = f"{kind}-py3.11-torch{version}"
         params = dict(data["params"], torch=version, machine=machine)
         copy = dict(data, env_name=env, params=params, date=data["date"] + index * 60_000)
         path = results / machine / f"{data['commit_hash'][:8]}-{env}.json"
@@ -85,6 +87,23 @@ def test_a_step_between_releases_is_a_change_point_at_the_first_slow_version(res
         "cu130", "2.12.1", "2.14.0",
     )  # fmt: skip
     assert row["direction"] == "regression" and row["change"] == pytest.approx(1.6, rel=0.05)
+
+
+def test_an_ab_side_s_rounds_are_no_point_along_torch_versions(results_copy):
+    """ab's rounds (lockstep, OpenMP threads waiting passively) time a fused SGD step at 8,192
+    elements 12x slower than a run does, on both sides alike: the re-recorded release made
+    12x "regressions" from 2.14.0 to 2.14.1 along torch versions until its sides were left out."""
+    make_releases(results_copy, [("2.11.0+cu130", 1.0), ("2.12.1+cu130", 1.0),
+                                 ("2.14.0+cu130", 1.0)])  # fmt: skip
+    make_releases(results_copy, [("2.14.1+cu130", 12.0)], kind="ab-contender")
+    frame = load_results(results_copy)
+    assert (frame["env"] == "ab-contender-py3.11-torch2.14.1+cu130").any()
+    points = torch_history.along_torch(frame)
+    line = points[(points["benchmark"] == SUM) & (points["size"] == 65536)]
+    assert list(line[line["torch_line"] == "cu130"]["torch_version"]) == [
+        "2.11.0", "2.12.1", "2.14.0"]  # fmt: skip
+    changes = torch_history.change_points(frame)
+    assert changes[(changes["benchmark"] == SUM) & (changes["size"] == 65536)].empty
 
 
 def test_publish_writes_the_site_and_never_touches_results(results_copy, tmp_path, capsys):

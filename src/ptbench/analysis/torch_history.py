@@ -26,7 +26,7 @@ import pandas as pd
 from packaging.version import InvalidVersion, Version
 
 from ptbench.analysis import history
-from ptbench.core.schema import timed
+from ptbench.core.schema import runs_only, timed
 
 LINE, PUBLIC, ORDER = "torch_line", "torch_version", "torch_order"
 SERIES_KEYS = ("machine", LINE)
@@ -84,8 +84,10 @@ def series_keys(frame: pd.DataFrame) -> list[str]:
 
 
 def along_torch(frame: pd.DataFrame) -> pd.DataFrame:
-    """One point per series and torch version (the newest result of it), oldest version first."""
-    points = with_lines(timed(frame))
+    """One point per series and torch version (the newest result of it), oldest version first:
+    of ``ptbench run``'s results only (an ab side's rounds time something else:
+    ``schema.AB_ENV_PREFIX``)."""
+    points = with_lines(timed(runs_only(frame)))
     keys = [key for key in (*series_keys(points), PUBLIC) if key in points]
     points = points.sort_values("commit_date", kind="stable").drop_duplicates(keys, keep="last")
     points = points.sort_values([ORDER, "commit_date"], kind="stable", ignore_index=True)

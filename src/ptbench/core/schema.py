@@ -79,6 +79,13 @@ ROW_COLUMNS = {
 }  # fmt: skip
 # The keys that tell one run's series from another's (a history line, a "latest" result).
 SERIES_RUN_KEYS = ("machine", "env")
+# ``ptbench ab`` (and bisect's steps) write each side's rounds as an asv result of an environment
+# named ``ab-<side>-...``: paired rounds, in lockstep on one CPU, whose times are the pair's and
+# not what ``ptbench run`` measures (until 2026-12-07 its workers' OpenMP threads slept at once:
+# a fused SGD step on 8,192 elements took 0.77 ms a call in ab's rounds, 0.064 ms in a run's).
+# History along torch versions, which joins runs of one build line, leaves them out
+# (``runs_only``).
+AB_ENV_PREFIX = "ab-"
 # What identifies a result row apart from the run: which benchmark, which combination.
 IDENTITY = ("benchmark", *SUITE_PARAMS)
 
@@ -104,6 +111,13 @@ def timed(rows: pd.DataFrame) -> pd.DataFrame:
     """The rows that were measured and can be judged: status ok, in a compared unit (time or
     peak memory; settings tracks are recorded, never judged)."""
     return rows[(rows["status"] == STATUS_OK) & rows["unit"].isin(COMPARED_UNITS)]
+
+
+def runs_only(rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows ``ptbench run`` (or ``asv run``) recorded: not an ab side's (``AB_ENV_PREFIX``)."""
+    if "env" not in rows:
+        return rows
+    return rows[~rows["env"].astype(str).str.startswith(AB_ENV_PREFIX)]
 
 
 def newest_run(rows: pd.DataFrame) -> pd.DataFrame:

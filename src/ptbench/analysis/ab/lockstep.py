@@ -27,9 +27,9 @@ from ptbench.core.outputs import cut
 # (median of 1.4826 x MAD of log ratios) in lockstep, against 0.115-0.194 for rounds taken one
 # after the other, in runs alternating the two designs, at about the same wall time.
 #
-# The workers' OpenMP threads wait passively (OMP_WAIT_POLICY, set for both sides, unless the
-# user set it): by default an idle side's threads spin on for a while after each sample, and
-# the other side's next sample then took 2-30x as long (lockstep spread 0.16-0.20 with them).
+# The workers' OpenMP threads spin only briefly before they sleep (``schedule.OPENMP_WAITING``,
+# unless the user chose): by default an idle side's threads spin on for about 3 ms after each
+# sample, and the other side's next sample then took 2-30x as long (lockstep spread 0.16-0.20).
 LOCKSTEP_SAMPLES = 10
 # ... or fewer, once a pair's samples have taken this long: an operation of 0.1 s or more a call
 # is one call a sample, and ten of them a side cost ab a third more time than rounds one after
@@ -38,6 +38,12 @@ LOCKSTEP_SAMPLES = 10
 # spread 0.043-0.044 against 0.035 (25 linalg combinations, 8 A/A pairs of each design, taking
 # turns pass by pass; docs/ab.md, "Both sides on one CPU").
 LOCKSTEP_SECONDS = 1.0
+
+
+# The pause between one side's sample and the other side's: long enough for the first side's
+# OpenMP threads to stop spinning (``schedule.OPENMP_WAITING``: 10,000 spins) and sleep, so that
+# they do not spin into the other side's sample on the CPUs its own threads need.
+HANDOVER_SECONDS = 0.0005
 
 
 def pair_cpu(pair_index: int) -> int | None:
@@ -78,13 +84,17 @@ def lockstep(workers: list, combination, order: tuple, cpu: int | None,
 
 def _samples(workers: list, replies: list[dict], order: tuple) -> None:
     """``LOCKSTEP_SAMPLES`` more samples a side into ``replies``, the side opened last first,
-    ABBA (fewer past ``LOCKSTEP_SECONDS``: an operation of half a second or more a call takes
+    ABBA, with a pause of ``HANDOVER_SECONDS`` whenever the turn passes to the other side
+    (fewer past ``LOCKSTEP_SECONDS``: an operation of half a second or more a call takes
     one more sample a side, BA, and the next pair, opened the other way round, AB)."""
-    start = time.monotonic()
+    start, last = time.monotonic(), order[1]  # the side opened last samples first
     for index in range(LOCKSTEP_SAMPLES):
         if index and time.monotonic() - start > LOCKSTEP_SECONDS:
             return
         for side in order if index % 2 else order[::-1]:
+            if side != last:
+                time.sleep(HANDOVER_SECONDS)
+            last = side
             reply = workers[side].ask({"op": "sample"})
             if reply.get("status") != "ok" or "seconds" not in reply:
                 replies[side] = {"status": "failed", "reason": reply.get("reason") or

@@ -27,16 +27,14 @@ from asv.results import Results, get_filename
 from asv.runner import BenchmarkResult
 
 from ptbench.analysis.ab.verdicts import EQUIVALENCE_ALPHA, JUDGEMENT_MODEL, round_value
-from ptbench.core import outputs
+from ptbench.core import outputs, schema
 from ptbench.core.errors import UsageError
 from ptbench.data import catalogue as catalogue_file
-
-ENV_PREFIX = "ab"
 
 
 def env_name(side: str, existing_env_name: str) -> str:
     """``existing-py3.11-torch2.13.0+cpu`` -> ``ab-baseline-py3.11-torch2.13.0+cpu``."""
-    return f"{ENV_PREFIX}-{side}-{existing_env_name.removeprefix('existing-')}"
+    return f"{schema.AB_ENV_PREFIX}{side}-{existing_env_name.removeprefix('existing-')}"
 
 
 def result_path(results_dir: Path, machine: str, commit: str, env: str) -> Path:

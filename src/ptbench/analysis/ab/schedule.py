@@ -56,6 +56,26 @@ START_TIMEOUT_SECONDS = 180.0
 REQUEST_TIMEOUT_SECONDS = 660.0
 
 
+# How the workers' OpenMP threads wait between parallel regions. libgomp's default spins about
+# 3 ms before sleeping: into the other side's next lockstep sample (spread 0.16-0.20). Sleeping
+# at once (OMP_WAIT_POLICY=PASSIVE, ab until 2026-12-07) made every parallel region pay a
+# wake-up of about 40 us on this VM: ``torch.ones(65536)`` took 46 us a call in ab's rounds and
+# 4.4 us in a run's, so a kernel 1.3x slower would have read about 1.03. 10,000 spins (libgomp
+# spins about 100,000 times a millisecond) keep a call's regions awake and end within about
+# 0.1 ms of a sample (docs/ab.md, "OpenMP threads spin briefly"). Intel's OpenMP cannot spin
+# for less than 1 ms (KMP_BLOCKTIME): it sleeps at once. A user who set any of these keeps all.
+OPENMP_WAITING = {"GOMP_SPINCOUNT": "10000", "KMP_BLOCKTIME": "0"}
+OPENMP_CHOICES = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "KMP_BLOCKTIME")
+
+
+def worker_environment() -> dict[str, str]:
+    """The environment a worker starts in: this one, with ``OPENMP_WAITING`` unless the user
+    chose how OpenMP's threads wait."""
+    if any(name in os.environ for name in OPENMP_CHOICES):
+        return dict(os.environ)
+    return {**os.environ, **OPENMP_WAITING}
+
+
 class Worker:
     """One side's ``ptbench.analysis.ab.worker`` process, in that side's Python."""
 
@@ -70,7 +90,7 @@ class Worker:
                 stderr=log.open("a"),
                 text=True,
                 start_new_session=True,  # Ctrl-C reaches ptbench, which stops the workers
-                env={"OMP_WAIT_POLICY": "PASSIVE", **os.environ},  # a user's own choice stands
+                env=worker_environment(),
             )
         except OSError as error:
             raise UsageError(
