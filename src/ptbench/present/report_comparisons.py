@@ -103,17 +103,15 @@ def _disagreements(frame, document, interleaved: compare.Comparison) -> Section 
         f"judged by `ptbench compare`: {len(differ)} of {len(both)} pairs get another verdict "
         "from the interleaved rounds."
     ]
-    table = differ.copy()
-    table = table.astype(object).where(table.notna(), "")  # absent params print empty
+    table = differ.astype(object).where(differ.notna(), "")  # absent params print empty
     return Section("Sequential against interleaved", text, table.head(TABLE_ROWS))
 
 
 def _shown(pairs: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Each pair's keys, ratio with the interval its verdict rests on (``equivalent``: the
     equivalence interval, ``tables.shown_interval``), and verdict."""
-    ratios = [tables.ratio_text(row["ratio"], *tables.shown_interval(row))
-              for _, row in pairs.iterrows()]  # fmt: skip
-    return pairs[keys].assign(ratio=ratios, verdict=pairs["verdict"].to_numpy())
+    ratios = pairs.apply(tables.shown_ratio_text, axis=1) if len(pairs) else ""
+    return pairs[keys].assign(ratio=ratios, verdict=pairs["verdict"])
 
 
 def _rejudged(document: dict) -> tuple[str, pd.DataFrame] | None:

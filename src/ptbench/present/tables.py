@@ -57,7 +57,8 @@ def shown_interval(row) -> tuple[float, float]:
     return row["ratio_low"], row["ratio_high"]
 
 
-def _ratio_text(row: pd.Series) -> str:
+def shown_ratio_text(row: pd.Series) -> str:
+    """A pair's ratio with the interval its verdict rests on (``shown_interval``)."""
     return ratio_text(row["ratio"], *shown_interval(row))
 
 
@@ -99,7 +100,7 @@ def comparison_table(comparison: Comparison) -> pd.DataFrame:
             format_value(v, u)
             for v, u in zip(pairs[f"value_{side}"], pairs[f"unit_{side}"], strict=True)
         ]
-    table[heads[2]] = pairs.apply(_ratio_text, axis=1)
+    table[heads[2]] = pairs.apply(shown_ratio_text, axis=1)
     if pairs["fraction_of_peak_contender"].notna().any():
         ceilings = pairs.get("ceiling_contender", pd.Series("", index=pairs.index))
         table["% of peak"] = [
