@@ -16,6 +16,8 @@ pass with fresh workers as ``ptbench ab`` starts them:
 - nowarm5: nowarm, and 5 samples a side within 0.5 s (asv's own round takes up to 5);
 - nohandover: lockstep without the pause when the turn passes to the other side
   (``lockstep.HANDOVER_SECONDS``);
+- together / apart: lockstep, the two sides' rounds setting up, warming up and calibrating
+  at the same time, each on every CPU (``lockstep.OPEN_TOGETHER``), or one after the other;
 - passive: lockstep, the workers' OpenMP threads sleeping at once (``OMP_WAIT_POLICY=PASSIVE``,
   ab's until 2026-12-07), instead of spinning about 0.1 ms first (``schedule.OPENMP_WAITING``).
 
@@ -100,8 +102,23 @@ def nohandover(alternation, workers, combination) -> None:
         ab_lockstep.HANDOVER_SECONDS = saved
 
 
+def _opening(together: bool):
+    """ab's lockstep, the two sides' rounds setting up, warming up and calibrating at the same
+    time (``lockstep.OPEN_TOGETHER``), or one after the other."""
+
+    def design(alternation, workers, combination) -> None:
+        saved, ab_lockstep.OPEN_TOGETHER = ab_lockstep.OPEN_TOGETHER, together
+        try:
+            alternation.add_pair(workers, combination)
+        finally:
+            ab_lockstep.OPEN_TOGETHER = saved
+
+    return design
+
+
 DESIGNS = {"sequential": sequential, "free": free, "lockstep": lockstep, "nowarm": nowarm,
-           "nowarm5": nowarm5, "passive": passive, "nohandover": nohandover}  # fmt: skip
+           "nowarm5": nowarm5, "passive": passive, "nohandover": nohandover,
+           "together": _opening(True), "apart": _opening(False)}  # fmt: skip
 # The environment a design's workers start in, where it is not ab's (schedule.OPENMP_WAITING:
 # libgomp's threads spin 10,000 times, about 0.1 ms, before they sleep).
 DESIGN_ENV = {"passive": {"OMP_WAIT_POLICY": "PASSIVE"}}

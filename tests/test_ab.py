@@ -151,6 +151,13 @@ class LockstepWorker:
             return {"status": "ok", "seconds": self.seconds}
         return {"status": "ok"}
 
+    def send(self, request):  # both sides' rounds opened at once (lockstep.OPEN_TOGETHER)
+        self.pending = self.ask(request)
+
+    def receive(self):
+        self.log.append((self.side, "reply"))
+        return self.pending
+
 
 def test_a_time_benchmark_s_rounds_alternate_sample_by_sample(tmp_path):
     """Lockstep: both sides open (ABBA from pair to pair), the side opened last samples first,
@@ -192,6 +199,27 @@ def test_the_turn_passes_after_a_pause_for_the_last_side_s_threads_to_sleep(monk
     assert set(pauses) == {0.0005}
 
 
+def test_both_sides_can_set_up_at_once_leaving_out_the_samples_taken_meanwhile(monkeypatch):
+    """With OPEN_TOGETHER both rounds set up, warm up and calibrate at the same time: both
+    opens are sent before either answer is read, and the samples that answered them (one side
+    may have taken its own while the other still warmed up) are left out; the lockstep samples
+    follow as ever."""
+    monkeypatch.setattr(ab_lockstep, "OPEN_TOGETHER", True)
+    monkeypatch.setattr(ab_lockstep.time, "sleep", lambda seconds: None)
+    log: list = []
+    workers = [LockstepWorker(side, log) for side in schedule.SIDES]
+    combination = Combination("bench_linalg.time_solve", ["cpu", 64])
+    baseline, contender = ab_lockstep.lockstep(workers, combination, (1, 0), None)
+    b, c = schedule.SIDES
+    assert log[:5] == [(c, "open"), (b, "open"), (c, "reply"), (b, "reply"), (b, "sample")]
+    assert baseline["samples"] == [1e-3] * ab_lockstep.LOCKSTEP_SAMPLES
+    assert contender["samples"] == [1.5e-3] * ab_lockstep.LOCKSTEP_SAMPLES
+    skipped = [LockstepWorker(b, []), LockstepWorker(c, [], skip=True)]
+    replies = ab_lockstep.lockstep(skipped, combination, (0, 1), None)
+    assert replies[1] == {"status": "skipped", "reason": "no CUDA"}
+    assert replies[0]["samples"] == [1e-3]  # not sampled on: the pair is not comparable
+
+
 def test_both_sides_of_a_pair_run_on_one_cpu_each_cpu_two_pairs_in_turn(tmp_path, monkeypatch):
     """The two vCPUs here run at different speeds: a pair's two main threads share one CPU,
     and the CPUs take turns two pairs at a time, so that each sees both orders (AB, BA)."""
@@ -202,6 +230,48 @@ def test_both_sides_of_a_pair_run_on_one_cpu_each_cpu_two_pairs_in_turn(tmp_path
     for _ in range(5):
         alternation.add_pair(workers, combination)
     assert workers[0].cpus == workers[1].cpus == [3, 3, 5, 5, 3]
+
+
+class SteadyTimer:
+    """A timer whose calls take ``call`` seconds each on a fake clock (``clock[0]``)."""
+
+    def __init__(self, clock: list, call: float):
+        self.clock, self.call, self.numbers = clock, call, []
+
+    def timeit(self, number):
+        self.numbers.append(number)
+        self.clock[0] += number * self.call
+        return number * self.call
+
+
+def test_a_lockstep_sample_is_asv_s_sample_time_of_calls_not_one_cold_call(monkeypatch):
+    """asv stops calibrating once its warm-up time has passed; a preparing call longer than
+    that left ``number`` at 1, and a lockstep sample was one call after the other side's.
+    The round raises ``number`` as asv's calibration does until a sample takes asv's
+    sample time (10 ms), and its first sample is the last of those blocks."""
+    from ptbench.analysis.ab import worker
+
+    clock = [0.0]
+    monkeypatch.setattr(worker.time, "perf_counter", lambda: clock[0])
+    timer = SteadyTimer(clock, 30e-6)
+    assert worker.filled(timer, 1, 0.01) == (366, pytest.approx(366 * 30e-6))
+    assert timer.numbers == [1, 10, 100, 333, 366]  # x10, x10, x3.3, then at least x1.1
+    slow = SteadyTimer(clock, 0.5)
+    assert worker.filled(slow, 1, 0.01) == (1, 0.5)  # a call longer than a sample: one call
+
+    class StoppedAfterPreparing:  # asv-runner's TimeBenchmark, its calibration cut short
+        sample_time, _current_params, _setups = 0.01, (), []
+
+        def __init__(self):
+            self.benchmark_timing = lambda timer, *_repeats, **_settings: ([], 1)
+
+        def run(self, *params):
+            samples, number = self.benchmark_timing(timer, 1, 10, number=0)
+            return {"samples": samples, "number": number}
+
+    timer.numbers.clear()
+    chosen, number, first = worker._calibrated(StoppedAfterPreparing(), None)
+    assert (chosen, number, first) == (timer, 366, pytest.approx(30e-6))
 
 
 def test_a_lockstep_round_takes_the_warm_up_it_is_asked_for(monkeypatch):

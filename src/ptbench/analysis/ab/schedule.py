@@ -107,9 +107,21 @@ class Worker:
     def ask(self, request: dict[str, Any], timeout: float = REQUEST_TIMEOUT_SECONDS):
         """The worker's reply to ``request``; RunFailed if it stops or gives no answer within
         ``timeout`` seconds (it is then killed)."""
+        self.send(request)
+        return self.receive(timeout)
+
+    def send(self, request: dict[str, Any]) -> None:
+        """Send ``request`` without waiting for its reply (``receive`` reads it): how both
+        sides of a lockstep pair set up at once (``lockstep.OPEN_TOGETHER``)."""
         try:
             self.process.stdin.write(json.dumps(request) + "\n")
             self.process.stdin.flush()
+        except OSError:
+            pass  # the worker stopped: receive() says so, with its last words
+
+    def receive(self, timeout: float = REQUEST_TIMEOUT_SECONDS):
+        """The reply to the request sent last (``ask``)."""
+        try:
             ready, _, _ = select.select([self.process.stdout], [], [], timeout)
             line = self.process.stdout.readline() if ready else None
         except OSError:

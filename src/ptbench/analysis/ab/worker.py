@@ -41,6 +41,7 @@ import select
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -176,8 +177,29 @@ def _calibrated(benchmark, cpu: int | None) -> tuple[Any, int, float]:
     result = benchmark.run(*benchmark._current_params)
     pin_threads(cpu)
     timer, number = chosen["timer"], result["number"]
-    first = result["samples"][0] if result["samples"] else timer.timeit(number) / number
-    return timer, number, first
+    if result["samples"]:
+        return timer, number, result["samples"][0]
+    if getattr(benchmark, "_setups", None):  # asv times one call a sample with setup hooks
+        return timer, number, timer.timeit(number) / number
+    number, seconds = filled(timer, number, benchmark.sample_time)
+    return timer, number, seconds / number
+
+
+def filled(timer, number: int, sample_time: float) -> tuple[int, float]:
+    """(number, seconds): ``number`` raised, as asv's calibration raises it, until ``number``
+    calls take at least ``sample_time``, and the seconds the last ``number`` calls took (the
+    round's first sample). asv stops calibrating once its warm-up time has passed, so a
+    preparing call longer than that (building and checking an optimizer's step) left ``number``
+    at 1: a lockstep sample was then one call of 50 us, taken right after the other side's,
+    and read a cold call, 1.5-6x a run's (docs/ab.md, "A sample of one cold call")."""
+    while True:
+        start = time.perf_counter()
+        timer.timeit(number)
+        seconds = time.perf_counter() - start
+        if seconds >= sample_time:
+            return number, seconds
+        grow = min(10.0, max(1.1, sample_time / max(seconds, 1e-9)))
+        number = max(number + 1, int(grow * number))
 
 
 def pin_threads(cpu: int | None) -> None:
