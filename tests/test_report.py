@@ -366,3 +366,21 @@ def test_a_failed_report_leaves_no_figure_rendering_behind(tmp_path, monkeypatch
     writer.stop()
     assert writer.running == [] and not child.is_alive() and child.exitcode != 0
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_figure_is_never_written_through_a_link_at_its_temporary_name(tmp_path):
+    """A link planted at a figure's temporary name (``.NAME.part``) in an earlier output
+    folder is removed, not written through: the file it points at keeps its bytes."""
+    import matplotlib.pyplot as plt
+
+    victim = tmp_path / "result.json"
+    victim.write_text('{"kept": true}')
+    out = tmp_path / "figures"
+    out.mkdir()
+    (out / ".speedup.png.part").symlink_to(victim)
+    figure = plt.figure()
+    rendering._render(figure, out / "speedup.png")
+    plt.close(figure)
+    assert victim.read_text() == '{"kept": true}'
+    assert (out / "speedup.png").read_bytes()[:4] == b"\x89PNG"
+    assert sorted(p.name for p in out.iterdir()) == ["speedup.png"]

@@ -40,9 +40,11 @@ def _render(
 ) -> None:
     """Written under a temporary name and renamed into place: an earlier report's figure that
     was replaced by a link is replaced, never written through (a hostile pass wrote a PNG into
-    the link's target)."""
+    the link's target). Whatever already sits at the temporary name (a link planted there, the
+    seventh hostile pass) is removed first, not written through either."""
     temporary = path.with_name(f".{path.name}.part")
     try:
+        temporary.unlink(missing_ok=True)
         figure.savefig(temporary, format=path.suffix[1:], dpi=DPI, bbox_inches=bbox)
         os.replace(temporary, path)
     finally:
