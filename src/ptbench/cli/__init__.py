@@ -192,7 +192,23 @@ def run() -> NoReturn:
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError, AttributeError):  # closed, or none at all
             stream.flush()
+    _remove_matplotlib_scratch()
     os._exit(status)
+
+
+def _remove_matplotlib_scratch() -> None:
+    """Remove the temporary folder matplotlib makes for its cache when HOME, MPLCONFIGDIR and
+    XDG's folders cannot be written: it registers its removal with atexit, which a hard exit
+    skips (a hostile pass found ``matplotlib-*`` folders left in TMPDIR)."""
+    matplotlib = sys.modules.get("matplotlib")
+    if matplotlib is None:
+        return
+    import shutil
+
+    with contextlib.suppress(Exception):  # matplotlib's own choice, cached: read it, not make it
+        folder = Path(matplotlib.get_configdir())
+        if folder.name.startswith("matplotlib-") and folder.parent == Path(tempfile.gettempdir()):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 

@@ -103,6 +103,32 @@ def check_folder_target(out: Path, flag: str, marker: str | None = None) -> None
                           "output; give a new or empty folder, or an earlier one to update")
 
 
+def check_makeable(folder: Path, flag: str) -> None:
+    """``folder`` is a folder, or can be made: the nearest part of it that exists is a folder,
+    and no part is a link to nothing (checked before a command writes elsewhere first)."""
+    for part in (folder, *folder.parents):
+        if part.is_symlink() and not part.exists():
+            raise OutputError(f"{flag} {folder}: {part} is a link to nothing; remove it or give "
+                              "another folder")  # fmt: skip
+        if part.exists():
+            if not part.is_dir():
+                raise OutputError(f"{flag} {folder}: {part} is not a folder; give a folder "
+                                  "that is, or that can be made")  # fmt: skip
+            return
+
+
+def check_writable(folder: Path, what: str) -> None:
+    """A file can be made in ``folder``: tried with a temporary file, removed at once (a
+    read-only HOME was found only after a 40 s probe, a hostile pass)."""
+    try:
+        descriptor, name = tempfile.mkstemp(dir=folder, prefix=".ptbench-check-")
+        os.close(descriptor)
+        os.unlink(name)
+    except OSError as error:
+        raise OutputError(f"cannot write {what} in {folder} ({_reason(error)}); give a folder "
+                          "you can write (for asv's machine file: set HOME)") from None
+
+
 def make_folder(folder: Path) -> None:
     """``folder.mkdir(parents=True, exist_ok=True)``, one missing folder after another:
     pathlib makes each missing parent in a nested call, so a path 1,500 folders deep was an
@@ -117,20 +143,34 @@ def make_folder(folder: Path) -> None:
 
 
 @contextlib.contextmanager
-def new_folder(out: Path):
-    """Make ``out`` (and its parents) if missing; if what follows fails, remove what this made,
-    so that a refusal (a selector that matches nothing) leaves no empty folder behind."""
+def new_folder(out: Path, flag: str = "--out"):
+    """Make ``out`` (and its parents) if missing, and hold it for this command alone
+    (``exclusive``); if what follows fails, remove what this made, so that a refusal (a
+    selector that matches nothing) leaves no empty folder behind. A second command into the
+    same folder is refused before it removes anything (a hostile pass: a refused report
+    removed the folder a concurrent report was writing)."""
     missing = [folder for folder in (out, *out.parents) if not folder.exists()]
-    make_folder(out)
-    try:
-        yield out
-    except BaseException:
-        if missing:  # out's contents, then each parent made for it (deepest first: no recursion)
-            shutil.rmtree(missing[0], ignore_errors=True)
-            for parent in missing[1:]:
-                with contextlib.suppress(OSError):
-                    parent.rmdir()
-        raise
+    with exclusive(out, flag):
+        try:
+            yield out
+        except BaseException:
+            if missing:  # out's contents, then each parent made for it (deepest first)
+                shutil.rmtree(missing[0], ignore_errors=True)
+                for parent in missing[1:]:
+                    with contextlib.suppress(OSError):
+                        parent.rmdir()
+            raise
+
+
+def check_file_targets(out: Path, names: tuple[str, ...], flag: str = "--out") -> None:
+    """Each fixed file a command writes under ``out`` is a regular file or absent: checked
+    before anything is written (a hostile pass: a report whose report.html was a FIFO was
+    refused after it had rewritten the figures)."""
+    for name in names:
+        target = out / name
+        if target.exists() and not target.is_file():
+            raise OutputError(f"{flag} {out}: {name} is not a regular file (a folder, a device "
+                              "or a pipe); move it away or give another folder")  # fmt: skip
 
 
 @contextlib.contextmanager
@@ -194,7 +234,9 @@ def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
 
 
 def write_text_atomically(path: Path, text: str) -> None:
-    write_atomically(path, lambda temporary: temporary.write_text(text))
+    """``text`` as UTF-8 in any locale (a hostile pass: LC_ALL=C without UTF-8 mode made
+    publish an internal error writing plotly.js)."""
+    write_atomically(path, lambda temporary: temporary.write_text(text, encoding="utf-8"))
 
 
 def write_json_atomically(path: Path, data: dict) -> None:
@@ -220,18 +262,21 @@ def one_line(text: str) -> str:
 # 100,000 characters reads as a line, not a screenful. A path is cut part by part (a folder or
 # file name past WORD_SHOWN), and as a whole past PATH_SHOWN, so ordinary paths stay whole (a
 # line naming two paths 1,500 folders deep was 858 characters long with 400).
+# A line still longer than LINE_SHOWN (a value with spaces in it, quoted at length) keeps its
+# start and its last LINE_TAIL characters: the advice at its end ("give a path that...").
 WORD_SHOWN, PATH_SHOWN, TAIL_SHOWN = 100, 200, 20
+LINE_SHOWN, LINE_TAIL = 480, 160
 LONG_WORD = re.compile(rf"\S{{{WORD_SHOWN + 1},}}")
 
 
-def cut(text: str, limit: int = WORD_SHOWN) -> str:
-    """``text`` if it has at most ``limit`` characters; else its start and its last
+def cut(text: str, limit: int = WORD_SHOWN, tail: int = TAIL_SHOWN) -> str:
+    """``text`` if it has at most ``limit`` characters; else its start and its last ``tail``
     characters (a closing quote, the end of a file name) around a note of how many were cut,
     about ``limit`` characters in all."""
     if len(text) <= limit:
         return text
-    head = limit - TAIL_SHOWN - 24  # what the note takes, about
-    return f"{text[:head]}[{len(text) - head - TAIL_SHOWN:,} characters cut]{text[-TAIL_SHOWN:]}"
+    head = limit - tail - 24  # what the note takes, about
+    return f"{text[:head]}[{len(text) - head - tail:,} characters cut]{text[-tail:]}"
 
 
 def _shortened(word: str) -> str:
@@ -242,8 +287,9 @@ def _shortened(word: str) -> str:
 
 
 def capped(text: str) -> str:
-    """``text`` with every over-long run of text without spaces cut (``WORD_SHOWN``)."""
-    return LONG_WORD.sub(lambda found: _shortened(found.group()), text)
+    """``text`` with every over-long run of text without spaces cut (``WORD_SHOWN``), and the
+    whole cut to about ``LINE_SHOWN`` characters, keeping its start and end."""
+    return cut(LONG_WORD.sub(lambda found: _shortened(found.group()), text), LINE_SHOWN, LINE_TAIL)
 
 
 def error_line(text: str) -> None:

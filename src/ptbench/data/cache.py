@@ -109,7 +109,7 @@ def frames(
     entries, unkept = _keep_missing(files, catalogue, parse)
     if entries is None:  # no cache: the parsed frames are all there is
         return unkept
-    combined = _read([entry for entry in entries if entry.exists()])
+    combined = _read([entry for entry in entries if entry.is_file()])
     if combined is None:  # entries that cannot be read together: parse, as without a cache
         _forget_unreadable(entries)
         return parse_all(files, [None] * len(files), catalogue, parse)
@@ -136,8 +136,10 @@ def _keep_missing(files: list[Path], catalogue: dict, parse) -> tuple[list[Path]
                          "holds asv's result files only; set it elsewhere, or to off")  # fmt: skip
     catalogue_key = catalogue_digest(catalogue)
     entries = [where / f"{key(path, catalogue_key)}.parquet" for path in files]
+    # An entry that is not a regular file (a FIFO, a device) is never read: a hostile pass's
+    # FIFO there held compare and export for ever. Its file is parsed as if it had none.
     missing = [(path, entry) for path, entry in zip(files, entries, strict=True)
-               if not entry.exists()]  # fmt: skip
+               if not entry.is_file()]  # fmt: skip
     parsed = parse_all([path for path, _ in missing], [entry for _, entry in missing],
                        catalogue, parse)  # fmt: skip
     return entries, [frame for frame in parsed if frame is not None]

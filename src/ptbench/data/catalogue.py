@@ -44,7 +44,7 @@ def read_json(path: Path, what: str) -> Any:
     if path.exists() and not path.is_file():  # a FIFO would block the read for ever
         raise ResultsError(f"{path}: not a regular file; a {what} must be one (move it aside)")
     try:
-        return json.loads(path.read_text())
+        return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError, RecursionError) as error:  # nested deep
         raise ResultsError(f"{path}: not a readable {what} ({first_line(error)})") from None
 

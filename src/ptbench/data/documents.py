@@ -65,7 +65,12 @@ def _shown(value) -> str:
 
 
 def read_bytes(path: Path) -> bytes:
-    """The bytes of a file ptbench reads; one line naming it if it cannot be read."""
+    """The bytes of a file ptbench reads; one line naming it if it cannot be read or is not a
+    regular file (a hostile pass: merge read a FIFO for ever, and /dev/zero until memory ran
+    out)."""
+    if path.exists() and not path.is_file():
+        raise ResultsError(f"{path}: not a regular file (a device, a pipe or a folder); move "
+                           "it out of the results folder")  # fmt: skip
     try:
         return path.read_bytes()
     except OSError as error:  # permissions, or gone since it was listed
@@ -115,7 +120,7 @@ def read(
             raise ResultsError(f"{path}: not a regular file; a {kind} document must be one "
                                "(move it out of the results folder)")  # fmt: skip
         try:
-            document = json.loads(path.read_text())
+            document = json.loads(path.read_text(encoding="utf-8"))
             if not isinstance(document, dict):
                 raise TypeError("it is not a JSON object")
             missing = [key for key in required if key not in document]

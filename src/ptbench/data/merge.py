@@ -254,7 +254,7 @@ def merge(sources: list[Path], target: Path) -> MergePlan:
             else:
                 raise InputError(f"{source}: neither a results folder nor an archive "
                                  f"({', '.join(ARCHIVE_SUFFIXES)})")  # fmt: skip
-        with outputs.new_folder(target), outputs.exclusive(target, "--into"):
+        with outputs.new_folder(target, "--into"):
             try:
                 chosen = plan(folders, target)
             except InputError as error:

@@ -85,6 +85,10 @@ def listed(results_dir: Path) -> list[Path]:
     """The result files of the folder ``results_dir``, none or more. Whatever sits where a
     result file goes and cannot be read as one (a link to nothing, a FIFO, a device, a folder)
     is named: loading without it would quietly drop a run, and a FIFO would block for ever."""
+    unreadable = [folder for folder in results_dir.glob("*/") if not _listable(folder)]
+    if unreadable:  # glob skips it, and with it a machine's whole history (a hostile pass)
+        raise ResultsError(f"{unreadable[0]}: a machine's folder that cannot be read; give "
+                           "ptbench read access to every folder of the results folder")
     found = [p for p in results_dir.glob("*/*.json") if p.name != "machine.json"]
     dangling = [path for path in found if path.is_symlink() and not path.exists()]
     if dangling:
@@ -96,6 +100,14 @@ def listed(results_dir: Path) -> list[Path]:
         raise ResultsError(f"{odd[0]}: {kind} among the result files; move it out of the "
                            "results folder")  # fmt: skip
     return sorted(utf8_named(path, results_dir) for path in found)
+
+
+def _listable(folder: Path) -> bool:
+    try:
+        with os.scandir(folder):
+            return True
+    except OSError:
+        return False
 
 
 def _what_else(results_dir: Path) -> str:

@@ -81,7 +81,7 @@ EXPLAINED = {
     "required": ["benchmark", "status"],
     "properties": {
         "benchmark": NAME, "status": TEXT, "reason": TEXT,
-        **{key: NUMBER_OR_NONE for key in ("ratio_low", "ratio_high")},
+        **{key: NUMBER_OR_NONE for key in ("ratio", "ratio_low", "ratio_high")},
         "pairs": COUNT,
         "instructions": {"type": "object"},
     },

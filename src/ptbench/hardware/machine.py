@@ -259,9 +259,12 @@ def write(
     copy = None if results_dir is None else Path(results_dir) / name / "machine.json"
     if copy is not None:  # checked before anything is written, the machine file included
         outputs.check_folder_target(Path(results_dir), "--results")
+        outputs.check_makeable(copy.parent, "--results")
         outputs.check_no_link_to(copy, Path(results_dir))
         if copy.exists() and not copy.is_file():
             raise MachineError(f"{copy} is not a file; move it aside")
+    where = Path(MachineCollection.get_machine_file_path())
+    outputs.check_writable(where.parent, where.name)  # before the probe's seconds
     entry = {
         **existing,
         **{key: facts[key] for key in MACHINE_KEYS if key in facts},

@@ -162,6 +162,7 @@ def rooflines(frame: pd.DataFrame, out_dir: Path) -> list[dict[str, str]]:
 def write(results_dir: Path, out_dir: Path) -> list[Path]:
     """Build the site from ``results_dir`` into ``out_dir``; the pages written, index first."""
     frame = timed(load_results(results_dir))
+    outputs.check_file_targets(out_dir, ("index.html", "hardware.html", SITE_MARKER))
     with outputs.new_folder(out_dir):
         return _write_site(results_dir, out_dir, frame)
 

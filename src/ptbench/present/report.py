@@ -302,9 +302,10 @@ def write(
 ) -> list[Path]:
     """Build the report; write report.md, report.html and figures/ under ``out_dir``."""
     compare.check_factor(factor)
+    markdown, page = out_dir / "report.md", out_dir / "report.html"
+    outputs.check_file_targets(out_dir, (markdown.name, page.name))
     with outputs.new_folder(out_dir):
         sections = build(results_dir, out_dir, baseline, contender, factor)
-    markdown, page = out_dir / "report.md", out_dir / "report.html"
-    outputs.write_text_atomically(markdown, to_markdown(sections, out_dir))
-    outputs.write_text_atomically(page, to_html(sections))
+        outputs.write_text_atomically(markdown, to_markdown(sections, out_dir))
+        outputs.write_text_atomically(page, to_html(sections))
     return [markdown, page]

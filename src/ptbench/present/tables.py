@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 from ptbench.analysis import judgement
 from ptbench.core import schema
 from ptbench.core.errors import UsageError
+from ptbench.core.outputs import cut
 from ptbench.core.schema import EQUIVALENT, FASTER, INCONCLUSIVE, NOT_COMPARABLE, SLOWER
 
 if TYPE_CHECKING:  # not at run time: exporting a table needs no statistics (scipy.stats)
@@ -250,13 +251,25 @@ def render(comparison: Comparison, output_format: str = "table", show_all: bool 
         )
     if output_format == "csv":
         return comparison.pairs[columns].to_csv(index=False)
-    table = comparison_table(comparison)
+    table = shown_cells(comparison_table(comparison))
     unlisted = None if show_all else unlisted_line(comparison.pairs)
     if unlisted is not None:
         table = table[~_unlisted(comparison.pairs).to_numpy()]
     style = "github" if output_format == "markdown" else "simple"
     shown = [table.to_markdown(index=False, tablefmt=style)] if len(table) else []
     return "\n\n".join([*shown, *([unlisted] if unlisted else []), summary_line(comparison)])
+
+
+# A terminal or Markdown cell (a name, a parameter, a note read from a results folder) shows at
+# most CELL_SHOWN characters: a name of 600 characters made rows 808 characters wide. CSV and
+# JSON keep every character.
+CELL_SHOWN = 120
+
+
+def shown_cells(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with its long text cells and headings cut (``outputs.cut``)."""
+    shown = table.map(lambda cell: cut(cell, CELL_SHOWN) if isinstance(cell, str) else cell)
+    return shown.rename(columns=lambda name: cut(str(name), CELL_SHOWN))
 
 
 EXPORT_SUFFIXES = (".csv", ".parquet", ".json")

@@ -143,7 +143,7 @@ def invoke(
     config_path = _scratch_config(plan.project, scratch)
     asv_result = asv_result_path(scratch, plan.machine, plan.commit)
     if plan.target.is_file():
-        earlier = json.loads(plan.target.read_text())
+        earlier = json.loads(plan.target.read_text(encoding="utf-8"))
         outputs.write_json_atomically(asv_result, {**earlier, "env_name": ASV_ENV_NAME})
     started_ms = time.time() * 1000
     private = scratch / "tmp"  # asv's own temporary files (its forkserver's) go with scratch
@@ -157,4 +157,4 @@ def invoke(
             f"{last_words(log)} (its whole output: {log}). Nothing was filed under "
             f"{plan.results_dir}"
         )
-    return json.loads(asv_result.read_text()), started_ms
+    return json.loads(asv_result.read_text(encoding="utf-8")), started_ms

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from ptbench.core.errors import UsageError, first_line
+from ptbench.core.outputs import cut
 
 CONFIG_NAME = "asv.conf.json"
 
@@ -32,12 +33,31 @@ def load_config(project: Path) -> dict:
     path = project / CONFIG_NAME
     try:
         config = asv_util.load_json(str(path), js_comments=True)
-    except (OSError, ValueError, asv_util.UserError) as error:
+    except (OSError, ValueError, RecursionError, asv_util.UserError) as error:  # nested deep
         raise UsageError(f"{path} is not valid JSON ({first_line(error)}); fix it, or restore it "
                          "with git checkout") from None  # fmt: skip
     if not isinstance(config, dict):
         raise UsageError(f"{path} holds no JSON object; restore it with git checkout")
+    for key, default in FOLDER_KEYS.items():
+        _check_folder_key(path, key, config.get(key, default))
     return config
+
+
+# The folders of asv.conf.json that ptbench reads, with asv's defaults.
+FOLDER_KEYS = {"benchmark_dir": "benchmarks", "results_dir": "results"}
+
+
+def _check_folder_key(path: Path, key: str, value: object) -> None:
+    """A folder named in asv.conf.json is a name of a folder (a hostile pass: a number, a list
+    or a NUL there were internal errors in run), and the benchmarks' folder exists."""
+    if not isinstance(value, str) or not value.strip() or "\0" in value:
+        raise UsageError(f"{path}: its {key} {cut(repr(value))} is not a folder's name; give "
+                         f"one, e.g. \"{FOLDER_KEYS[key]}\"")  # fmt: skip
+    folder = path.parent / value
+    needed = key == "benchmark_dir"  # results_dir is made when missing
+    if (needed or folder.exists()) and not folder.is_dir():
+        raise UsageError(f"{path}: its {key} {folder} is not a folder; give the folder that "
+                         f"holds the {key.split('_')[0]}s")  # fmt: skip
 
 
 def commit_date_ms(project: Path, commit: str) -> int:

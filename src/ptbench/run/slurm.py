@@ -19,7 +19,6 @@ import shlex
 import shutil
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +29,7 @@ TYPE = re.compile(r"(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)=(?P<partition>[A-Za-z0-
                   r"(?::(?P<gres>[A-Za-z0-9_]+(?::[A-Za-z0-9_.-]+)*:[0-9]+))?")  # fmt: skip
 # sbatch's [D-]HH:MM:SS: minutes and seconds under 60, and hours under 24 after a day count.
 FOLDERS = ("jobs", "logs", "runs", "archives")  # under --collect; a link there is refused
+NAME_MAX = 255  # bytes in a file name, on Linux's filesystems
 TIME = re.compile(r"([0-9]+-([01]?[0-9]|2[0-3])|[0-9]{1,3}):[0-5][0-9]:[0-5][0-9]")
 # What a path may hold to go into an ``#SBATCH`` line (sbatch splits those on whitespace and
 # expands % patterns) and, quoted, into the script's shell line.
@@ -76,6 +76,29 @@ def check(request: SlurmRequest) -> None:
     if request.collect.exists() and not request.collect.is_dir():
         raise InputError(f"--collect {request.collect} is a file; give a folder the nodes share")
     outputs.check_no_links(request.collect, FOLDERS, "--collect")
+    _check_targets(request)
+
+
+def _check_targets(request: SlurmRequest) -> None:
+    """What ``write_scripts`` will make can be made: checked before anything is written (a
+    hostile pass: a refusal left --collect's folders behind)."""
+    for sub in FOLDERS:
+        folder = request.collect / sub
+        if folder.exists() and not folder.is_dir():
+            raise InputError(f"--collect {request.collect}: {sub} is not a folder; move it "
+                             "away or give another --collect")  # fmt: skip
+    for kind in request.types:
+        job = _job_path(request, kind)
+        if len(job.name.encode()) > NAME_MAX:
+            raise InputError(f"--type {kind.name!r}: too long a name for a job script (at most "
+                             f"{NAME_MAX - len('.sbatch')} characters)")  # fmt: skip
+        if job.exists() and not job.is_file():
+            raise InputError(f"--collect {request.collect}: {job} is not a regular file; move "
+                             "it away or give another --collect")  # fmt: skip
+
+
+def _job_path(request: SlurmRequest, kind: MachineType) -> Path:
+    return request.collect / "jobs" / f"{kind.name}.sbatch"
 
 
 def script(request: SlurmRequest, kind: MachineType) -> str:
@@ -102,14 +125,14 @@ def script(request: SlurmRequest, kind: MachineType) -> str:
 
 
 def write_scripts(request: SlurmRequest) -> list[Path]:
-    for sub in FOLDERS:
-        outputs.make_folder(request.collect / sub)
-    paths = []
-    for kind in request.types:
-        path = request.collect / "jobs" / f"{kind.name}.sbatch"
-        outputs.write_text_atomically(path, script(request, kind))  # replaces a link, never
-        # writes through it
-        paths.append(path)
+    """One job script per machine type; a --collect made here is removed if writing fails."""
+    with outputs.new_folder(request.collect, "--collect"):
+        for sub in FOLDERS:
+            outputs.make_folder(request.collect / sub)
+        paths = [_job_path(request, kind) for kind in request.types]
+        for path, kind in zip(paths, request.types, strict=True):
+            # replaces a link, never writes through it
+            outputs.write_text_atomically(path, script(request, kind))
     return paths
 
 
@@ -123,16 +146,38 @@ def _sbatch() -> str:
 
 def submit(paths: list[Path], wait: bool) -> list[tuple[Path, int, str]]:
     """Submit each script; (script, exit status, sbatch's output). Without ``wait`` the status
-    is sbatch's (0: queued); with it, each job's own (``sbatch --wait``), waited for together."""
+    is sbatch's (0: queued); with it, each job's own (``sbatch --wait``), waited for together.
+    An interrupt (Ctrl-C, SIGTERM) ends the sbatch processes still waiting and goes on (a
+    hostile pass: threads waiting on ``sbatch --wait`` held ptbench after SIGINT or SIGTERM);
+    the jobs stay queued, for ``squeue`` and ``scancel``."""
     sbatch = _sbatch()
+    started: list[tuple[Path, subprocess.Popen]] = []
+    try:
+        for path in paths:
+            command = [sbatch, "--parsable", *(["--wait"] if wait else []), str(path)]
+            started.append((path, subprocess.Popen(
+                command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                errors="replace")))  # fmt: skip # sbatch's bytes need not be UTF-8
+        return [(path, *_finished(process)) for path, process in started]
+    finally:
+        for _path, process in started:
+            _ended(process)
 
-    def one(path: Path) -> tuple[Path, int, str]:
-        command = [sbatch, "--parsable", *(["--wait"] if wait else []), str(path)]
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
-        return path, done.returncode, (done.stdout + done.stderr).strip()
 
-    with ThreadPoolExecutor(max(len(paths), 1)) as pool:
-        return list(pool.map(one, paths))
+def _finished(process: subprocess.Popen) -> tuple[int, str]:
+    out, err = process.communicate()
+    return process.returncode, (out + err).strip()
+
+
+def _ended(process: subprocess.Popen) -> None:
+    """``process`` ended: asked to stop, then killed if it does not within 5 s."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def outcome(submitted: list[tuple[Path, int, str]], wait: bool) -> int:

@@ -178,5 +178,5 @@ def comparison(outcome: Outcome) -> compare.Comparison:
     """The recorded sides paired as ``ptbench compare`` pairs them, judged by the rounds."""
     from ptbench.data.results import load_results
 
-    document = json.loads(outcome.document.read_text())
+    document = json.loads(outcome.document.read_text(encoding="utf-8"))
     return paired.comparison(load_results(outcome.results_dir), document)

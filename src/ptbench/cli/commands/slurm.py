@@ -7,7 +7,7 @@ import argparse
 from ptbench.cli.arguments import add_selection, folder
 from ptbench.core import outputs
 from ptbench.core.errors import EXIT_OK, UsageError
-from ptbench.core.outputs import emit
+from ptbench.core.outputs import PATH_SHOWN, cut, emit, one_line
 
 
 def add(commands) -> None:
@@ -59,7 +59,8 @@ def handle(args: argparse.Namespace) -> int:
         return EXIT_OK
     submitted = slurm.submit(paths, args.wait)
     for path, status, text in submitted:
-        emit(f"ptbench: {path.stem}: job {text.splitlines()[0] if text else '?'}, exit {status}")
+        first = cut(one_line(text.splitlines()[0]), PATH_SHOWN) if text else "?"  # sbatch's
+        emit(f"ptbench: {path.stem}: job {first}, exit {status}")  # words, not a screenful
     status = slurm.outcome(submitted, args.wait)
     archives = slurm.archives(request)
     if args.merge_into is not None and archives:
