@@ -507,6 +507,21 @@ def test_the_nearest_to_a_decision_is_refined_first():
     assert odd.seconds_to_decide(1.1, alpha) == 4 * 2.0
 
 
+def test_one_pair_off_by_a_third_does_not_make_a_quiet_pair_look_hopeless():
+    """An A/A run's eigh at n = 256: pairs at 1.03, 0.98, 1.35 and 1.05. The mean of the 4
+    logs reads 1.09x, so near the factor that no count of pairs was guessed to decide it, and
+    it kept its 4 pairs while the budget went elsewhere. Their median (1.04x) and robust
+    spread (0.05) say that 16 pairs would show it equivalent."""
+    alpha = verdicts.per_test_alpha(262)
+    eigh = Combination("eigh", [256])
+    eigh.rounds = [(ok(1.0), ok(math.exp(v))) for v in (0.027, -0.022, 0.303, 0.047)]
+    eigh.seconds, eigh.verdict = 8.0, verdicts.judge(eigh.rounds, 1.1, alpha)
+    assert eigh.verdict["verdict"] == INCONCLUSIVE
+    assert eigh.verdict["ratio"] == pytest.approx(math.exp(0.355 / 4))  # the mean of logs
+    assert verdicts.robust_centre(eigh.rounds) == pytest.approx(0.037)
+    assert eigh.seconds_to_decide(1.1, alpha) == 12 * 2.0  # 16 pairs, 2 s each
+
+
 def test_the_budget_goes_where_it_can_decide():
     """Refined together: the cheapest to decide, as many as their guessed seconds fit in what
     is left; none fitting, the cheapest alone; none decidable at all, every one of them."""

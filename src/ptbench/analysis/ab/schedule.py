@@ -184,7 +184,7 @@ class Combination:
     def seconds_to_decide(self, factor: float, alpha: float) -> float:
         """A guess at the seconds of rounds that would decide it: the fewest pairs (doubling,
         as confirmation does) at which an interval as wide as its spread says would clear 1
-        (the regression interval, when the estimate is past the factor) or fit inside the
+        (the regression interval, when the pairs' median is past the factor) or fit inside the
         factor (the equivalence interval, when it is not), times the seconds a pair takes;
         the spread is the interval's or the pairs' robust one, the smaller. The t quantile
         falls fast with the pairs (about 30 at 4 pairs, 8 at 8, for a family of
@@ -194,7 +194,11 @@ class Combination:
         ratio = judged.get("ratio")
         if pairs < 2 or not (isinstance(ratio, float) and ratio > 0 and math.isfinite(ratio)):
             return math.inf
-        distance = abs(math.log(ratio))
+        # Where more pairs will centre: the pairs' median, not the estimate of 4 pairs that
+        # one pair off by 1.3x drags past the factor (an A/A run's eigh read [0.03, -0.02,
+        # 0.30, 0.05]: a mean of 1.09x, "never decidable", left at 4 pairs while the budget
+        # went to 32 pairs of a bimodal one).
+        distance = abs(verdicts.robust_centre(self.rounds))
         route = "ratio" if distance > math.log(factor) else "equivalence"
         level = (lambda _pairs: alpha) if route == "ratio" else verdicts.equivalence_interval_alpha
         low, high = judged[f"{route}_low"], judged[f"{route}_high"]

@@ -140,6 +140,15 @@ def robust_spread(rounds: list[tuple[dict, dict]]) -> float:
     return stats.robust_spread(kept)
 
 
+def robust_centre(rounds: list[tuple[dict, dict]]) -> float:
+    """The median log ratio of the pairs not set aside (NaN without any): where the pairs
+    sit, which one pair off by 1.3x under the set-aside floor does not move as it moves the
+    mean of 4 (``schedule``'s guess of what more pairs would decide)."""
+    logs = stats.paired_log_ratios(values(rounds))
+    kept = logs[~set_aside(logs)]
+    return float(np.median(kept)) if len(kept) else math.nan
+
+
 def clean_pairs(rounds: list[tuple[dict, dict]]) -> int:
     """Pairs that count towards a goal: usable on both sides and not set aside."""
     logs = stats.paired_log_ratios(values(rounds))
