@@ -263,9 +263,11 @@ def one_line(text: str) -> str:
 # file name past WORD_SHOWN), and as a whole past PATH_SHOWN, so ordinary paths stay whole (a
 # line naming two paths 1,500 folders deep was 858 characters long with 400).
 # A line still longer than LINE_SHOWN (a value with spaces in it, quoted at length) keeps its
-# start and its last LINE_TAIL characters: the advice at its end ("give a path that...").
+# start and its last LINE_TAIL characters: the advice at its end ("give a path that..."). Not
+# less: a line that names two long paths of a test's temporary folder is 530 characters, and
+# cutting in the middle of a path breaks the command it shows.
 WORD_SHOWN, PATH_SHOWN, TAIL_SHOWN = 100, 200, 20
-LINE_SHOWN, LINE_TAIL = 480, 160
+LINE_SHOWN, LINE_TAIL = 1000, 160
 LONG_WORD = re.compile(rf"\S{{{WORD_SHOWN + 1},}}")
 
 
