@@ -87,14 +87,13 @@ def _check_targets(request: SlurmRequest) -> None:
         if folder.exists() and not folder.is_dir():
             raise InputError(f"--collect {request.collect}: {sub} is not a folder; move it "
                              "away or give another --collect")  # fmt: skip
-    for kind in request.types:
-        job = _job_path(request, kind)
+    jobs = [_job_path(request, kind) for kind in request.types]
+    for kind, job in zip(request.types, jobs, strict=True):
         if len(job.name.encode()) > NAME_MAX:
             raise InputError(f"--type {kind.name!r}: too long a name for a job script (at most "
                              f"{NAME_MAX - len('.sbatch')} characters)")  # fmt: skip
-        if job.exists() and not job.is_file():
-            raise InputError(f"--collect {request.collect}: {job} is not a regular file; move "
-                             "it away or give another --collect")  # fmt: skip
+    outputs.check_file_targets(request.collect / "jobs", tuple(job.name for job in jobs),
+                               "--collect")  # fmt: skip
 
 
 def _job_path(request: SlurmRequest, kind: MachineType) -> Path:

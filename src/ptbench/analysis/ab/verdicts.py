@@ -130,11 +130,16 @@ def values(rounds: list[tuple[dict, dict]]) -> list[tuple[float, float]]:
     return [(round_value(a), round_value(b)) for a, b in rounds]
 
 
+def kept_logs(rounds: list[tuple[dict, dict]]) -> np.ndarray:
+    """The log ratios of the pairs usable on both sides and not set aside."""
+    logs = stats.paired_log_ratios(values(rounds))
+    return logs[~set_aside(logs)]
+
+
 def robust_spread(rounds: list[tuple[dict, dict]]) -> float:
     """``stats.robust_spread`` of the log ratios of the pairs not set aside; 0 with fewer than
     2 of them."""
-    logs = stats.paired_log_ratios(values(rounds))
-    kept = logs[~set_aside(logs)]
+    kept = kept_logs(rounds)
     if len(kept) < 2:
         return 0.0
     return stats.robust_spread(kept)
@@ -144,15 +149,13 @@ def robust_centre(rounds: list[tuple[dict, dict]]) -> float:
     """The median log ratio of the pairs not set aside (NaN without any): where the pairs
     sit, which one pair off by 1.3x under the set-aside floor does not move as it moves the
     mean of 4 (``schedule``'s guess of what more pairs would decide)."""
-    logs = stats.paired_log_ratios(values(rounds))
-    kept = logs[~set_aside(logs)]
+    kept = kept_logs(rounds)
     return float(np.median(kept)) if len(kept) else math.nan
 
 
 def clean_pairs(rounds: list[tuple[dict, dict]]) -> int:
     """Pairs that count towards a goal: usable on both sides and not set aside."""
-    logs = stats.paired_log_ratios(values(rounds))
-    return int(len(logs) - set_aside(logs).sum())
+    return len(kept_logs(rounds))
 
 
 def regression_interval(log_ratios: np.ndarray, alpha: float) -> stats.PairedRatio:
