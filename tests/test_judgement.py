@@ -320,3 +320,12 @@ def test_rounds_without_a_usable_time_say_so():
     pairs = [({"status": "ok", "samples": [1.0]}, {"status": "ok", "samples": [math.nan]})]
     judged = verdicts.judge(pairs, 1.1, verdicts.per_test_alpha(1))
     assert judged["verdict"] == "inconclusive" and judged["note"] == verdicts.NO_USABLE_PAIR
+
+
+def test_bounds_and_detectable_changes_past_a_hundredfold_are_not_shown_as_digits():
+    # 4 pairs of a bimodal process at a family-wise level (the release comparison's copy_ at
+    # 4,194,304 elements): the interval and the change it could detect say "nothing"
+    assert tables.ratio_text(2.33, 3.1e-9, 32151023.88) == "2.33 [<0.01, >100]"
+    assert tables.ratio_text(1.5, 0.011, 99.0) == "1.50 [0.01, 99.00]"
+    assert tables.detectable_text(INCONCLUSIVE, 13790375.85) == "over 100x"
+    assert tables.detectable_text(INCONCLUSIVE, 99.5) == "99.50x"

@@ -384,3 +384,16 @@ def test_a_figure_is_never_written_through_a_link_at_its_temporary_name(tmp_path
     assert victim.read_text() == '{"kept": true}'
     assert (out / "speedup.png").read_bytes()[:4] == b"\x89PNG"
     assert sorted(p.name for p in out.iterdir()) == ["speedup.png"]
+
+
+def test_a_summarys_lines_stay_lines_in_both_renderings(tmp_path):
+    # the A/B summary is one paragraph of lines (counts, factor, what inconclusive means):
+    # rendered as one run-on paragraph, its sentences ran together
+    from ptbench.present import document
+
+    sections = [document.Section("A/B", ["415 pairs: 2 slower\nfactor 1.1", "<b>one</b>"])]
+    markdown = document.to_markdown(sections, tmp_path)
+    assert "415 pairs: 2 slower  \nfactor 1.1\n" in markdown
+    page = document.to_html(sections)
+    assert "<p>415 pairs: 2 slower<br>\nfactor 1.1</p>" in page
+    assert "<p>&lt;b&gt;one&lt;/b&gt;</p>" in page  # still escaped

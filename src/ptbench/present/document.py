@@ -28,7 +28,8 @@ def to_markdown(sections: list[Section], out_dir: Path) -> str:
     lines = ["# ptbench report", ""]
     for section in sections:
         lines += [f"## {section.title}", ""]
-        lines += [paragraph + "\n" for paragraph in section.text if paragraph]
+        # a paragraph's lines (a summary's counts, one a line) stay lines: a hard break each
+        lines += [paragraph.replace("\n", "  \n") + "\n" for paragraph in section.text if paragraph]
         if section.table is not None and not section.table.empty:
             lines += [section.table.to_markdown(index=False), ""]
         for figure in section.figures:

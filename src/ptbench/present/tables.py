@@ -39,6 +39,22 @@ def format_value(value: float, unit: str) -> str:
     return f"{value:g}"
 
 
+# How far out an interval's bound or a detectable change is shown as a number: past it, "<0.01"
+# or ">100". Four pairs of a bimodal process at a family-wise level give bounds like
+# [0.00, 32151023.88] and "could detect 13790375.85x" (the release comparison, 2026-12-07):
+# digits that claim a precision the data do not have, where the point is "nothing".
+RATIO_SHOWN_LIMIT = 100.0
+
+
+def bound_text(bound: float) -> str:
+    """An interval's bound, ``1.10``, or ``>100`` / ``<0.01`` past ``RATIO_SHOWN_LIMIT``."""
+    if bound > RATIO_SHOWN_LIMIT:
+        return f">{RATIO_SHOWN_LIMIT:g}"
+    if bound < 1 / RATIO_SHOWN_LIMIT:
+        return f"<{1 / RATIO_SHOWN_LIMIT:g}"
+    return f"{bound:.2f}"
+
+
 def ratio_text(ratio: float, low: float, high: float) -> str:
     """``1.23 [1.10, 1.38]``: a ratio and its interval, as people read them."""
     if ratio is None or math.isnan(ratio):
@@ -47,7 +63,7 @@ def ratio_text(ratio: float, low: float, high: float) -> str:
         return "inf"
     if low is None or math.isnan(low):
         return f"{ratio:.2f}"
-    return f"{ratio:.2f} [{low:.2f}, {high:.2f}]"
+    return f"{ratio:.2f} [{bound_text(low)}, {bound_text(high)}]"
 
 
 def shown_interval(row) -> tuple[float, float]:
@@ -77,10 +93,13 @@ def times(value: float) -> str:
 
 
 def detectable_text(verdict: str, detectable: float) -> str:
-    """For an inconclusive pair, the smallest change its data could have confirmed."""
+    """For an inconclusive pair, the smallest change its data could have confirmed: ``1.83x``,
+    ``over 100x`` past ``RATIO_SHOWN_LIMIT``, ``unbounded`` where no change could."""
     if verdict != INCONCLUSIVE or detectable is None or pd.isna(detectable):
         return ""
-    return "unbounded" if math.isinf(detectable) else times(detectable)
+    if math.isinf(detectable):
+        return "unbounded"
+    return f"over {RATIO_SHOWN_LIMIT:g}x" if detectable > RATIO_SHOWN_LIMIT else times(detectable)
 
 
 def comparison_table(comparison: Comparison) -> pd.DataFrame:
