@@ -61,6 +61,39 @@ def test_a_value_with_spaces_quoted_at_length_is_cut_keeping_the_advice(results_
     assert line.endswith("(see ptbench compare --help)"), line
 
 
+def test_a_value_with_spaces_is_cut_inside_the_line_and_paths_stay_whole():
+    """Pass seven: values with spaces ("w w w ...") made lines of 550-998 characters; the text
+    outside the paths is now cut from its longest run of words, and a path is never cut."""
+    from ptbench.core.outputs import TEXT_SHOWN, capped
+
+    value = "w " * 300
+    line = capped(f"ptbench: error: baseline: torch={value}: give KEY=VALUE, e.g. torch=2.13.0")
+    assert len(line) <= TEXT_SHOWN + 30 and "characters cut]" in line, line
+    assert line.startswith("ptbench: error: baseline: torch=w w w")
+    assert line.endswith("w w : give KEY=VALUE, e.g. torch=2.13.0")
+    folder = "/tmp/pytest-of-root/pytest-7/test_merge_refuses_a_target_inside0/" + "s" * 90
+    legit = f"ptbench merge: error: {folder}/a/results is inside {folder}/b: give --into elsewhere"
+    assert len(legit) > TEXT_SHOWN and capped(legit) == legit  # two paths: nothing cut
+    spaced = "r/" + "m a c h " * 30 + "/1afbe096-" + "x y " * 55 + ".json: not readable (why)"
+    shown = capped(spaced)
+    assert shown.count("characters cut]") == 2 and len(shown) < 400, shown
+    assert shown.endswith(".json: not readable (why)")
+
+
+def test_a_damaged_result_file_is_named_once(results_copy, capsys):
+    """asv's own message names the file again ("No version specified in PATH."): a line with a
+    long path in it was twice as long as it needed to be."""
+    machine = Path(results_copy) / "m"
+    machine.mkdir()
+    (machine / "abc-env.json").write_text("[1]")
+    status, out, err = run_cli(capsys, "compare", "--results", results_copy, "--baseline",
+                               "torch=1", "--contender", "torch=2")  # fmt: skip
+    line = one_line(err)
+    assert status == 2 and line.count("abc-env.json") == 1, line
+    assert line.endswith("abc-env.json: not a readable asv result file "
+                         "(No version specified in the file.)"), line  # fmt: skip
+
+
 def test_a_table_cell_read_from_a_results_folder_is_cut_in_the_terminal_only():
     from ptbench.present import tables
 

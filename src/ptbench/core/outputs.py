@@ -262,13 +262,18 @@ def one_line(text: str) -> str:
 # 100,000 characters reads as a line, not a screenful. A path is cut part by part (a folder or
 # file name past WORD_SHOWN), and as a whole past PATH_SHOWN, so ordinary paths stay whole (a
 # line naming two paths 1,500 folders deep was 858 characters long with 400).
-# A line still longer than LINE_SHOWN (a value with spaces in it, quoted at length) keeps its
-# start and its last LINE_TAIL characters: the advice at its end ("give a path that..."). Not
-# less: a line that names two long paths of a test's temporary folder is 530 characters, and
-# cutting in the middle of a path breaks the command it shows.
+# Past WORD_SHOWN a value with spaces in it ("w w w ...", quoted at length) is still a line of
+# hundreds of characters: the text outside a line's paths is cut to TEXT_SHOWN, from its longest
+# run of words without a "/" (the value, where there is one), keeping that run's start and end;
+# the paths stay whole, since a line that names two paths of a test's temporary folder is 530
+# characters long, and cutting inside a path breaks the command it shows. A line still past
+# LINE_SHOWN then keeps its start and its last LINE_TAIL characters: the advice at its end.
 WORD_SHOWN, PATH_SHOWN, TAIL_SHOWN = 100, 200, 20
-LINE_SHOWN, LINE_TAIL = 1000, 160
+TEXT_SHOWN, LINE_SHOWN, LINE_TAIL = 320, 1000, 160
+CUT_NOTE = " characters cut]"
 LONG_WORD = re.compile(rf"\S{{{WORD_SHOWN + 1},}}")
+PATH_WORD = re.compile(r"\S*/\S*")
+WORDS_RUN = re.compile(r"[^\s/]+(?:\s+[^\s/]+)*")
 
 
 def cut(text: str, limit: int = WORD_SHOWN, tail: int = TAIL_SHOWN) -> str:
@@ -278,7 +283,7 @@ def cut(text: str, limit: int = WORD_SHOWN, tail: int = TAIL_SHOWN) -> str:
     if len(text) <= limit:
         return text
     head = limit - tail - 24  # what the note takes, about
-    return f"{text[:head]}[{len(text) - head - tail:,} characters cut]{text[-tail:]}"
+    return f"{text[:head]}[{len(text) - head - tail:,}{CUT_NOTE}{text[-tail:]}"
 
 
 def _shortened(word: str) -> str:
@@ -288,10 +293,32 @@ def _shortened(word: str) -> str:
     return cut(word)
 
 
+def _text_cut(text: str) -> str:
+    """``text`` with its longest runs of words that are not paths cut, one after the other,
+    until what lies outside its paths is about ``TEXT_SHOWN`` characters (a value with spaces
+    may be named twice, or a path hold two folder names with spaces)."""
+    for _ in range(8):
+        excess = len(PATH_WORD.sub("", text)) - TEXT_SHOWN
+        runs = [found for found in WORDS_RUN.finditer(text) if CUT_NOTE not in found.group()]
+        if excess <= 0 or not runs:
+            return text
+        longest = max(runs, key=lambda found: len(found.group()))
+        run = longest.group()
+        tail = min(LINE_TAIL, len(run) // 2, max(len(run) // 5, 100))
+        shortened = cut(run, max(len(run) - excess, tail + 48), tail)
+        if shortened == run:
+            return text
+        text = text[: longest.start()] + shortened + text[longest.end() :]
+    return text
+
+
 def capped(text: str) -> str:
-    """``text`` with every over-long run of text without spaces cut (``WORD_SHOWN``), and the
-    whole cut to about ``LINE_SHOWN`` characters, keeping its start and end."""
-    return cut(LONG_WORD.sub(lambda found: _shortened(found.group()), text), LINE_SHOWN, LINE_TAIL)
+    """``text`` with every over-long run of text without spaces cut (``WORD_SHOWN``), then its
+    longest run of words (a value with spaces) cut to keep the text outside its paths about
+    ``TEXT_SHOWN`` characters, and the whole cut to about ``LINE_SHOWN``, keeping its start
+    and end."""
+    shortened = LONG_WORD.sub(lambda found: _shortened(found.group()), text)
+    return cut(_text_cut(shortened), LINE_SHOWN, LINE_TAIL)
 
 
 def error_line(text: str) -> None:

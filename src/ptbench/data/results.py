@@ -130,9 +130,10 @@ def _load(path: Path) -> Results:
     try:
         return Results.load(str(path), machine_name=path.parent.name)
     except Exception as error:  # asv raises UserError, ValueError, KeyError... on bad files
-        raise ResultsError(
-            f"{path}: not a readable asv result file ({first_line(error)})"
-        ) from None
+        said = first_line(error)  # asv names the file again ("No version specified in PATH.")
+        for name in dict.fromkeys((str(path.absolute()), str(path))):
+            said = said.replace(name, "the file")
+        raise ResultsError(f"{path}: not a readable asv result file ({said})") from None
 
 
 def _status(value: Any) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from asv.results import Results
 
-from ptbench.core import outputs
+from ptbench.core import outputs, patterns
 from ptbench.core.errors import ResultsError, UsageError, first_line
 from ptbench.hardware import machine as machine_facts
 from ptbench.run import project as checkout
@@ -43,11 +43,18 @@ def _combination_runs(benchmark, values: tuple, tier: str, run_devices: list[str
 
 
 def bench_regex(pattern: str | None) -> re.Pattern | None:
-    """``--bench`` compiled; UsageError in one line if it is not a regular expression."""
+    """``--bench`` compiled; UsageError in one line if it is not a regular expression, or one
+    whose matching could take for ever (``patterns.nested_repetition``)."""
     try:
-        return re.compile(pattern) if pattern else None
+        regex = re.compile(pattern) if pattern else None
     except (re.error, OverflowError, RecursionError) as error:  # a{4294967296}, 5000 ( deep
         raise UsageError(f"--bench {pattern!r} is not a regular expression: {error}") from None
+    if regex and patterns.nested_repetition(pattern):
+        raise UsageError(
+            f"--bench {pattern!r} repeats a part that itself repeats (as in (a+)+), which can "
+            "take exponential time on a name it does not match; repeat it once (a+)"
+        )
+    return regex
 
 
 def select(
