@@ -18,6 +18,8 @@ pass with fresh workers as ``ptbench ab`` starts them:
   (``lockstep.HANDOVER_SECONDS``);
 - together / apart: lockstep, the two sides' rounds setting up, warming up and calibrating
   at the same time, each on every CPU (``lockstep.OPEN_TOGETHER``), or one after the other;
+- trimming: lockstep, the workers' malloc left to glibc's defaults (ab's until 2026-12-07's
+  evening), instead of its thresholds fixed (``schedule.HEAP_KEPT``);
 - passive: lockstep, the workers' OpenMP threads sleeping at once (``OMP_WAIT_POLICY=PASSIVE``,
   ab's until 2026-12-07), instead of spinning about 0.1 ms first (``schedule.OPENMP_WAITING``).
 
@@ -118,19 +120,25 @@ def _opening(together: bool):
 
 DESIGNS = {"sequential": sequential, "free": free, "lockstep": lockstep, "nowarm": nowarm,
            "nowarm5": nowarm5, "passive": passive, "nohandover": nohandover,
-           "together": _opening(True), "apart": _opening(False)}  # fmt: skip
+           "together": _opening(True), "apart": _opening(False), "trimming": lockstep}  # fmt: skip
 # The environment a design's workers start in, where it is not ab's (schedule.OPENMP_WAITING:
 # libgomp's threads spin 10,000 times, about 0.1 ms, before they sleep).
 DESIGN_ENV = {"passive": {"OMP_WAIT_POLICY": "PASSIVE"}}
+# The designs whose workers start with malloc's defaults, not ``schedule.HEAP_KEPT``.
+DESIGN_HEAP_DEFAULT = ("trimming",)
 
 
 def started(alternation, name: str) -> list:
     """The workers of a pass of design ``name``, in its environment (``DESIGN_ENV``)."""
     saved = {key: os.environ.get(key) for key in DESIGN_ENV.get(name, {})}
     os.environ.update(DESIGN_ENV.get(name, {}))
+    heap = schedule.HEAP_KEPT
+    if name in DESIGN_HEAP_DEFAULT:
+        schedule.HEAP_KEPT = {}
     try:
         return alternation.start()
     finally:
+        schedule.HEAP_KEPT = heap
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
@@ -186,7 +194,7 @@ def main() -> int:
     for name, combinations in combos.items():
         spreads = [stats.robust_spread(stats.paired_log_ratios(verdicts.values(c.rounds)))
                    for c in combinations]  # fmt: skip
-        low, median, high = np.percentile(spreads, [25, 50, 75])
+        low, median, high = np.nanpercentile(spreads, [25, 50, 75])  # a side skipped: NaN
         each = seconds[name] / (args.pairs * len(combinations))
         slow, total = slow_rounds(combinations)
         print(f"{name:10s} {len(combinations)} combinations x {args.pairs} pairs: spread "

@@ -66,13 +66,30 @@ REQUEST_TIMEOUT_SECONDS = 660.0
 OPENMP_WAITING = {"GOMP_SPINCOUNT": "10000", "KMP_BLOCKTIME": "0"}
 OPENMP_CHOICES = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "KMP_BLOCKTIME")
 
+# How glibc's malloc keeps the memory of large tensors. By default it maps a block past a
+# threshold afresh each time, and returns the top of its heap to the system past another,
+# both moving with what the process freed before: a round process of `p.copy_(p - lr * g)` at
+# 4,194,304 elements (two temporaries of 16 MB a call) either reused its heap (about 4 ms a
+# call) or had the system fault in and zero 32 MB of fresh pages each call (12-20 ms), a mode
+# drawn per process. Pairs of such rounds read 3x either way, and the release comparison left
+# 29 of its 4,194,304-element combinations inconclusive. With the thresholds fixed (glibc's
+# own ceiling for mapping, 32 MiB; the heap's top kept up to 1 GiB) the same rounds took
+# 2.2-5.3 ms, every one (docs/ab.md, "The heap"). Both sides get the same, as PyTorch's own
+# advice for CPU (a caching allocator, jemalloc or tcmalloc) would; a user who set any of these
+# keeps theirs, and another allocator (LD_PRELOAD) ignores them.
+HEAP_KEPT = {"MALLOC_MMAP_THRESHOLD_": str(32 * 2**20), "MALLOC_TRIM_THRESHOLD_": str(2**30)}
+HEAP_CHOICES = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_")
+
 
 def worker_environment() -> dict[str, str]:
     """The environment a worker starts in: this one, with ``OPENMP_WAITING`` unless the user
-    chose how OpenMP's threads wait."""
-    if any(name in os.environ for name in OPENMP_CHOICES):
-        return dict(os.environ)
-    return {**os.environ, **OPENMP_WAITING}
+    chose how OpenMP's threads wait, and ``HEAP_KEPT`` unless they chose how malloc's heap
+    behaves."""
+    environment = dict(os.environ)
+    for chosen, settings in ((OPENMP_CHOICES, OPENMP_WAITING), (HEAP_CHOICES, HEAP_KEPT)):
+        if not any(name in os.environ for name in chosen):
+            environment.update(settings)
+    return environment
 
 
 class Worker:
