@@ -10,9 +10,11 @@ pass with fresh workers as ``ptbench ab`` starts them:
 - free: ``lockstep.lockstep``, the two sides' samples alternating ABBA, each side's threads
   where the scheduler put them (ab's rounds on 2026-12-07, until the afternoon);
 - lockstep: ``schedule.Alternation.add_pair``, what ab does now: lockstep with both sides'
-  main threads on one CPU (``lockstep.pair_cpu``) and their other threads on the others;
-- nowarm: lockstep without asv's 0.1 s warm-up (ptbench's own 50 ms from the checked call
-  stays): is the warm-up a round's cost it can do without?
+  main threads on one CPU (``lockstep.pair_cpu``) and their other threads on the others,
+  without asv's warm-up (``lockstep.ROUND_WARMUP_SECONDS``);
+- warm: lockstep with the tier's asv warm-up, 0.1 s (ab's until 2026-12-07, 20:45 UTC);
+- nowarm: lockstep without asv's warm-up (ptbench's own 50 ms from the checked call stays),
+  10 samples a side within 1 s: what ab does now, whatever ``ROUND_WARMUP_SECONDS`` says;
 - nowarm5: nowarm, and 5 samples a side within 0.5 s (asv's own round takes up to 5);
 - nohandover: lockstep without the pause when the turn passes to the other side
   (``lockstep.HANDOVER_SECONDS``);
@@ -70,7 +72,7 @@ def lockstep(alternation, workers, combination) -> None:
 
 def _lockstep_with(workers, combination, samples: int, seconds: float, warmup: float) -> None:
     """Lockstep on one CPU, as ab's, with ``samples`` a side within ``seconds`` and asv's
-    warm-up set to ``warmup`` seconds."""
+    warm-up set to ``warmup`` seconds (None: the tier's)."""
     order = (0, 1) if len(combination.rounds) % 2 == 0 else (1, 0)
     saved = ab_lockstep.LOCKSTEP_SAMPLES, ab_lockstep.LOCKSTEP_SECONDS
     ab_lockstep.LOCKSTEP_SAMPLES, ab_lockstep.LOCKSTEP_SECONDS = samples, seconds
@@ -80,6 +82,10 @@ def _lockstep_with(workers, combination, samples: int, seconds: float, warmup: f
         combination.rounds.append(tuple(replies))
     finally:
         ab_lockstep.LOCKSTEP_SAMPLES, ab_lockstep.LOCKSTEP_SECONDS = saved
+
+
+def warm(alternation, workers, combination) -> None:
+    _lockstep_with(workers, combination, 10, 1.0, None)
 
 
 def nowarm(alternation, workers, combination) -> None:
@@ -118,8 +124,8 @@ def _opening(together: bool):
     return design
 
 
-DESIGNS = {"sequential": sequential, "free": free, "lockstep": lockstep, "nowarm": nowarm,
-           "nowarm5": nowarm5, "passive": passive, "nohandover": nohandover,
+DESIGNS = {"sequential": sequential, "free": free, "lockstep": lockstep, "warm": warm,
+           "nowarm": nowarm, "nowarm5": nowarm5, "passive": passive, "nohandover": nohandover,
            "together": _opening(True), "apart": _opening(False), "trimming": lockstep}  # fmt: skip
 # The environment a design's workers start in, where it is not ab's (schedule.OPENMP_WAITING:
 # libgomp's threads spin 10,000 times, about 0.1 ms, before they sleep).

@@ -274,9 +274,10 @@ def test_a_lockstep_sample_is_asv_s_sample_time_of_calls_not_one_cold_call(monke
     assert (chosen, number, first) == (timer, 366, pytest.approx(30e-6))
 
 
-def test_a_lockstep_round_takes_the_warm_up_it_is_asked_for(monkeypatch):
-    """ab's rounds keep asv's warm-up (the tier's); the probe of round designs
-    (scripts/lockstep_probe.py) asks for none, which an open request carries to the round."""
+def test_a_lockstep_round_takes_the_warm_up_it_is_asked_for(monkeypatch, tmp_path):
+    """ab's lockstep rounds ask for no asv warm-up (lockstep.ROUND_WARMUP_SECONDS), which an
+    open request carries to the round; without one (the probe's design ``warm``) the round
+    keeps the tier's."""
     import io
 
     from ptbench.analysis.ab import worker
@@ -307,6 +308,11 @@ def test_a_lockstep_round_takes_the_warm_up_it_is_asked_for(monkeypatch):
     opened = [r for r in requests if r["op"] == "open"]
     assert ["warmup" in r for r in opened] == [False, False, True, True]
     assert opened[-1]["warmup"] == 0.0
+    requests.clear()
+    alternation = schedule.Alternation(("a", "b"), tmp_path, "smoke", tmp_path, lambda line: None)
+    alternation.add_pair(workers, combination)
+    assert ab_lockstep.ROUND_WARMUP_SECONDS == 0.0
+    assert [r.get("warmup") for r in requests if r["op"] == "open"] == [0.0, 0.0]
 
 
 PIN_PROBE = """

@@ -46,10 +46,24 @@ LOCKSTEP_SECONDS = 1.0
 HANDOVER_SECONDS = 0.0005
 
 
+# asv's warm-up in ab's lockstep rounds: none. ptbench's preparing call (inputs built, the
+# call checked: ``timing.prepare``) and asv's calibration after it stay, so a round still
+# starts warm. Since malloc's heap is kept (``schedule.HEAP_KEPT``) the 0.1 s warm-up no
+# longer steadies a round; it only cost: A/A lockstep pairs, the two designs taking turns
+# (docs/ab.md, "The warm-up, again"), of 26 float64 linalg combinations at n = 16 and 256
+# spread 0.017 without it against 0.021 with it (0 against 4 of 312 rounds over twice their
+# median) at 0.52 s a pair against 0.62 s, and of 64 combinations of the other families at
+# 16 to 4,194,304 elements 0.022 against 0.032 (5 against 17 of 768) at 0.83 s against 0.94 s.
+# With malloc's defaults, dropping it had put the Cholesky solves at n = 256 in a slow mode
+# (spread 1.6-2.6, docs/ab.md, "The targets, measured"). None means the tier's warm-up.
+ROUND_WARMUP_SECONDS: float | None = 0.0
+
+
 # Whether both sides' rounds set up, warm up and calibrate at the same time, each on every CPU,
-# instead of one after the other: asv's 0.1 s warm-up and the calibration are most of a fast
-# operation's pair (0.13 s a side of about 0.5 s). The samples taken while the other side still
-# warmed up are left out; the lockstep samples follow once both are ready.
+# instead of one after the other (the samples taken while the other side still set up are left
+# out; the lockstep samples follow once both are ready). 24% cheaper a pair of the fast
+# operations, no steadier, and wider for linalg (A/A spread 0.029 against 0.021 with asv's
+# warm-up, 0.017 without it: docs/ab.md, "The warm-up, again"): not taken.
 OPEN_TOGETHER = False
 
 
@@ -70,9 +84,9 @@ def lockstep(workers: list, combination, order: tuple, cpu: int | None,
     their samples alternately, ABBA, so that the machine's speed, which on a shared VM changes
     from one tenth of a second to the next and from one CPU to the other, slows both alike.
     Each side's reply is a round as the ``time`` request answers it: its samples and number.
-    ``warmup`` replaces asv's warm-up (seconds) in both rounds; ab keeps the tier's, and only
-    ``scripts/lockstep_probe.py`` asks for less (without it, a Cholesky solve at n = 256 fell
-    into its slow mode: docs/ab.md, "The targets, measured: 2026-12-07").
+    ``warmup`` replaces asv's warm-up (seconds) in both rounds, as ab asks
+    (``ROUND_WARMUP_SECONDS``); None keeps the tier's (``scripts/lockstep_probe.py``'s
+    design ``warm``).
     (A failure ends the pass, whose workers are ended with their rounds: nothing to close.)"""
     request = {"op": "open", "benchmark": combination.benchmark, "params": combination.params,
                "cpu": cpu}  # fmt: skip

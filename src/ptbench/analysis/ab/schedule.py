@@ -43,7 +43,7 @@ from typing import Any
 
 from ptbench.analysis.ab import protocol, verdicts
 from ptbench.analysis.ab.combinations import Combination, affordable, judge_all, refinable
-from ptbench.analysis.ab.lockstep import lockstep, pair_cpu
+from ptbench.analysis.ab.lockstep import ROUND_WARMUP_SECONDS, lockstep, pair_cpu
 from ptbench.core.errors import RunFailed, UsageError
 from ptbench.core.progress import Progress
 
@@ -234,12 +234,13 @@ class Alternation:
 
     def add_pair(self, workers: list[Worker], combination: Combination) -> None:
         """One pair of rounds; the side that goes first alternates with each pair (ABBA). A
-        time benchmark's two rounds are taken in lockstep (:func:`lockstep`), a track's one
-        after the other."""
+        time benchmark's two rounds are taken in lockstep (:func:`lockstep`, without asv's
+        warm-up: ``ROUND_WARMUP_SECONDS``), a track's one after the other."""
         order = (0, 1) if len(combination.rounds) % 2 == 0 else (1, 0)
         start = time.monotonic()
         if combination.benchmark.rpartition(".")[2].startswith("time_"):
-            replies = lockstep(workers, combination, order, pair_cpu(len(combination.rounds)))
+            cpu = pair_cpu(len(combination.rounds))
+            replies = lockstep(workers, combination, order, cpu, ROUND_WARMUP_SECONDS)
         else:
             request = {"op": "time", "benchmark": combination.benchmark,
                        "params": combination.params}  # fmt: skip

@@ -20,9 +20,8 @@ requests, one JSON object a line on stdin, one a line on stdout:
   ``number`` calls, per call).
 - ``{"op": "time", "benchmark": NAME, "params": [...]}``: one round. A forked child builds, checks
   and warms up the inputs and times them with asv-runner's own ``TimeBenchmark.run`` under the
-  tier's attributes: exactly one asv benchmark process. (A shorter warm-up would make rounds
-  about a third cheaper, but measured here it put 5 of 12 rounds of the Cholesky solve at
-  n = 256 in a 5x slower mode, against 1 of 12 with asv's 0.1 s: docs/ab.md.)
+  tier's attributes, its warm-up included: exactly one asv benchmark process. (ab's lockstep
+  rounds take no asv warm-up, ``lockstep.ROUND_WARMUP_SECONDS``; a track's round is this one.)
   Answers ``{"status": "ok", "samples": [...], "number": N}`` (a time), ``{"status": "ok",
   "value": V}`` (a track), or ``{"status": "skipped" or "failed", "reason": ...}``.
 
