@@ -926,3 +926,16 @@ def test_with_the_heap_kept_a_large_temporary_reuses_its_pages(monkeypatch):
         for _process in range(3)
     ]  # fmt: skip
     assert max(faults) < 20 * 8192 // 4, faults
+
+
+def test_the_first_look_mixes_slow_and_fast_combinations_the_same_way_every_pass():
+    """The first look's passes do not take the suite's order, in which the slow combinations
+    come in runs (so a pass's pace so far, the time left, read short): every pass the same
+    permutation, both benchmarks within the first half."""
+    fast = [Combination("bench_shape.time_reshape", ["cpu", n]) for n in (16, 1024, 65536)]
+    slow = [Combination("bench_linalg.time_eig", ["cpu", n, "float64"]) for n in (64, 256, 1024)]
+    order = schedule.mixed(fast + slow)
+    assert sorted(map(id, order)) == sorted(map(id, fast + slow))
+    assert [c.params for c in order] == [c.params for c in schedule.mixed(fast + slow)]
+    assert [c.params for c in order] == [c.params for c in schedule.mixed(slow + fast)]
+    assert {c.benchmark for c in order[:3]} == {"bench_shape.time_reshape", "bench_linalg.time_eig"}

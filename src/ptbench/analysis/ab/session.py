@@ -76,7 +76,7 @@ def _measure(alternation, combinations, request: ABRequest) -> dict[str, str]:
         schedule.status_line(
             f"warning: the machine is busy ({busy}); verdicts may stay inconclusive"
         )
-    alternation.fill([(combination, request.initial_pairs) for combination in combinations])
+    alternation.fill([(c, request.initial_pairs) for c in schedule.mixed(combinations)])
     schedule.judge_all(combinations, request.factor)
     alternation.confirm(combinations, request.factor, request.budget_seconds)
     facts = noise.assess(before, noise.snapshot())
