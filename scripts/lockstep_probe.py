@@ -16,6 +16,8 @@ pass with fresh workers as ``ptbench ab`` starts them:
 - nowarm: lockstep without asv's warm-up (ptbench's own 50 ms from the checked call stays),
   10 samples a side within 1 s: what ab does now, whatever ``ROUND_WARMUP_SECONDS`` says;
 - nowarm5: nowarm, and 5 samples a side within 0.5 s (asv's own round takes up to 5);
+- cold: nowarm without ptbench's 50 ms either (``timing.WARMUP_SECONDS``): after the checked
+  call, asv's calibration is the only warm-up;
 - nohandover: lockstep without the pause when the turn passes to the other side
   (``lockstep.HANDOVER_SECONDS``);
 - together / apart: lockstep, the two sides' rounds setting up, warming up and calibrating
@@ -70,15 +72,17 @@ def lockstep(alternation, workers, combination) -> None:
     alternation.add_pair(workers, combination)
 
 
-def _lockstep_with(workers, combination, samples: int, seconds: float, warmup: float) -> None:
-    """Lockstep on one CPU, as ab's, with ``samples`` a side within ``seconds`` and asv's
-    warm-up set to ``warmup`` seconds (None: the tier's)."""
+def _lockstep_with(workers, combination, samples: int, seconds: float, warmup: float,
+                   prepare_warmup: float | None = None) -> None:
+    """Lockstep on one CPU, as ab's, with ``samples`` a side within ``seconds``, asv's
+    warm-up set to ``warmup`` seconds (None: the tier's) and ptbench's to ``prepare_warmup``
+    (None: its 50 ms)."""
     order = (0, 1) if len(combination.rounds) % 2 == 0 else (1, 0)
     saved = ab_lockstep.LOCKSTEP_SAMPLES, ab_lockstep.LOCKSTEP_SECONDS
     ab_lockstep.LOCKSTEP_SAMPLES, ab_lockstep.LOCKSTEP_SECONDS = samples, seconds
     try:
         cpu = ab_lockstep.pair_cpu(len(combination.rounds))
-        replies = ab_lockstep.lockstep(workers, combination, order, cpu, warmup)
+        replies = ab_lockstep.lockstep(workers, combination, order, cpu, warmup, prepare_warmup)
         combination.rounds.append(tuple(replies))
     finally:
         ab_lockstep.LOCKSTEP_SAMPLES, ab_lockstep.LOCKSTEP_SECONDS = saved
@@ -94,6 +98,10 @@ def nowarm(alternation, workers, combination) -> None:
 
 def nowarm5(alternation, workers, combination) -> None:
     _lockstep_with(workers, combination, 5, 0.5, 0.0)
+
+
+def cold(alternation, workers, combination) -> None:
+    _lockstep_with(workers, combination, 10, 1.0, 0.0, 0.0)
 
 
 def passive(alternation, workers, combination) -> None:
@@ -125,7 +133,8 @@ def _opening(together: bool):
 
 
 DESIGNS = {"sequential": sequential, "free": free, "lockstep": lockstep, "warm": warm,
-           "nowarm": nowarm, "nowarm5": nowarm5, "passive": passive, "nohandover": nohandover,
+           "nowarm": nowarm, "nowarm5": nowarm5, "cold": cold, "passive": passive,
+           "nohandover": nohandover,
            "together": _opening(True), "apart": _opening(False), "trimming": lockstep}  # fmt: skip
 # The environment a design's workers start in, where it is not ab's (schedule.OPENMP_WAITING:
 # libgomp's threads spin 10,000 times, about 0.1 ms, before they sleep).

@@ -277,16 +277,19 @@ def test_a_lockstep_sample_is_asv_s_sample_time_of_calls_not_one_cold_call(monke
 def test_a_lockstep_round_takes_the_warm_up_it_is_asked_for(monkeypatch, tmp_path):
     """ab's lockstep rounds ask for no asv warm-up (lockstep.ROUND_WARMUP_SECONDS), which an
     open request carries to the round; without one (the probe's design ``warm``) the round
-    keeps the tier's."""
+    keeps the tier's. ptbench's own warm-up after the checked call stays unless asked for
+    (the probe's design ``cold``)."""
     import io
 
     from ptbench.analysis.ab import worker
+    from ptbench.suite import timing
 
     warmups = []
     requests = []
+    monkeypatch.setattr(timing, "WARMUP_SECONDS", 0.05)  # restored after the test
 
     def calibrated(benchmark, cpu):
-        warmups.append(benchmark.warmup_time)
+        warmups.append((benchmark.warmup_time, timing.WARMUP_SECONDS))
         return None, 1, 1e-6
 
     class Recording(LockstepWorker):
@@ -295,24 +298,29 @@ def test_a_lockstep_round_takes_the_warm_up_it_is_asked_for(monkeypatch, tmp_pat
             return super().ask(request)
 
     monkeypatch.setattr(worker, "_calibrated", calibrated)
-    for warmup in (None, 0.0):
+    for warmup, prepare_warmup in ((None, None), (0.0, None), (0.0, 0.0)):
         replies = io.StringIO()
         worker._serve_round(PROJECT / "benchmarks", "smoke", "bench_elementwise.time_sum",
-                            ["cpu", 16], io.StringIO(""), replies, None, warmup)  # fmt: skip
+                            ["cpu", 16], io.StringIO(""), replies, None, warmup,
+                            prepare_warmup)  # fmt: skip
         assert json.loads(replies.getvalue()) == {"status": "ok", "samples": [1e-6], "number": 1}
-    assert warmups == [0.02, 0.0]  # the smoke tier's, then none
+    # the smoke tier's and ptbench's, then asv's none, then neither
+    assert warmups == [(0.02, 0.05), (0.0, 0.05), (0.0, 0.0)]
     workers = [Recording(side, []) for side in schedule.SIDES]
     combination = Combination("bench_linalg.time_solve", ["cpu", 16])
     ab_lockstep.lockstep(workers, combination, (0, 1), None)
     ab_lockstep.lockstep(workers, combination, (0, 1), None, 0.0)
+    ab_lockstep.lockstep(workers, combination, (0, 1), None, 0.0, 0.0)
     opened = [r for r in requests if r["op"] == "open"]
-    assert ["warmup" in r for r in opened] == [False, False, True, True]
-    assert opened[-1]["warmup"] == 0.0
+    assert ["warmup" in r for r in opened] == [False, False, True, True, True, True]
+    assert ["prepare_warmup" in r for r in opened] == [False] * 4 + [True, True]
+    assert opened[-1]["warmup"] == opened[-1]["prepare_warmup"] == 0.0
     requests.clear()
     alternation = schedule.Alternation(("a", "b"), tmp_path, "smoke", tmp_path, lambda line: None)
     alternation.add_pair(workers, combination)
     assert ab_lockstep.ROUND_WARMUP_SECONDS == 0.0
-    assert [r.get("warmup") for r in requests if r["op"] == "open"] == [0.0, 0.0]
+    opened = [r for r in requests if r["op"] == "open"]
+    assert [(r.get("warmup"), "prepare_warmup" in r) for r in opened] == [(0.0, False)] * 2
 
 
 PIN_PROBE = """

@@ -56,6 +56,10 @@ HANDOVER_SECONDS = 0.0005
 # 16 to 4,194,304 elements 0.022 against 0.032 (5 against 17 of 768) at 0.83 s against 0.94 s.
 # With malloc's defaults, dropping it had put the Cholesky solves at n = 256 in a slow mode
 # (spread 1.6-2.6, docs/ab.md, "The targets, measured"). None means the tier's warm-up.
+# ptbench's own 50 ms after the checked call stays: without it too (``scripts/lockstep_probe.py``
+# design ``cold``) the 120 linalg default-tier combinations cost 0.62 s a pair against 0.68 s,
+# but the Cholesky solves at n = 256 fell back into their slow mode (spread 0.43-1.21 against
+# 0.04-0.17; docs/ab.md, "No warm-up at all").
 ROUND_WARMUP_SECONDS: float | None = 0.0
 
 
@@ -78,7 +82,7 @@ def pair_cpu(pair_index: int) -> int | None:
 
 
 def lockstep(workers: list, combination, order: tuple, cpu: int | None,
-             warmup: float | None = None) -> list[dict]:
+             warmup: float | None = None, prepare_warmup: float | None = None) -> list[dict]:
     """A pair of rounds taken sample by sample: both sides set up, warm up and calibrate (in
     ``order``), then, their main threads on ``cpu`` (``pair_cpu``; None: where they are), take
     their samples alternately, ABBA, so that the machine's speed, which on a shared VM changes
@@ -86,12 +90,14 @@ def lockstep(workers: list, combination, order: tuple, cpu: int | None,
     Each side's reply is a round as the ``time`` request answers it: its samples and number.
     ``warmup`` replaces asv's warm-up (seconds) in both rounds, as ab asks
     (``ROUND_WARMUP_SECONDS``); None keeps the tier's (``scripts/lockstep_probe.py``'s
-    design ``warm``).
+    design ``warm``). ``prepare_warmup`` replaces ptbench's after the checked call (None: its
+    50 ms, which ab keeps; 0: the probe's design ``cold``).
     (A failure ends the pass, whose workers are ended with their rounds: nothing to close.)"""
     request = {"op": "open", "benchmark": combination.benchmark, "params": combination.params,
                "cpu": cpu}  # fmt: skip
-    if warmup is not None:
-        request["warmup"] = warmup
+    for key, value in (("warmup", warmup), ("prepare_warmup", prepare_warmup)):
+        if value is not None:
+            request[key] = value
     replies = _opened(workers, request, order, OPEN_TOGETHER)
     if all(reply.get("status") == "ok" and not protocol.round_problem(reply)
            for reply in replies):  # fmt: skip  (else skipped or failed on a side: it says so)

@@ -17,7 +17,9 @@ requests, one JSON object a line on stdin, one a line on stdout:
   moves its main thread to CPU ``C`` and its other threads to the other CPUs (``pin_threads``;
   without ``cpu`` nothing moves), and answers ``open`` with its first sample there and
   ``number``, and each ``sample`` with ``{"status": "ok", "seconds": S}`` (one sample of
-  ``number`` calls, per call).
+  ``number`` calls, per call). Optional: ``"warmup"`` replaces the tier's asv warm-up (ab asks
+  for none), ``"prepare_warmup"`` ptbench's own after the checked call
+  (``timing.WARMUP_SECONDS``; ab keeps it: ``scripts/lockstep_probe.py``'s design ``cold``).
 - ``{"op": "time", "benchmark": NAME, "params": [...]}``: one round. A forked child builds, checks
   and warms up the inputs and times them with asv-runner's own ``TimeBenchmark.run`` under the
   tier's attributes, its warm-up included: exactly one asv benchmark process. (ab's lockstep
@@ -219,27 +221,40 @@ def pin_threads(cpu: int | None) -> None:
     os.sched_setaffinity(0, {cpu})  # Linux: pid 0 is the calling thread, not the process
 
 
+def _round_benchmark(benchmark_dir: Path, tier: str, name: str, params: list,
+                     warmup: float | None, prepare_warmup: float | None):
+    """asv's benchmark of one combination, with the tier's attributes and, where given, asv's
+    warm-up (``warmup``) and ptbench's after the checked call (``prepare_warmup``: this process
+    is a round's child, whose setting ends with it) replaced."""
+    from ptbench.suite import declare as suite
+    from ptbench.suite import timing
+    from ptbench.suite.tiers import TIER_TIMING
+
+    if prepare_warmup is not None:
+        timing.WARMUP_SECONDS = prepare_warmup
+    benchmark = suite.asv_benchmark(benchmark_dir, name, tuple(params))
+    for key, value in TIER_TIMING[tier].items():
+        setattr(benchmark, key, value)
+    if warmup is not None:
+        benchmark.warmup_time = warmup
+    return benchmark
+
+
 def _serve_round(benchmark_dir: Path, tier: str, name: str, params: list, commands, replies,
-                 cpu: int | None = None, warmup: float | None = None):
+                 cpu: int | None = None, warmup: float | None = None,
+                 prepare_warmup: float | None = None):
     """The child of a lockstep round: set up, warm up and calibrate as asv does (its threads
     start on every CPU), move to ``cpu`` (``pin_threads``), then one sample of ``number`` calls
-    per ``sample`` command, until ``close`` (or the pipe closes). ``warmup``, where given,
-    replaces the tier's asv warm-up (``lockstep.lockstep``)."""
+    per ``sample`` command, until ``close`` (or the pipe closes). ``warmup`` and
+    ``prepare_warmup``, where given, replace the warm-ups (``_round_benchmark``)."""
     from asv_runner.benchmarks.mark import SkipNotImplemented
-
-    from ptbench.suite import declare as suite
-    from ptbench.suite.tiers import TIER_TIMING
 
     def say(reply: dict) -> None:
         replies.write(json.dumps(reply) + "\n")
         replies.flush()
 
     try:
-        benchmark = suite.asv_benchmark(benchmark_dir, name, tuple(params))
-        for key, value in TIER_TIMING[tier].items():
-            setattr(benchmark, key, value)
-        if warmup is not None:
-            benchmark.warmup_time = warmup
+        benchmark = _round_benchmark(benchmark_dir, tier, name, params, warmup, prepare_warmup)
         timer, number, first = _calibrated(benchmark, cpu)
         say({"status": "ok", "samples": [first], "number": number})
         for command in commands:
@@ -252,8 +267,8 @@ def _serve_round(benchmark_dir: Path, tier: str, name: str, params: list, comman
         say({"status": "failed", "reason": f"{type(error).__name__}: {first_line(error, '')}"})
 
 
-def open_round(benchmark_dir: Path, tier: str, name: str, params: list,
-               cpu: int | None = None, warmup: float | None = None) -> dict[str, Any]:
+def open_round(benchmark_dir: Path, tier: str, name: str, params: list, cpu: int | None = None,
+               warmup: float | None = None, prepare_warmup: float | None = None) -> dict[str, Any]:
     """Fork the child of a lockstep round; its first answer (set up and calibrated: one sample,
     and asv's ``number``; or skipped, or failed)."""
     close_round()
@@ -265,7 +280,8 @@ def open_round(benchmark_dir: Path, tier: str, name: str, params: list,
         os.close(replies_read)
         os.dup2(2, 1)
         with os.fdopen(commands_read) as commands, os.fdopen(replies_write, "w") as replies:
-            _serve_round(benchmark_dir, tier, name, params, commands, replies, cpu, warmup)
+            _serve_round(benchmark_dir, tier, name, params, commands, replies, cpu, warmup,
+                         prepare_warmup)
         os._exit(0)
     os.close(commands_read)
     os.close(replies_write)
@@ -328,7 +344,7 @@ def handle(request: dict, benchmark_dir: Path, tier: str) -> dict[str, Any]:
         return forked_round(benchmark_dir, tier, request["benchmark"], request["params"])
     if request["op"] == "open":
         return open_round(benchmark_dir, tier, request["benchmark"], request["params"],
-                          request.get("cpu"), request.get("warmup"))
+                          request.get("cpu"), request.get("warmup"), request.get("prepare_warmup"))
     if request["op"] == "sample":
         return sample_round()
     if request["op"] == "close":
