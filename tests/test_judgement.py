@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ptbench.analysis import judgement, stats
+from ptbench.analysis import compare, judgement, stats
 from ptbench.analysis.ab import paired, verdicts
 from ptbench.core.schema import (
     EQUIVALENT,
@@ -56,6 +56,28 @@ def test_a_judgement_is_the_columns_every_table_carries():
     assert judged.verdict == INCONCLUSIVE and not judged.regression
     assert judged.note == "past the factor, but the interval holds 1"
     assert judged.detectable == pytest.approx(math.sqrt(2.0))
+
+
+def test_a_change_of_about_the_factor_says_so():
+    """An interval wholly above (or below) 1 that reaches past the factor, its estimate within
+    it: inconclusive, and the note and the summary say the pair changed, by about the factor."""
+    about = "and past the factor: a change of about the factor"
+    slower = judgement.judge(1.08, (1.03, 1.13), (1.04, 1.12), 1.1)
+    assert slower.verdict == INCONCLUSIVE
+    assert slower.note == f"interval wholly above 1 {about}"
+    faster = judgement.judge(0.93, (0.88, 0.98), (0.89, 0.97), 1.1)
+    assert faster.note == f"interval wholly below 1 {about}"
+    holds_one = judgement.judge(1.05, (0.99, 1.12), (1.01, 1.11), 1.1)
+    assert holds_one.note == "interval reaches past the factor"
+    rows = [slower, faster, holds_one, judgement.judge(1.3, (1.1, 1.5), (1.2, 1.4), 1.1)]
+    pairs = pd.DataFrame([row.record() for row in rows])
+    comparison = compare.Comparison(pairs, {"seconds": 1.08}, 1.1, ["benchmark"], 0)
+    summary = tables.summary_line(comparison)
+    assert "4 pairs: 1 slower, 0 faster, 3 inconclusive" in summary
+    assert ("3 inconclusive: the data cannot tell a change from none; 2 of them changed by "
+            "about the factor (interval wholly above or below 1); 'could detect'") in summary
+    alone = compare.Comparison(pairs.iloc[2:], {"seconds": 1.1}, 1.1, ["benchmark"], 0)
+    assert "changed by about the factor" not in tables.summary_line(alone)
 
 
 def test_the_shared_rules():

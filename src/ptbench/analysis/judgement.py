@@ -127,7 +127,18 @@ def _why_inconclusive(ratio: float, interval: tuple, factor: float) -> str:
         return ""  # the caller says why there is no interval
     if (ratio > factor and low <= 1) or (ratio < 1 / factor and high >= 1):
         return "past the factor, but the interval holds 1"
+    if about_the_factor(ratio, low, high, factor):
+        return f"interval wholly {'above' if low > 1 else 'below'} 1 and past the factor: " \
+            "a change of about the factor"
     return "interval reaches past the factor"
+
+
+def about_the_factor(ratio, low, high, factor: float):
+    """Whether an inconclusive pair's change lies near the factor: its estimate within the
+    factor and its regression interval wholly on one side of 1. Neither verdict can be true of
+    such a pair's interval however many pairs it takes, when its true ratio is the factor
+    (docs/ab.md, "What the release's inconclusive pairs are"). Scalars or pandas Series."""
+    return (ratio >= 1 / factor) & (ratio <= factor) & ((low > 1) | (high < 1))
 
 
 def not_comparable(base_status: str, cont_status: str, note: str = "", pairs=None) -> Judgement:

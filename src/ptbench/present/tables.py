@@ -175,9 +175,21 @@ def summary_line(comparison: Comparison) -> str:
     if counts[INCONCLUSIVE]:
         lines.append(
             f"{counts[INCONCLUSIVE]} inconclusive: the data cannot tell a change from none; "
-            "'could detect' is the smallest change they could have confirmed"
+            f"{_about_the_factor(comparison)}'could detect' is the smallest change they could "
+            "have confirmed"
         )
     return "\n".join([*lines, INTERVAL_LEGEND, *([PAIRED_LEGEND] if comparison.paired else [])])
+
+
+def _about_the_factor(comparison: Comparison) -> str:
+    """``"N of them changed by about the factor; "`` where some inconclusive pairs' intervals
+    lie wholly on one side of 1 (``judgement.about_the_factor``), else nothing."""
+    pairs = comparison.pairs
+    ratios = [pairs[key].astype(float) for key in ("ratio", "ratio_low", "ratio_high")]
+    near = judgement.about_the_factor(*ratios, comparison.factor)
+    found = int((near & (pairs["verdict"] == INCONCLUSIVE)).sum())
+    return f"{found} of them changed by about the factor (interval wholly above or below 1); " \
+        if found else ""
 
 
 def change_table(changes: pd.DataFrame, at: str) -> pd.DataFrame:
