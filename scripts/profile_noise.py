@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """Is it the profiler, or the rounds? A/A rounds of one combination as ``ptbench explain``
-takes them (a fresh forked process each, one after the other, no CPU chosen): in each, the
-calls a profiled round makes are timed once without ``torch.profiler`` and once under it.
+took them until 2026-12-08 (a fresh forked process each, one after the other, no CPU chosen;
+now in lockstep, as ab's): in each, the calls of a profiled round are timed once without
+``torch.profiler`` and once under it.
 
 Prints, for each, the median time per call, the spread of the rounds (1.4826 x MAD of their
 logs) and of A/A pairs of consecutive rounds (what decides how many pairs explain needs).
@@ -33,7 +34,7 @@ def one_round(name: str, params: list) -> dict:
     from torch.profiler import ProfilerActivity, profile
 
     call, device = profiling._prepared(name, params, "default")
-    calls = profiling._calls(call, device)
+    calls = profiling._calls(call, device, 0.2)  # a profiled round before lockstep: 0.2 s
     start = time.perf_counter()
     for _ in range(calls):
         call()

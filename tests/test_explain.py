@@ -37,14 +37,52 @@ def test_changes_are_largest_first_mark_new_operators_and_add_up_to_the_wall_cha
 
 
 class FakeWorker:
-    """An ab worker answering profile requests with the given wall times, in order."""
+    """An ab worker answering lockstep profiled rounds (``open``, ``sample``, ``finish``,
+    ``close``) with the given wall times, a round each, in order; ``asked``: rounds opened."""
 
     def __init__(self, walls: list[float]):
-        self.walls, self.asked = list(walls), 0
+        self.walls, self.asked, self.opened = list(walls), 0, []
 
     def ask(self, request: dict) -> dict:
-        self.asked += 1
-        return profiled(self.walls.pop(0), {"aten::eigh": (50e-6, 1)})
+        if request["op"] == "open":
+            self.asked += 1
+            self.opened.append(request)
+            return {"status": "ok", "samples": [self.walls[0]], "number": 1}
+        if request["op"] == "sample":
+            return {"status": "ok", "seconds": self.walls[0]}
+        if request["op"] == "finish":
+            return profiled(self.walls.pop(0), {"aten::eigh": (50e-6, 1)})
+        return {"status": "ok"}  # close
+
+
+def test_a_profiled_pair_is_taken_in_lockstep_on_one_cpu(monkeypatch):
+    """As ab's pairs: each side's round profiled, their chunks of calls alternating, both
+    sides' main threads on one CPU (``lockstep.pair_cpu``), the CPUs taking turns."""
+    monkeypatch.setattr(session.lockstep.os, "sched_getaffinity", lambda _pid: {0, 1})
+    steady = [FakeWorker([100e-6] * 6), FakeWorker([120e-6] * 6)]
+    pairs = session._rounds(steady, {"benchmark": "b", "params": ["cpu"]}, 4)
+    assert [b["wall_seconds"] / a["wall_seconds"] for a, b in pairs] == [pytest.approx(1.2)] * 4
+    for worker in steady:
+        assert [r["cpu"] for r in worker.opened] == [0, 0, 1, 1]
+        assert all(r["profile"] is True for r in worker.opened)
+
+
+def test_a_profiled_round_child_answers_chunks_then_its_profile():
+    """The child of a lockstep profiled round (``worker._serve_profile``), in this process: its
+    first chunk with the open answer, one per ``sample``, then the profile over them all."""
+    import io
+
+    from ptbench.analysis.ab import worker
+
+    replies = io.StringIO()
+    worker._serve_profile("smoke", "bench_elementwise.time_sum", ["cpu", 16],
+                          io.StringIO("sample\nsample\nfinish\n"), replies)  # fmt: skip
+    opened, *samples, profile = map(json.loads, replies.getvalue().splitlines())
+    assert opened["status"] == "ok" and len(opened["samples"]) == 1 and opened["number"] >= 1
+    assert [s["status"] for s in samples] == ["ok", "ok"] and all(s["seconds"] > 0 for s in samples)
+    assert profile["status"] == "ok" and profile["calls"] == 3 * opened["number"]
+    assert "aten::sum" in {event["name"] for event in profile["events"]}
+    assert profile["wall_seconds"] > 0
 
 
 def test_a_pair_with_a_disturbed_round_is_left_out_and_measured_again():

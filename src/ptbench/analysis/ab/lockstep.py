@@ -82,7 +82,8 @@ def pair_cpu(pair_index: int) -> int | None:
 
 
 def lockstep(workers: list, combination, order: tuple, cpu: int | None,
-             warmup: float | None = None, prepare_warmup: float | None = None) -> list[dict]:
+             warmup: float | None = None, prepare_warmup: float | None = None,
+             profile: bool = False) -> list[dict]:
     """A pair of rounds taken sample by sample: both sides set up, warm up and calibrate (in
     ``order``), then, their main threads on ``cpu`` (``pair_cpu``; None: where they are), take
     their samples alternately, ABBA, so that the machine's speed, which on a shared VM changes
@@ -91,11 +92,14 @@ def lockstep(workers: list, combination, order: tuple, cpu: int | None,
     ``warmup`` replaces asv's warm-up (seconds) in both rounds, as ab asks
     (``ROUND_WARMUP_SECONDS``); None keeps the tier's (``scripts/lockstep_probe.py``'s
     design ``warm``). ``prepare_warmup`` replaces ptbench's after the checked call (None: its
-    50 ms, which ab keeps; 0: the probe's design ``cold``).
+    50 ms, which ab keeps; 0: the probe's design ``cold``). With ``profile`` (``ptbench
+    explain``) each side's round runs under ``torch.profiler`` and its reply is the round's
+    profile, over its chunks of calls (``worker._serve_profile``).
     (A failure ends the pass, whose workers are ended with their rounds: nothing to close.)"""
     request = {"op": "open", "benchmark": combination.benchmark, "params": combination.params,
                "cpu": cpu}  # fmt: skip
-    for key, value in (("warmup", warmup), ("prepare_warmup", prepare_warmup)):
+    for key, value in (("warmup", warmup), ("prepare_warmup", prepare_warmup),
+                       ("profile", profile or None)):  # fmt: skip
         if value is not None:
             request[key] = value
     replies = _opened(workers, request, order, OPEN_TOGETHER)
@@ -105,6 +109,8 @@ def lockstep(workers: list, combination, order: tuple, cpu: int | None,
             for reply in replies:
                 reply["samples"] = []
         _samples(workers, replies, order)
+        if profile and all(reply.get("status") == "ok" for reply in replies):
+            replies = [workers[side].ask({"op": "finish"}) for side in (0, 1)]
     for side in order:
         workers[side].ask({"op": "close"})
     return replies

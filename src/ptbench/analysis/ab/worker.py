@@ -7,8 +7,8 @@ requests, one JSON object a line on stdin, one a line on stdout:
 - ``{"op": "facts"}``: this environment's torch build and settings, as ``ptbench run`` records;
 - ``{"op": "select", "devices": [...], "bench": REGEX or null}``: the combinations the tier runs,
   and asv's catalogue entry of every benchmark (what ``benchmarks.json`` holds);
-- ``{"op": "profile", ...}``, ``{"op": "instructions", ...}`` and ``{"op": "settings"}``: one
-  ``ptbench explain`` round (the combination under ``torch.profiler``, in a forked child), its
+- ``{"op": "instructions", ...}`` and ``{"op": "settings"}``: for ``ptbench explain`` (whose
+  profiled rounds are lockstep rounds, below), a combination's
   callgrind instruction counts (``analysis.explain.instructions``) and the build's settings;
 - ``{"op": "open", "benchmark": NAME, "params": [...], "cpu": C}``, then ``{"op": "sample"}``
   as often as asked, then ``{"op": "close"}``: one round of a time benchmark taken sample by
@@ -20,6 +20,9 @@ requests, one JSON object a line on stdin, one a line on stdout:
   ``number`` calls, per call). Optional: ``"warmup"`` replaces the tier's asv warm-up (ab asks
   for none), ``"prepare_warmup"`` ptbench's own after the checked call
   (``timing.WARMUP_SECONDS``; ab keeps it: ``scripts/lockstep_probe.py``'s design ``cold``).
+  With ``"profile": true`` (``ptbench explain``) the round is profiled: its child prepares the
+  call, moves to ``C`` and starts ``torch.profiler``; each ``sample`` is a chunk of calls under
+  it, and ``{"op": "finish"}`` before ``close`` answers the round's profile, as ``profile``.
 - ``{"op": "time", "benchmark": NAME, "params": [...]}``: one round. A forked child builds, checks
   and warms up the inputs and times them with asv-runner's own ``TimeBenchmark.run`` under the
   tier's attributes, its warm-up included: exactly one asv benchmark process. (ab's lockstep
@@ -144,19 +147,6 @@ def forked_round(benchmark_dir: Path, tier: str, name: str, params: list) -> dic
     return forked(lambda: time_round(benchmark_dir, tier, name, params))
 
 
-def profiled_round(tier: str, name: str, params: list) -> dict[str, Any]:
-    """One ``explain`` round (``analysis.explain.profiling``), in this process (the child)."""
-    from ptbench.analysis.explain import profiling
-    from ptbench.suite.operations import Unsupported
-
-    try:
-        return profiling.profile_round(name, params, tier)
-    except Unsupported as reason:
-        return {"status": "skipped", "reason": str(reason)}
-    except Exception as error:  # a wrong answer or a crash: the round failed
-        return {"status": "failed", "reason": f"{type(error).__name__}: {first_line(error, '')}"}
-
-
 # A lockstep round (``open``, ``sample``, ``close``): the one child this worker holds open.
 _OPEN: dict[str, Any] = {}
 
@@ -267,10 +257,41 @@ def _serve_round(benchmark_dir: Path, tier: str, name: str, params: list, comman
         say({"status": "failed", "reason": f"{type(error).__name__}: {first_line(error, '')}"})
 
 
+def _serve_profile(tier: str, name: str, params: list, commands, replies,
+                   cpu: int | None = None) -> None:
+    """The child of a lockstep profiled round (``ptbench explain``): prepared, moved to
+    ``cpu`` (``pin_threads``), profiling, and its first chunk of calls taken (as a round's
+    first sample ends its calibration); then one chunk per ``sample`` command (its seconds per
+    call), and the round's profile, over every chunk, on ``finish``."""
+    from ptbench.analysis.explain import profiling
+    from ptbench.suite.operations import Unsupported
+
+    def say(reply: dict) -> None:
+        replies.write(json.dumps(reply) + "\n")
+        replies.flush()
+
+    try:
+        calls = profiling.ProfiledCalls(name, params, tier)
+        pin_threads(cpu)
+        calls.start()
+        say({"status": "ok", "samples": [calls.chunk()], "number": calls.number})
+        for command in map(str.strip, commands):
+            if command not in ("sample", "finish"):
+                return
+            say({"status": "ok", "seconds": calls.chunk()} if command == "sample"
+                else calls.finish())  # fmt: skip
+    except Unsupported as reason:
+        say({"status": "skipped", "reason": str(reason)})
+    except Exception as error:  # a wrong answer (AssertionError) or a crash: the round failed
+        say({"status": "failed", "reason": f"{type(error).__name__}: {first_line(error, '')}"})
+
+
 def open_round(benchmark_dir: Path, tier: str, name: str, params: list, cpu: int | None = None,
-               warmup: float | None = None, prepare_warmup: float | None = None) -> dict[str, Any]:
+               warmup: float | None = None, prepare_warmup: float | None = None,
+               profile: bool = False) -> dict[str, Any]:
     """Fork the child of a lockstep round; its first answer (set up and calibrated: one sample,
-    and asv's ``number``; or skipped, or failed)."""
+    and asv's ``number``; or skipped, or failed). With ``profile``, a profiled round
+    (``_serve_profile``), whose ``number`` is the calls of a chunk."""
     close_round()
     commands_read, commands_write = os.pipe()
     replies_read, replies_write = os.pipe()
@@ -280,8 +301,11 @@ def open_round(benchmark_dir: Path, tier: str, name: str, params: list, cpu: int
         os.close(replies_read)
         os.dup2(2, 1)
         with os.fdopen(commands_read) as commands, os.fdopen(replies_write, "w") as replies:
-            _serve_round(benchmark_dir, tier, name, params, commands, replies, cpu, warmup,
-                         prepare_warmup)
+            if profile:
+                _serve_profile(tier, name, params, commands, replies, cpu)
+            else:
+                _serve_round(benchmark_dir, tier, name, params, commands, replies, cpu, warmup,
+                             prepare_warmup)
         os._exit(0)
     os.close(commands_read)
     os.close(replies_write)
@@ -290,12 +314,13 @@ def open_round(benchmark_dir: Path, tier: str, name: str, params: list, cpu: int
     return _round_answer()
 
 
-def sample_round() -> dict[str, Any]:
-    """One more sample of the open round: ``{"status": "ok", "seconds": ...}``."""
+def sample_round(command: str = "sample") -> dict[str, Any]:
+    """One more sample of the open round: ``{"status": "ok", "seconds": ...}``; or, of a
+    profiled round, ``finish``: its profile."""
     if not _OPEN:
         return {"status": "failed", "reason": "no round is open"}
     try:
-        _OPEN["commands"].write("sample\n")
+        _OPEN["commands"].write(f"{command}\n")
         _OPEN["commands"].flush()
     except OSError:  # the child ended (it failed, or was killed)
         return {"status": "failed", "reason": "the benchmark process died without an answer"}
@@ -344,13 +369,12 @@ def handle(request: dict, benchmark_dir: Path, tier: str) -> dict[str, Any]:
         return forked_round(benchmark_dir, tier, request["benchmark"], request["params"])
     if request["op"] == "open":
         return open_round(benchmark_dir, tier, request["benchmark"], request["params"],
-                          request.get("cpu"), request.get("warmup"), request.get("prepare_warmup"))
-    if request["op"] == "sample":
-        return sample_round()
+                          request.get("cpu"), request.get("warmup"), request.get("prepare_warmup"),
+                          bool(request.get("profile")))
+    if request["op"] in ("sample", "finish"):
+        return sample_round(request["op"])
     if request["op"] == "close":
         return close_round()
-    if request["op"] == "profile":
-        return forked(lambda: profiled_round(tier, request["benchmark"], request["params"]))
     if request["op"] == "instructions":
         from ptbench.analysis.explain import instructions
 

@@ -12,7 +12,6 @@ import os
 import time
 from typing import Any
 
-PROFILED_SECONDS = 0.2  # how long the profiled calls of one round take, about
 MOST_CALLS = 1000
 SETTING_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                      "KMP_AFFINITY", "GOMP_CPU_AFFINITY", "CUDA_VISIBLE_DEVICES",
@@ -29,34 +28,59 @@ def _prepared(name: str, params: list, tier: str):
     return timing.prepare(operation, case, tier=tier), case.device
 
 
-def _calls(call, device: str) -> int:
+def _calls(call, device: str, seconds: float) -> int:
+    """How many calls take about ``seconds`` (one at least, ``MOST_CALLS`` at most)."""
     from ptbench.hardware import devices
 
     start = time.perf_counter()
     call()
     devices.synchronize(device)
     once = max(time.perf_counter() - start, 1e-7)
-    return max(1, min(MOST_CALLS, int(PROFILED_SECONDS / once)))
+    return max(1, min(MOST_CALLS, int(seconds / once)))
 
 
-def profile_round(name: str, params: list, tier: str) -> dict[str, Any]:
-    """One profiled round: ``{"status": "ok", "wall_seconds", "calls", "events": [...]}``, each
-    event ``{"name", "kind", "self_seconds", "calls"}`` per timed call."""
-    from torch.profiler import ProfilerActivity, profile
+# A lockstep profiled round's chunk: about this long a chunk of calls, the sides' chunks
+# alternating (``lockstep.lockstep``, ``profile=True``), as ab's samples (asv's 10 ms).
+CHUNK_SECONDS = 0.02
 
-    from ptbench.hardware import devices
 
-    call, device = _prepared(name, params, tier)
-    calls = _calls(call, device)
-    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device == "cuda" else [])
-    with profile(activities=activities) as profiler:
+class ProfiledCalls:
+    """A lockstep profiled round, in the round's child: the combination prepared, then
+    ``torch.profiler`` recording from ``start`` to ``finish`` while the controller asks for
+    chunks of calls, each timed (the two sides' chunks alternate, so that the machine's speed,
+    which on this VM changes within a round, slows both alike)."""
+
+    def __init__(self, name: str, params: list, tier: str):
+        self.call, self.device = _prepared(name, params, tier)
+        self.number = _calls(self.call, self.device, CHUNK_SECONDS)
+        self.calls, self.seconds, self.profiler = 0, 0.0, None
+
+    def start(self) -> None:
+        from torch.profiler import ProfilerActivity, profile
+
+        cuda = [ProfilerActivity.CUDA] if self.device == "cuda" else []
+        self.profiler = profile(activities=[ProfilerActivity.CPU, *cuda])
+        self.profiler.__enter__()
+
+    def chunk(self) -> float:
+        """``number`` calls under the profiler: seconds per call."""
+        from ptbench.hardware import devices
+
         start = time.perf_counter()
-        for _ in range(calls):
-            call()
-        devices.synchronize(device)
-        wall = (time.perf_counter() - start) / calls
-    return {"status": "ok", "wall_seconds": wall, "calls": calls,
-            "events": _events(profiler.key_averages(), calls, device)}  # fmt: skip
+        for _ in range(self.number):
+            self.call()
+        devices.synchronize(self.device)
+        seconds = time.perf_counter() - start
+        self.calls, self.seconds = self.calls + self.number, self.seconds + seconds
+        return seconds / self.number
+
+    def finish(self) -> dict[str, Any]:
+        """The round: ``{"status": "ok", "wall_seconds", "calls", "events": [...]}``, each event
+        ``{"name", "kind", "self_seconds", "calls"}`` per call, over every chunk's calls."""
+        self.profiler.__exit__(None, None, None)
+        calls = max(self.calls, 1)
+        return {"status": "ok", "wall_seconds": self.seconds / calls, "calls": self.calls,
+                "events": _events(self.profiler.key_averages(), calls, self.device)}  # fmt: skip
 
 
 def _events(averages, calls: int, device: str) -> list[dict[str, Any]]:

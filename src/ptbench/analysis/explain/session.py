@@ -3,7 +3,8 @@ profiled rounds in ABBA order, and what changed.
 
 Each combination gets ``rounds`` profiled rounds a side, alternating which side goes first
 (ABBA), each round a fresh forked process on the suite's prepared inputs, outside any timed
-sample; the sides' settings are read once.
+sample, a pair's two rounds taken in lockstep on one CPU as ``ab``'s are; the sides' settings
+are read once.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ptbench.analysis import stats
-from ptbench.analysis.ab import paired, schedule, verdicts
+from ptbench.analysis.ab import lockstep, paired, schedule, verdicts
 from ptbench.analysis.explain import diff, instructions
 from ptbench.core import outputs
 from ptbench.core.errors import InputError, RunFailed, UsageError
@@ -89,7 +90,10 @@ def _settings(worker: schedule.Worker) -> dict:
 
 
 def _rounds(workers, combination: dict, count: int) -> list[tuple[dict, dict]]:
-    """Clean pairs of profiled rounds, ABBA: ``count`` at least, then more until the profiled
+    """Clean pairs of profiled rounds, each taken in lockstep (``lockstep.lockstep``: the two
+    sides' chunks of calls alternating ABBA, both on one CPU, as ab's pairs; rounds one after
+    the other spread 0.13-0.23 here, profiled or not: docs/explain.md), the pairs in ABBA
+    order: ``count`` at least, then more until the profiled
     ratio's 95% interval lies within ``PRECISION`` of it, or ``MOST_PAIRS``. A pair holding a
     disturbed round (ab's rule, ``verdicts.set_aside``, on the pairs' wall-time ratios) is left
     out and measured again, up to half again as many pairs, as ``ab`` replaces it. Measured
@@ -97,11 +101,11 @@ def _rounds(workers, combination: dict, count: int) -> list[tuple[dict, dict]]:
     and on a day whose pairs spread by 0.1 the profiled ratio missed ab's by 16-20%."""
     most = max(count, MOST_PAIRS)
     pairs: list[tuple[dict, dict]] = []
-    request = {"op": "profile", **combination}
+    wanted = schedule.Combination(combination["benchmark"], combination["params"])
     while len(pairs) < most + most // 2:
-        replies: list[dict] = [{}, {}]
-        for side in (0, 1) if len(pairs) % 2 == 0 else (1, 0):
-            replies[side] = workers[side].ask(request)
+        order = (0, 1) if len(pairs) % 2 == 0 else (1, 0)
+        cpu = lockstep.pair_cpu(len(pairs))
+        replies = lockstep.lockstep(workers, wanted, order, cpu, profile=True)
         pairs.append((replies[0], replies[1]))
         kept = _kept(pairs)
         if len(kept) >= count and (
