@@ -68,14 +68,14 @@ def test_a_profiled_pair_is_taken_in_lockstep_on_one_cpu(monkeypatch):
 
 
 def test_a_profiled_round_child_answers_chunks_then_its_profile():
-    """The child of a lockstep profiled round (``worker._serve_profile``), in this process: its
+    """The child of a lockstep profiled round (``profiling.serve_round``), in this process: its
     first chunk with the open answer, one per ``sample``, then the profile over them all."""
     import io
 
-    from ptbench.analysis.ab import worker
+    from ptbench.analysis.explain import profiling
 
     replies = io.StringIO()
-    worker._serve_profile("smoke", "bench_elementwise.time_sum", ["cpu", 16],
+    profiling.serve_round("smoke", "bench_elementwise.time_sum", ["cpu", 16],
                           io.StringIO("sample\nsample\nfinish\n"), replies)  # fmt: skip
     opened, *samples, profile = map(json.loads, replies.getvalue().splitlines())
     assert opened["status"] == "ok" and len(opened["samples"]) == 1 and opened["number"] >= 1

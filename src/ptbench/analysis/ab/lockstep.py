@@ -94,7 +94,7 @@ def lockstep(workers: list, combination, order: tuple, cpu: int | None,
     design ``warm``). ``prepare_warmup`` replaces ptbench's after the checked call (None: its
     50 ms, which ab keeps; 0: the probe's design ``cold``). With ``profile`` (``ptbench
     explain``) each side's round runs under ``torch.profiler`` and its reply is the round's
-    profile, over its chunks of calls (``worker._serve_profile``).
+    profile, over its chunks of calls (``profiling.serve_round``).
     (A failure ends the pass, whose workers are ended with their rounds: nothing to close.)"""
     request = {"op": "open", "benchmark": combination.benchmark, "params": combination.params,
                "cpu": cpu}  # fmt: skip

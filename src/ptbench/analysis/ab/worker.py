@@ -230,6 +230,20 @@ def _round_benchmark(benchmark_dir: Path, tier: str, name: str, params: list,
     return benchmark
 
 
+def say(replies, reply: dict) -> None:
+    """One answer of a round's child to the controller: a JSON line, flushed."""
+    replies.write(json.dumps(reply) + "\n")
+    replies.flush()
+
+
+def round_failure(error: Exception, skip: type) -> dict[str, Any]:
+    """A round child's answer to ``error``: skipped (``skip``: the combination cannot run
+    here, and says why), else failed (a wrong answer, AssertionError, or a crash)."""
+    if isinstance(error, skip):
+        return {"status": "skipped", "reason": str(error)}
+    return {"status": "failed", "reason": f"{type(error).__name__}: {first_line(error, '')}"}
+
+
 def _serve_round(benchmark_dir: Path, tier: str, name: str, params: list, commands, replies,
                  cpu: int | None = None, warmup: float | None = None,
                  prepare_warmup: float | None = None):
@@ -239,51 +253,16 @@ def _serve_round(benchmark_dir: Path, tier: str, name: str, params: list, comman
     ``prepare_warmup``, where given, replace the warm-ups (``_round_benchmark``)."""
     from asv_runner.benchmarks.mark import SkipNotImplemented
 
-    def say(reply: dict) -> None:
-        replies.write(json.dumps(reply) + "\n")
-        replies.flush()
-
     try:
         benchmark = _round_benchmark(benchmark_dir, tier, name, params, warmup, prepare_warmup)
         timer, number, first = _calibrated(benchmark, cpu)
-        say({"status": "ok", "samples": [first], "number": number})
+        say(replies, {"status": "ok", "samples": [first], "number": number})
         for command in commands:
             if command.strip() != "sample":
                 return
-            say({"status": "ok", "seconds": timer.timeit(number) / number})
-    except SkipNotImplemented as reason:
-        say({"status": "skipped", "reason": str(reason)})
-    except Exception as error:  # a wrong answer (AssertionError) or a crash: the round failed
-        say({"status": "failed", "reason": f"{type(error).__name__}: {first_line(error, '')}"})
-
-
-def _serve_profile(tier: str, name: str, params: list, commands, replies,
-                   cpu: int | None = None) -> None:
-    """The child of a lockstep profiled round (``ptbench explain``): prepared, moved to
-    ``cpu`` (``pin_threads``), profiling, and its first chunk of calls taken (as a round's
-    first sample ends its calibration); then one chunk per ``sample`` command (its seconds per
-    call), and the round's profile, over every chunk, on ``finish``."""
-    from ptbench.analysis.explain import profiling
-    from ptbench.suite.operations import Unsupported
-
-    def say(reply: dict) -> None:
-        replies.write(json.dumps(reply) + "\n")
-        replies.flush()
-
-    try:
-        calls = profiling.ProfiledCalls(name, params, tier)
-        pin_threads(cpu)
-        calls.start()
-        say({"status": "ok", "samples": [calls.chunk()], "number": calls.number})
-        for command in map(str.strip, commands):
-            if command not in ("sample", "finish"):
-                return
-            say({"status": "ok", "seconds": calls.chunk()} if command == "sample"
-                else calls.finish())  # fmt: skip
-    except Unsupported as reason:
-        say({"status": "skipped", "reason": str(reason)})
-    except Exception as error:  # a wrong answer (AssertionError) or a crash: the round failed
-        say({"status": "failed", "reason": f"{type(error).__name__}: {first_line(error, '')}"})
+            say(replies, {"status": "ok", "seconds": timer.timeit(number) / number})
+    except Exception as error:
+        say(replies, round_failure(error, SkipNotImplemented))
 
 
 def open_round(benchmark_dir: Path, tier: str, name: str, params: list, cpu: int | None = None,
@@ -291,7 +270,7 @@ def open_round(benchmark_dir: Path, tier: str, name: str, params: list, cpu: int
                profile: bool = False) -> dict[str, Any]:
     """Fork the child of a lockstep round; its first answer (set up and calibrated: one sample,
     and asv's ``number``; or skipped, or failed). With ``profile``, a profiled round
-    (``_serve_profile``), whose ``number`` is the calls of a chunk."""
+    (``profiling.serve_round``), whose ``number`` is the calls of a chunk."""
     close_round()
     commands_read, commands_write = os.pipe()
     replies_read, replies_write = os.pipe()
@@ -302,7 +281,9 @@ def open_round(benchmark_dir: Path, tier: str, name: str, params: list, cpu: int
         os.dup2(2, 1)
         with os.fdopen(commands_read) as commands, os.fdopen(replies_write, "w") as replies:
             if profile:
-                _serve_profile(tier, name, params, commands, replies, cpu)
+                from ptbench.analysis.explain import profiling
+
+                profiling.serve_round(tier, name, params, commands, replies, cpu)
             else:
                 _serve_round(benchmark_dir, tier, name, params, commands, replies, cpu, warmup,
                              prepare_warmup)

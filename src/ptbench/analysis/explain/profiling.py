@@ -18,6 +18,30 @@ SETTING_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS
                      "PYTORCH_CUDA_ALLOC_CONF", "TORCH_BLAS_PREFER_HIPBLASLT")  # fmt: skip
 
 
+def serve_round(tier: str, name: str, params: list, commands, replies,
+                cpu: int | None = None) -> None:
+    """The child of a lockstep profiled round (``ptbench explain``; the ab worker forks it):
+    prepared, moved to ``cpu`` (``worker.pin_threads``), profiling, and its first chunk of
+    calls taken (as a round's first sample ends its calibration); then one chunk per
+    ``sample`` command (its seconds per call), and the round's profile, over every chunk, on
+    ``finish``."""
+    from ptbench.analysis.ab.worker import pin_threads, round_failure, say
+    from ptbench.suite.operations import Unsupported
+
+    try:
+        calls = ProfiledCalls(name, params, tier)
+        pin_threads(cpu)
+        calls.start()
+        say(replies, {"status": "ok", "samples": [calls.chunk()], "number": calls.number})
+        for command in map(str.strip, commands):
+            if command not in ("sample", "finish"):
+                return
+            say(replies, {"status": "ok", "seconds": calls.chunk()} if command == "sample"
+                else calls.finish())  # fmt: skip
+    except Exception as error:
+        say(replies, round_failure(error, Unsupported))
+
+
 def _prepared(name: str, params: list, tier: str):
     from ptbench.core.schema import operation_name
     from ptbench.suite import timing
