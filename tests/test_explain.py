@@ -67,6 +67,30 @@ def test_a_profiled_pair_is_taken_in_lockstep_on_one_cpu(monkeypatch):
         assert all(r["profile"] is True for r in worker.opened)
 
 
+def test_both_sides_instruction_counts_are_asked_for_before_either_is_read():
+    """Two valgrind processes at once: the counting request goes to both workers, then both
+    answers are read, each side's its own."""
+    events = []
+
+    class Counting:
+        def __init__(self, side):
+            self.side = side
+
+        def send(self, request):
+            events.append(("send", self.side, request["op"], request["benchmark"]))
+
+        def receive(self):
+            events.append(("receive", self.side))
+            return {"status": "ok", "per_call": [100.0 + self.side]}
+
+    combination = {"benchmark": "bench_elementwise.time_sum", "params": ["cpu", 1024]}
+    counted = session._instructions([Counting(0), Counting(1)], combination)
+    assert counted == [{"status": "ok", "per_call": [100.0]}, {"status": "ok", "per_call": [101.0]}]
+    assert events == [("send", 0, "instructions", "bench_elementwise.time_sum"),
+                      ("send", 1, "instructions", "bench_elementwise.time_sum"),
+                      ("receive", 0), ("receive", 1)]  # fmt: skip
+
+
 def test_a_profiled_round_child_answers_chunks_then_its_profile():
     """The child of a lockstep profiled round (``profiling.serve_round``), in this process: its
     first chunk with the open answer, one per ``sample``, then the profile over them all."""

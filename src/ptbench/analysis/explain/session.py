@@ -180,9 +180,19 @@ def explain_one(workers, combination: dict, names: list[str], count: int) -> dic
              "contender_seconds": contender["wall_seconds"],
              "changes": diff.changes(baseline, contender)}  # fmt: skip
     if _counted(pairs, combination):
-        counted = [worker.ask({"op": "instructions", **combination}) for worker in workers]
-        found["instructions"] = instructions.compare(*counted)
+        found["instructions"] = instructions.compare(*_instructions(workers, combination))
     return found
+
+
+def _instructions(workers, combination: dict) -> list[dict]:
+    """Both sides' instruction counts, collected at the same time: a count does not depend on
+    what else the machine runs (callgrind runs the program on its own simulated CPU), and each
+    collection is one valgrind process, so on two CPUs the pair costs what one does (about
+    45-50 s here, docs/explain.md)."""
+    request = {"op": "instructions", **combination}
+    for worker in workers:
+        worker.send(request)
+    return [worker.receive() for worker in workers]
 
 
 def run(request: ExplainRequest) -> dict[str, Any]:
