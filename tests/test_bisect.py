@@ -8,6 +8,7 @@ import json
 import math
 import subprocess
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -183,10 +184,15 @@ def test_a_python_without_torch_is_bad_input_naming_the_build(tmp_path, capsys):
     assert not (tmp_path / "r").exists() or not list((tmp_path / "r").iterdir())
 
 
-def test_one_build_is_refused(capsys, tmp_path):
+def test_one_build_is_refused_leaving_no_scratch_folder(capsys, tmp_path, monkeypatch):
+    """Without --results a refused --builds made and left an empty scratch folder (a hostile
+    pass): the folder is made only once the builds are known."""
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # tempfile reads TMPDIR again
     status, _out, err = run_cli(capsys, "bisect", "--builds", sys.executable)
     assert status == EXIT_BAD_INPUT
     assert "--builds gives 1 build; bisect needs at least two, oldest first" in err
+    assert list(tmp_path.iterdir()) == []
 
 
 def tiny_wheel(folder: Path) -> Path:

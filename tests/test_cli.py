@@ -64,3 +64,26 @@ def test_machine_options_that_need_write_are_refused_not_ignored(capsys, flags):
     status, out, err = run_cli(capsys, "machine", *flags)
     assert status == 2 and out == ""
     assert f"{flags[0]} needs --write" in err and len(err.strip().splitlines()) == 1
+
+
+# A command whose work is done prints a progress line on stderr, then exits 0.
+PROGRESS_THEN_OK = ("import sys\nimport ptbench.cli as cli\n"
+                    "cli.main = lambda: (print('1/1', file=sys.stderr, flush=True), 0)[1]\n"
+                    "cli.run()")  # fmt: skip
+
+
+@pytest.mark.parametrize("stderr", ["full", "closed"])
+def test_a_stderr_that_cannot_be_written_loses_lines_not_the_exit_status(stderr):
+    """Hostile pass nine: with stderr on a full disk a progress line ended a finished report in
+    an internal error (3), and with stderr closed Python sends ``print(file=sys.stderr)`` to
+    stdout, into a ``--format json`` document."""
+    import subprocess
+    import sys
+
+    with open("/dev/full", "w") as full:
+        finished = subprocess.run(
+            [sys.executable, "-c", PROGRESS_THEN_OK], stdout=subprocess.PIPE, text=True,
+            stderr=full if stderr == "full" else None,
+            preexec_fn=None if stderr == "full" else (lambda: __import__("os").close(2)),
+        )  # fmt: skip
+    assert (finished.returncode, finished.stdout) == (0, "")

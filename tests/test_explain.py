@@ -306,6 +306,12 @@ def test_from_a_folder_without_confirmed_changes_says_so(tmp_path, capsys):
     status, out, _err = run_cli(capsys, "explain", "--baseline", sys.executable,
                                 "--contender", sys.executable, "--from", tmp_path)  # fmt: skip
     assert status == 0 and "confirmed no regression; nothing to explain" in out
+    for wrong, message in ((["--rounds", "0"], "--rounds 0 must be 1 or more"),
+                           (["--out", tmp_path / "ab-x.json" / "sub"], "is not a folder")):
+        # a hostile pass: both were ignored where nothing was confirmed (exit 0)
+        status, out, err = run_cli(capsys, "explain", "--baseline", sys.executable,
+                                   "--contender", sys.executable, "--from", tmp_path, *wrong)
+        assert status == 2 and out == "" and message in err and err.count("\n") == 1, err
 
 
 def test_a_recorded_explanation_shows_in_the_report_and_on_the_site(results_copy, tmp_path):

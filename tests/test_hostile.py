@@ -421,6 +421,7 @@ def test_a_malformed_asv_config_is_bad_input_named(tmp_path, monkeypatch, capsys
         (["--factor", "nan"], "argument --factor: 'nan' must be a number greater than 1"),
         (["--factor", "1"], "argument --factor: '1' must be a number greater than 1"),
         (["--factor", "x"], "argument --factor: 'x' must be a number greater than 1"),
+        (["--factor", "1_1"], "argument --factor: '1_1' must be a number greater than 1"),
         (["--format", "xml"], "argument --format: invalid choice: 'xml'"),
     ],
 )
@@ -927,6 +928,12 @@ ENDS_STEP = {"role": "ends", "baseline": 0, "contender": 1, "verdicts": {"equiva
          "(at pairs[0].rounds[0][1]: None is not of type 'number')"),
         ("ab-x.json", {**AB_FIELDS, "machine": ["m"]}, '(its machine ["m"] is not a name)'),
         ("ab-x.json", [AB_FIELDS], "(it is not a JSON object)"),
+        # a ninth: an escaped lone surrogate was an internal error after figures were written
+        ("explain-a-vs-b.json", {"combinations": [], "baseline": "a", "contender": "b\udcff"},
+         "(it holds text that is not Unicode (an escaped lone surrogate such as \\udcff))"),
+        ("ab-x.json", {**AB_FIELDS, "pairs": [{"benchmark": "b", "params": [],
+                                               "verdict": "equivalent", "note": "\ud800"}]},
+         "(it holds text that is not Unicode"),
     ],
 )  # fmt: skip
 def test_a_damaged_document_beside_the_results_is_named_in_one_line(

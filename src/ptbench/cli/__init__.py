@@ -186,6 +186,7 @@ def run() -> NoReturn:
     for stream in (sys.stdout, sys.stderr):  # a name the encoding lacks (LANG=C, an emoji) is
         with contextlib.suppress(AttributeError, ValueError):  # escaped, not an internal error
             stream.reconfigure(errors="backslashreplace")
+    sys.stderr = _Unfailing(sys.stderr) if sys.stderr is not None else _devnull()
     status = main()
     if sys.getprofile() is not None or sys.gettrace() is not None:
         sys.exit(status)
@@ -194,6 +195,34 @@ def run() -> NoReturn:
             stream.flush()
     _remove_matplotlib_scratch()
     os._exit(status)
+
+
+class _Unfailing:
+    """stderr, whose lines (progress, notes, what was written) are lost, never the exit status,
+    where it cannot be written: on a full disk (``2>/dev/full``) a progress line was an internal
+    error after the work was done (hostile pass nine). Everything else is the stream's."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except OSError:
+            return len(text)
+
+    def flush(self) -> None:
+        with contextlib.suppress(OSError):
+            self._stream.flush()
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
+def _devnull():
+    """Where stderr goes when the command started without one (``2>&-``): Python then has
+    ``sys.stderr = None``, and ``print(file=None)`` writes to stdout, into a JSON document."""
+    return open(os.devnull, "w")  # noqa: SIM115 - for the life of the process
 
 
 def _remove_matplotlib_scratch() -> None:

@@ -19,7 +19,11 @@ FORMATS = ("table", "markdown", "csv", "json")  # tables.FORMATS, without import
 
 
 def _number(text: str) -> float:
-    """``text`` as a float; NaN when it is not a number (every check then fails)."""
+    """``text`` as a float; NaN when it is not a number (every check then fails). Python's
+    underscores between digits are not a number a person writes: ``1_1`` read as 11 made
+    ``--factor 1_1`` a factor of eleven (a hostile pass)."""
+    if "_" in text:
+        return math.nan
     try:
         return float(text)
     except ValueError:

@@ -37,11 +37,50 @@ def _nested(items, inside: bool) -> bool:
             repeats = most > 1
             if repeats and inside:
                 return True
+            # (.*){16}Z tries about n^16 splits, (.|.)*Z 2^n: hostile pass nine hung run on both
+            if most > 2 and (_unbounded_inside(body) or (most > FEW and _overlapping(body))):
+                return True
             if _nested(body, inside or (repeats and most > FEW)):
                 return True
         elif any(_nested(part, inside and op != ATOMIC) for part in _parts(argument)):
             return True
     return False
+
+
+def _unbounded_inside(items) -> bool:
+    """Whether an unbounded repetition lies anywhere in ``items`` (outside an atomic group)."""
+    for op, argument in items:
+        if op in REPEATS and argument[1] == constants.MAXREPEAT:
+            return True
+        if op != ATOMIC and any(_unbounded_inside(part) for part in _parts(argument)):
+            return True
+    return False
+
+
+def _overlapping(items) -> bool:
+    """Whether ``items`` holds an alternation two of whose branches may start alike
+    (``(.|.)``, ``(\\w|\\d)``, ``(lu|lu_ex)``): repeated, it has many ways to match one name."""
+    for op, argument in items:
+        if op == constants.BRANCH:
+            firsts = [_first(branch) for branch in argument[1]]
+            if any(a is None or b is None or a == b
+                   for i, a in enumerate(firsts) for b in firsts[i + 1:]):  # fmt: skip
+                return True
+        if any(_overlapping(part) for part in _parts(argument)):
+            return True
+    return False
+
+
+def _first(items):
+    """The literal character a branch starts with; None where it may start otherwise."""
+    if not len(items):
+        return None
+    op, argument = items[0]
+    if op == constants.LITERAL:
+        return argument
+    if op == constants.SUBPATTERN:
+        return _first(argument[-1])
+    return None
 
 
 def _parts(argument) -> list:

@@ -106,6 +106,17 @@ def items_with(document: dict, key: str, fields: tuple[str, ...]) -> list[dict]:
     return items
 
 
+def _check_text(document: dict) -> None:
+    """JSON's escapes can spell a lone surrogate (``"\\udcff"``), which no report, page or
+    figure name can encode: a hostile pass made report and publish end in an internal error,
+    after rewriting an earlier report's figures."""
+    try:
+        json.dumps(document, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("it holds text that is not Unicode (an escaped lone surrogate such "
+                         "as \\udcff)") from None
+
+
 def read(
     results_dir: Path, prefix: str, required: tuple[str, ...], kind: str, check=None
 ) -> list[dict]:
@@ -123,6 +134,7 @@ def read(
             document = json.loads(path.read_text(encoding="utf-8"))
             if not isinstance(document, dict):
                 raise TypeError("it is not a JSON object")
+            _check_text(document)
             missing = [key for key in required if key not in document]
             if missing:
                 raise ValueError(f"it has no {missing[0]}")

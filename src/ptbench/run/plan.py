@@ -51,8 +51,9 @@ def bench_regex(pattern: str | None) -> re.Pattern | None:
         raise UsageError(f"--bench {pattern!r} is not a regular expression: {error}") from None
     if regex and patterns.nested_repetition(pattern):
         raise UsageError(
-            f"--bench {pattern!r} repeats a part that itself repeats (as in (a+)+), which can "
-            "take exponential time on a name it does not match; repeat it once (a+)"
+            f"--bench {pattern!r} repeats a part that itself repeats or can match alike in "
+            "two ways (as in (a+)+ or (.|.)*), which can take exponential time on a name it "
+            "does not match; repeat it once (a+, .*)"
         )
     return regex
 

@@ -185,8 +185,11 @@ def _ends(bisection: Bisection, bench: str | None) -> Step:
 
 def run(request: BisectRequest) -> dict:
     """Search the builds; the bisection document, also written beside the steps."""
-    results = ab_session.results_folder(request.results)
+    # --results is checked before the builds are, a scratch folder made only after them: a
+    # refused --builds left an empty one behind (a hostile pass)
+    results = ab_session.results_folder(request.results) if request.results else None
     builds = build_list.resolve(request.builds, say=outputs.error_line)
+    results = results or ab_session.results_folder(None)
     bisection = Bisection(request, builds, results)
     ends = _ends(bisection, request.bench)
     tracked = tracked_regression(ends)

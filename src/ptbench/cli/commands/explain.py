@@ -51,16 +51,17 @@ def handle(args: argparse.Namespace) -> int:
                          "explain profiles a few combinations, e.g. --bench time_masked_select")
     if args.faster and args.from_dir is None:
         raise UsageError("--faster needs --from DIR (the improvements an ab run confirmed)")
+    if args.rounds < 1:
+        raise UsageError(f"--rounds {args.rounds} must be 1 or more (4 by default)")
+    if args.out is not None:  # before any profiling: a hostile pass found it out after 66 s
+        outputs.check_folder_target(args.out, "--out")
+        outputs.check_makeable(args.out, "--out")
     if args.from_dir is not None:
         args.bench = session.confirmed_changes(args.from_dir, args.faster)
         if args.bench is None:
             emit(f"ptbench explain: the ab comparisons in {args.from_dir} confirmed no "
                  f"{'change' if args.faster else 'regression'}; nothing to explain")
             return EXIT_OK
-    if args.rounds < 1:
-        raise UsageError(f"--rounds {args.rounds} must be 1 or more (4 by default)")
-    if args.out is not None:
-        outputs.check_folder_target(args.out, "--out")
     document = session.run(session.ExplainRequest(
         baseline=args.baseline, contender=args.contender, tier=args.tier, bench=args.bench,
         devices=args.device, rounds=args.rounds,
